@@ -1,0 +1,1 @@
+//! Numeric evaluation. (Being written.)

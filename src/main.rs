@@ -1,0 +1,3 @@
+//! The `fisher` command line.
+
+fn main() {}

@@ -1,0 +1,208 @@
+//! LaTeX rendering: `\frac`, powers in braces, Greek letters for Greek names, `x_{1}` for
+//! `x1`, `\ln`, `\psi`, `\psi_{1}`, `\ln\Gamma`, matrices as `pmatrix`. Every string is
+//! checked by KaTeX in CI.
+
+use std::fmt;
+
+use super::{Pretty, number};
+use crate::expr::{Expr, Op, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
+
+const GREEK: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+    "Omega",
+];
+
+/// LaTeX for an identifier: `sigma` → `\sigma`, `x1` → `x_{1}`, `eta2` → `\eta_{2}`,
+/// `log_sigma` → `\mathrm{log}_{\sigma}`, `shape` → `\mathrm{shape}`.
+pub fn latex_name(name: &str) -> String {
+    if let Some((head, tail)) = name.split_once('_') {
+        if !head.is_empty() && !tail.is_empty() {
+            return format!("{}_{{{}}}", latex_name(head), latex_name(tail));
+        }
+    }
+    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0 && digits < name.len() {
+        let (head, tail) = name.split_at(name.len() - digits);
+        return format!("{}_{{{}}}", latex_name(head), tail);
+    }
+    if GREEK.contains(&name) {
+        return format!("\\{name}");
+    }
+    if name.chars().count() == 1 {
+        return name.to_string();
+    }
+    if name.chars().all(|c| c.is_ascii_digit()) {
+        return name.to_string();
+    }
+    format!("\\mathrm{{{}}}", name.replace('_', "\\_"))
+}
+
+/// Display adapter printing an expression as LaTeX.
+pub struct Latex<'a>(&'a Expr);
+
+/// Renders `expr` as LaTeX: `(x - mu)/sigma^2` → `\frac{x - \mu}{\sigma^{2}}`.
+pub fn latex(expr: &Expr) -> Latex<'_> {
+    Latex(expr)
+}
+
+impl fmt::Display for Latex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_latex(&Pretty::of(self.0), f)
+    }
+}
+
+/// Display adapter printing a matrix of expressions as a `pmatrix`.
+pub struct LatexMatrix<'a>(&'a [Vec<Expr>]);
+
+/// Renders rows of expressions as `\begin{pmatrix} … \end{pmatrix}`.
+pub fn latex_matrix(rows: &[Vec<Expr>]) -> LatexMatrix<'_> {
+    LatexMatrix(rows)
+}
+
+impl fmt::Display for LatexMatrix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\\begin{pmatrix}")?;
+        for (i, row) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" \\\\")?;
+            }
+            for (j, e) in row.iter().enumerate() {
+                f.write_str(if j > 0 { " & " } else { " " })?;
+                write!(f, "{}", latex(e))?;
+            }
+        }
+        f.write_str(" \\end{pmatrix}")
+    }
+}
+
+fn prec(p: &Pretty) -> u8 {
+    match p {
+        Pretty::Sum(t) if t.len() == 1 => PREC_NEG,
+        Pretty::Sum(_) => PREC_ADD,
+        Pretty::Frac(n, d) if d.is_empty() && n.len() > 1 => PREC_MUL,
+        Pretty::Frac(n, d) if d.is_empty() => prec(&n[0]),
+        // \frac{..}{..} is a visual unit.
+        Pretty::Frac(..) => u8::MAX,
+        Pretty::Pow(..) => PREC_POW,
+        _ => u8::MAX,
+    }
+}
+
+fn write_latex(p: &Pretty, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match p {
+        Pretty::Num(v) => {
+            let s = number(*v);
+            match s.split_once('e') {
+                Some((m, x)) => write!(f, "{m} \\cdot 10^{{{x}}}"),
+                None if s == "inf" => f.write_str("\\infty"),
+                None => f.write_str(&s),
+            }
+        }
+        Pretty::Sym(s) => f.write_str(&latex_name(s.as_str())),
+        Pretty::Pi => f.write_str("\\pi"),
+        Pretty::Euler => f.write_str("e"),
+        Pretty::Sum(terms) => {
+            for (i, (neg, t)) in terms.iter().enumerate() {
+                match (i, neg) {
+                    (0, true) => f.write_str("-")?,
+                    (0, false) => {}
+                    (_, true) => f.write_str(" - ")?,
+                    (_, false) => f.write_str(" + ")?,
+                }
+                let need = if *neg { PREC_MUL } else { PREC_ADD + 1 };
+                paren(t, need, f)?;
+            }
+            Ok(())
+        }
+        Pretty::Frac(num, den) if den.is_empty() => factors(num, f),
+        Pretty::Frac(num, den) => {
+            f.write_str("\\frac{")?;
+            factors(num, f)?;
+            f.write_str("}{")?;
+            factors(den, f)?;
+            f.write_str("}")
+        }
+        Pretty::Pow(b, x) => {
+            // A function call as base reads better as `\ln\left(x\right)^{2}` with parens.
+            paren(b, PREC_POW + 1, f)?;
+            f.write_str("^{")?;
+            write_latex(x, f)?;
+            f.write_str("}")
+        }
+        Pretty::Call(op, args) => call(op, args, f),
+    }
+}
+
+fn call(op: &Op, args: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match op {
+        Op::Sqrt(_) => {
+            f.write_str("\\sqrt{")?;
+            write_latex(&args[0], f)?;
+            f.write_str("}")
+        }
+        Op::Abs(_) => {
+            f.write_str("\\left|")?;
+            write_latex(&args[0], f)?;
+            f.write_str("\\right|")
+        }
+        Op::Polygamma(_) => {
+            f.write_str("\\psi^{(")?;
+            write_latex(&args[0], f)?;
+            f.write_str(")}\\left(")?;
+            write_latex(&args[1], f)?;
+            f.write_str("\\right)")
+        }
+        op => {
+            f.write_str(op.info().latex)?;
+            f.write_str("\\left(")?;
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write_latex(a, f)?;
+            }
+            f.write_str("\\right)")
+        }
+    }
+}
+
+fn factors(fs: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if fs.is_empty() {
+        return f.write_str("1");
+    }
+    let mut prev_num = false;
+    for (i, x) in fs.iter().enumerate() {
+        let starts_with_digit = LatexOf(x)
+            .to_string()
+            .starts_with(|c: char| c.is_ascii_digit());
+        if i > 0 {
+            f.write_str(if starts_with_digit || prev_num {
+                " \\cdot "
+            } else {
+                " "
+            })?;
+        }
+        paren(x, PREC_NEG + 1, f)?;
+        prev_num = matches!(x, Pretty::Num(_));
+    }
+    Ok(())
+}
+
+struct LatexOf<'a>(&'a Pretty);
+impl fmt::Display for LatexOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_latex(self.0, f)
+    }
+}
+
+fn paren(p: &Pretty, need: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if prec(p) < need {
+        f.write_str("\\left(")?;
+        write_latex(p, f)?;
+        f.write_str("\\right)")
+    } else {
+        write_latex(p, f)
+    }
+}

@@ -1,0 +1,168 @@
+//! Simplification for presentation and speed: a deterministic canonical pass (`canon`), then
+//! bounded equality saturation with egg (`egraph`) guided by domain facts, then the canonical
+//! pass again. Simplification never changes a value at a point inside the declared domains.
+
+pub mod canon;
+pub mod egraph;
+
+use std::collections::BTreeMap;
+
+use egg::Symbol;
+
+use crate::expr::Expr;
+use crate::model::{Domain, Model, Support};
+
+/// What the declarations say about a name, used as side conditions of rewrite rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fact {
+    /// Any real number.
+    Real,
+    /// Strictly positive.
+    Positive,
+    /// In the open unit interval (0, 1).
+    Unit,
+    /// A non-negative integer (binary and count data, integer ranges starting at 0 or above).
+    NonNegativeInteger,
+    /// An integer (an integer range that reaches below 0).
+    Integer,
+    /// A named constant with this value.
+    Const(f64),
+}
+
+/// Facts about the names of one model. Without a fact, a name is any real number.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    map: BTreeMap<Symbol, Fact>,
+}
+
+impl Facts {
+    /// No facts: every name is any real number.
+    pub fn none() -> Facts {
+        Facts::default()
+    }
+
+    /// The facts declared by a model: parameter domains, data supports and constant values.
+    pub fn of(model: &Model) -> Facts {
+        let mut facts = Facts::none();
+        for p in &model.params {
+            let fact = match p.domain {
+                Domain::Real => Fact::Real,
+                Domain::Positive => Fact::Positive,
+                Domain::Unit => Fact::Unit,
+            };
+            facts.insert(p.name, fact);
+        }
+        for d in &model.data {
+            let fact = match d.support {
+                Support::Real => Fact::Real,
+                Support::Positive => Fact::Positive,
+                Support::Unit => Fact::Unit,
+                Support::Binary | Support::Count => Fact::NonNegativeInteger,
+                Support::Int(lo, _) if lo >= 0 => Fact::NonNegativeInteger,
+                Support::Int(..) => Fact::Integer,
+            };
+            facts.insert(d.name, fact);
+        }
+        for (name, value) in &model.consts {
+            facts.insert(*name, Fact::Const(*value));
+        }
+        facts
+    }
+
+    /// Records a fact about `name`.
+    pub fn insert(&mut self, name: Symbol, fact: Fact) {
+        self.map.insert(name, fact);
+    }
+
+    /// The fact about `name`, if any.
+    pub fn get(&self, name: Symbol) -> Option<Fact> {
+        self.map.get(&name).copied()
+    }
+
+    /// Whether `name` is known to be strictly positive.
+    pub fn is_positive(&self, name: Symbol) -> bool {
+        match self.get(name) {
+            Some(Fact::Positive | Fact::Unit) => true,
+            Some(Fact::Const(v)) => v > 0.0,
+            _ => false,
+        }
+    }
+
+    /// Whether `name` is known to be non-negative.
+    pub fn is_nonnegative(&self, name: Symbol) -> bool {
+        self.is_positive(name)
+            || matches!(self.get(name), Some(Fact::NonNegativeInteger))
+            || matches!(self.get(name), Some(Fact::Const(v)) if v >= 0.0)
+    }
+}
+
+/// Limits that bound the e-graph search; the defaults suit every built-in model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum number of egg iterations.
+    pub iterations: usize,
+    /// Maximum number of e-nodes.
+    pub nodes: usize,
+    /// Inputs larger than this many tree nodes skip the e-graph (canonical pass only).
+    pub max_input: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            iterations: 12,
+            nodes: 20_000,
+            max_input: 2_000,
+        }
+    }
+}
+
+/// Why the e-graph search stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// No rule applies any more.
+    Saturated,
+    /// The iteration limit was reached.
+    IterationLimit(usize),
+    /// The node limit was reached.
+    NodeLimit(usize),
+    /// The input was larger than [`Limits::max_input`]; only the canonical pass ran.
+    Skipped,
+}
+
+/// The result of a simplification with its size before and after.
+#[derive(Debug, Clone)]
+pub struct Simplified {
+    /// The simplified expression.
+    pub expr: Expr,
+    /// Why the e-graph search stopped.
+    pub stop: StopReason,
+    /// Tree size of the input.
+    pub before: usize,
+    /// Tree size of the output.
+    pub after: usize,
+}
+
+/// Simplifies with the default limits.
+pub fn simplify(expr: &Expr, facts: &Facts) -> Expr {
+    simplify_with(expr, facts, Limits::default()).expr
+}
+
+/// Simplifies: canonical pass, bounded e-graph search, canonical pass.
+pub fn simplify_with(expr: &Expr, facts: &Facts, limits: Limits) -> Simplified {
+    let before = expr.tree_size();
+    let c = canon::canonicalize(expr, facts);
+    let (e, stop) = if c.tree_size() > limits.max_input {
+        (c, StopReason::Skipped)
+    } else {
+        let (e, stop) = egraph::saturate(&c, facts, limits);
+        (canon::canonicalize(&e, facts), stop)
+    };
+    let after = e.tree_size();
+    Simplified {
+        expr: e,
+        stop,
+        before,
+        after,
+    }
+}
