@@ -119,9 +119,9 @@ fn write_latex(p: &Pretty, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Pretty::Frac(num, den) if den.is_empty() => factors(num, f),
         Pretty::Frac(num, den) => {
             f.write_str("\\frac{")?;
-            factors(num, f)?;
+            frac_part(num, f)?;
             f.write_str("}{")?;
-            factors(den, f)?;
+            frac_part(den, f)?;
             f.write_str("}")
         }
         Pretty::Pow(b, x) => {
@@ -165,6 +165,14 @@ fn call(op: &Op, args: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
             }
             f.write_str("\\right)")
         }
+    }
+}
+
+/// A numerator or denominator: a lone factor needs no parentheses inside `\frac{…}{…}`.
+fn frac_part(fs: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match fs {
+        [single] => write_latex(single, f),
+        _ => factors(fs, f),
     }
 }
 

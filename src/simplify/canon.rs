@@ -1,9 +1,510 @@
-//! The canonical pass. (Being written.)
+//! The canonical pass: a deterministic normal form that does most of the simplification
+//! without search.
+//!
+//! Sums and products are flattened into n-ary forms, constants are folded (only where the
+//! result reads exactly: `2·3 = 6`, `2^(−1) = 0.5`, never `ln 2` or `1/3` as a decimal), like
+//! terms are collected (`2x + 3x → 5x`) and like powers too (`x·x² → x³`); `a − b` is
+//! `a + (−1)·b`, `a/b` is `a·b^(−1)` and `√a` is `a^0.5`. Operands are ordered canonically
+//! (names compare by their text, so the order never depends on interning). The input is
+//! walked bottom-up over its nodes, so a sum of ten thousand terms costs no recursion, and a
+//! node used once hands its sum or product over to its parent instead of copying it.
+//!
+//! The pass distributes nothing (`2(a + b)` stays), so it never grows an expression.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use egg::{Id, Language, Symbol};
 
 use super::Facts;
-use crate::expr::Expr;
+use crate::expr::{Builder, Constant, Expr, Op};
 
-/// Returns the canonical form of `expr`.
-pub fn canonicalize(expr: &Expr, _facts: &Facts) -> Expr {
-    expr.clone()
+/// A name ordered by its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Name(Symbol);
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.as_str().cmp(other.0.as_str())
+    }
+}
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A function symbol with its non-expression payload removed (the arguments live in
+/// `C::Call`). Ordered by the operator's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Func(Op);
+
+impl Ord for Func {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.info().name.cmp(other.0.info().name)
+    }
+}
+impl PartialOrd for Func {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A canonical expression. The variant order is the canonical order of operands.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum C {
+    Num(Constant),
+    Sym(Name),
+    Pi,
+    Euler,
+    Call(Func, Vec<Rc<C>>),
+    /// `Σ coefᵢ·termᵢ + constant`, terms sorted, distinct, non-numeric, coefficients ≠ 0,
+    /// each term neither a sum nor a product with a coefficient other than 1.
+    Sum(Vec<(Rc<C>, Constant)>, Constant),
+    /// `coef · Π baseᵢ^expᵢ`, bases sorted, distinct, non-numeric (except an unfolded
+    /// numeric power such as `3^(−1)`), exponents ≠ 0; at least one factor.
+    Prod(Constant, Vec<(Rc<C>, Rc<C>)>),
+}
+
+fn num(v: f64) -> C {
+    C::Num(Constant::new(v))
+}
+
+impl C {
+    fn value(&self) -> Option<f64> {
+        match self {
+            C::Num(c) => Some(c.value()),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the canonical form of `expr`. Facts license `(x^a)^b = x^(ab)` for positive `x`.
+pub fn canonicalize(expr: &Expr, facts: &Facts) -> Expr {
+    let nodes = expr.nodes();
+    // How many parents still need each node: a node's value is moved into its last parent.
+    let mut uses = vec![0usize; nodes.len()];
+    for node in nodes {
+        for c in node.children() {
+            uses[usize::from(*c)] += 1;
+        }
+    }
+    let mut slots: Vec<Option<Rc<C>>> = vec![None; nodes.len()];
+    let ctx = Ctx { facts };
+    for (i, node) in nodes.iter().enumerate() {
+        let mut take = |c: &Id| -> Rc<C> {
+            let k = usize::from(*c);
+            uses[k] -= 1;
+            if uses[k] == 0 {
+                slots[k].take().unwrap_or_else(|| Rc::new(num(f64::NAN)))
+            } else {
+                slots[k].clone().unwrap_or_else(|| Rc::new(num(f64::NAN)))
+            }
+        };
+        let c = match node {
+            Op::Num(v) => C::Num(*v),
+            Op::Sym(s) => C::Sym(Name(*s)),
+            Op::Pi => C::Pi,
+            Op::Euler => C::Euler,
+            Op::Add([a, b]) => {
+                let (a, b) = (take(a), take(b));
+                ctx.add(a, b, 1.0)
+            }
+            Op::Sub([a, b]) => {
+                let (a, b) = (take(a), take(b));
+                ctx.add(a, b, -1.0)
+            }
+            Op::Neg([a]) => {
+                let a = take(a);
+                ctx.scale(a, -1.0)
+            }
+            Op::Mul([a, b]) => {
+                let (a, b) = (take(a), take(b));
+                ctx.mul(a, b)
+            }
+            Op::Div([a, b]) => {
+                let (a, b) = (take(a), take(b));
+                let inv = ctx.pow(b, Rc::new(num(-1.0)));
+                ctx.mul(a, Rc::new(inv))
+            }
+            Op::Pow([a, b]) => {
+                let (a, b) = (take(a), take(b));
+                ctx.pow(a, b)
+            }
+            Op::Sqrt([a]) => {
+                let a = take(a);
+                ctx.pow(a, Rc::new(num(0.5)))
+            }
+            op => {
+                let args: Vec<Rc<C>> = op.children().iter().map(&mut take).collect();
+                ctx.call(op, args)
+            }
+        };
+        slots[i] = Some(Rc::new(c));
+    }
+    let root = slots[usize::from(expr.root())].take().unwrap_or_else(|| Rc::new(num(f64::NAN)));
+    let mut out = Emitter { b: Builder::default(), memo: HashMap::new() };
+    let id = out.emit(&root);
+    out.b.finish(id)
+}
+
+struct Ctx<'a> {
+    facts: &'a Facts,
+}
+
+/// Takes the value out of an `Rc` when this is the last reference, else clones it.
+fn own(c: Rc<C>) -> C {
+    Rc::try_unwrap(c).unwrap_or_else(|rc| (*rc).clone())
+}
+
+impl Ctx<'_> {
+    /// Splits into (coefficient, term) with the term free of a numeric coefficient.
+    fn split_coef(c: Rc<C>) -> (f64, Rc<C>) {
+        let k = match &*c {
+            C::Prod(k, _) if k.value() != 1.0 => k.value(),
+            _ => return (1.0, c),
+        };
+        let (_, fs) = factors_of(c);
+        (k, Rc::new(prod_from(1.0, fs)))
+    }
+
+    /// `a + s·b`.
+    fn add(&self, a: Rc<C>, b: Rc<C>, s: f64) -> C {
+        let (mut terms, mut constant) = match own(a) {
+            C::Sum(t, k) => (t, k.value()),
+            C::Num(k) => (Vec::new(), k.value()),
+            other => {
+                let (k, t) = Self::split_coef(Rc::new(other));
+                (vec![(t, Constant::new(k))], 0.0)
+            }
+        };
+        match own(b) {
+            C::Sum(t, k) => {
+                constant += s * k.value();
+                for (term, coef) in t {
+                    insert_term(&mut terms, term, s * coef.value());
+                }
+            }
+            C::Num(k) => constant += s * k.value(),
+            other => {
+                let (k, t) = Self::split_coef(Rc::new(other));
+                insert_term(&mut terms, t, s * k);
+            }
+        }
+        sum_from(terms, constant)
+    }
+
+    /// `k·a`.
+    fn scale(&self, a: Rc<C>, k: f64) -> C {
+        self.mul(Rc::new(num(k)), a)
+    }
+
+    /// `a·b`.
+    fn mul(&self, a: Rc<C>, b: Rc<C>) -> C {
+        let (mut coef, mut factors) = factors_of(a);
+        let (k2, f2) = factors_of(b);
+        coef *= k2;
+        if coef == 0.0 {
+            return num(0.0);
+        }
+        for (base, exp) in f2 {
+            self.insert_factor(&mut factors, base, exp);
+        }
+        // A single sum times a number distributes nothing; a product that is only a
+        // coefficient times one sum stays a product.
+        prod_from(coef, factors)
+    }
+
+    fn insert_factor(&self, fs: &mut Vec<(Rc<C>, Rc<C>)>, base: Rc<C>, exp: Rc<C>) {
+        match fs.binary_search_by(|(b, _)| b.as_ref().cmp(&base)) {
+            Ok(i) => {
+                let old = fs[i].1.clone();
+                let e = self.add(old, exp, 1.0);
+                if e.value() == Some(0.0) {
+                    fs.remove(i);
+                } else {
+                    fs[i].1 = Rc::new(e);
+                }
+            }
+            Err(i) => fs.insert(i, (base, exp)),
+        }
+    }
+
+    /// `a^e`.
+    fn pow(&self, a: Rc<C>, e: Rc<C>) -> C {
+        match (a.value(), e.value()) {
+            (_, Some(x)) if x == 0.0 => return num(1.0),
+            (_, Some(x)) if x == 1.0 => return own(a),
+            (Some(x), _) if x == 1.0 => return num(1.0),
+            (Some(x), Some(y)) => {
+                if let Some(v) = fold_pow(x, y) {
+                    return num(v);
+                }
+                return C::Prod(Constant::new(1.0), vec![(a, e)]);
+            }
+            _ => {}
+        }
+        let int_exp = e.value().is_some_and(|y| y == y.trunc());
+        match &*a {
+            // (k Π bᵢ^eᵢ)^n = kⁿ Π bᵢ^(eᵢ n) for integer n; with a non-integer exponent only
+            // when every factor is known positive.
+            C::Prod(k, fs) if int_exp || (k.value() > 0.0 && fs.iter().all(|(b, _)| self.positive(b))) => {
+                let (k, fs) = (k.value(), fs.clone());
+                let y = e.value();
+                let mut out = Vec::with_capacity(fs.len());
+                for (b, x) in fs {
+                    let ex = self.mul(x, e.clone());
+                    if ex.value() != Some(0.0) {
+                        out.push((b, Rc::new(ex)));
+                    }
+                }
+                let coef = match y {
+                    Some(y) => fold_pow(k, y),
+                    None => None,
+                };
+                match coef {
+                    Some(c) => prod_from(c, out),
+                    None if k == 1.0 => prod_from(1.0, out),
+                    None => {
+                        let kp = C::Prod(Constant::new(1.0), vec![(Rc::new(num(k)), e)]);
+                        self.mul(Rc::new(kp), Rc::new(prod_from(1.0, out)))
+                    }
+                }
+            }
+            _ => C::Prod(Constant::new(1.0), vec![(a, e)]),
+        }
+    }
+
+    /// Whether a canonical expression is known positive from the facts.
+    fn positive(&self, c: &C) -> bool {
+        match c {
+            C::Num(k) => k.value() > 0.0,
+            C::Sym(Name(s)) => self.facts.is_positive(*s),
+            C::Pi | C::Euler => true,
+            C::Call(Func(Op::Exp(_)), _) => true,
+            C::Sum(t, k) => {
+                k.value() >= 0.0
+                    && !t.is_empty()
+                    && t.iter().all(|(x, c)| c.value() > 0.0 && self.positive(x))
+            }
+            C::Prod(k, fs) => k.value() > 0.0 && fs.iter().all(|(b, _)| self.positive(b)),
+            _ => false,
+        }
+    }
+
+    fn call(&self, op: &Op, args: Vec<Rc<C>>) -> C {
+        let x = args.first().and_then(|a| a.value());
+        let folded = match (op, x) {
+            (Op::Ln(_), Some(v)) if v == 1.0 => Some(0.0),
+            (Op::Ln(_), _) if matches!(&*args[0], C::Euler) => Some(1.0),
+            (Op::Exp(_), Some(v)) if v == 0.0 => Some(1.0),
+            (Op::Log1p(_), Some(v)) if v == 0.0 => Some(0.0),
+            (Op::Lgamma(_), Some(v)) if v == 1.0 || v == 2.0 => Some(0.0),
+            (Op::Sin(_), Some(v)) if v == 0.0 => Some(0.0),
+            (Op::Cos(_), Some(v)) if v == 0.0 => Some(1.0),
+            (Op::Sigmoid(_), Some(v)) if v == 0.0 => Some(0.5),
+            (Op::Abs(_), Some(v)) => Some(v.abs()),
+            (Op::Sign(_), Some(v)) if v != 0.0 => Some(v.signum()),
+            (Op::Sign(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        if let Some(v) = folded {
+            return num(v);
+        }
+        // ln(exp u) = u and exp(ln u)… only the first is unconditional.
+        if let (Op::Ln(_), C::Call(Func(Op::Exp(_)), inner)) = (op, &*args[0]) {
+            return (*inner[0]).clone();
+        }
+        C::Call(Func(op.clone()), args)
+    }
+}
+
+/// `x^y` for numbers when the result reads exactly: integer powers with an integer or a
+/// short result (`2^(−1) = 0.5`), and exact integer roots (`4^0.5 = 2`).
+fn fold_pow(x: f64, y: f64) -> Option<f64> {
+    let v = x.powf(y);
+    if !v.is_finite() {
+        return None;
+    }
+    if y == y.trunc() && y >= 0.0 && v.abs() < 1e15 {
+        return Some(v);
+    }
+    let short = crate::render::number(v).len() <= 6;
+    if y == y.trunc() && short {
+        return Some(v);
+    }
+    if v == v.trunc() && v.powf(1.0 / y) == x {
+        return Some(v);
+    }
+    None
+}
+
+/// Inserts `coef·term` into sorted distinct terms, adding coefficients of equal terms.
+fn insert_term(terms: &mut Vec<(Rc<C>, Constant)>, term: Rc<C>, coef: f64) {
+    if coef == 0.0 {
+        return;
+    }
+    match terms.binary_search_by(|(t, _)| t.as_ref().cmp(&term)) {
+        Ok(i) => {
+            let c = terms[i].1.value() + coef;
+            if c == 0.0 {
+                terms.remove(i);
+            } else {
+                terms[i].1 = Constant::new(c);
+            }
+        }
+        Err(i) => terms.insert(i, (term, Constant::new(coef))),
+    }
+}
+
+fn sum_from(terms: Vec<(Rc<C>, Constant)>, constant: f64) -> C {
+    if terms.is_empty() {
+        return num(constant);
+    }
+    if terms.len() == 1 && constant == 0.0 {
+        let (t, k) = terms.into_iter().next().unwrap_or_else(|| (Rc::new(num(0.0)), Constant::new(1.0)));
+        if k.value() == 1.0 {
+            return own(t);
+        }
+        let (_, fs) = factors_of(t);
+        return prod_from(k.value(), fs);
+    }
+    C::Sum(terms, Constant::new(constant))
+}
+
+/// (coefficient, factors) of a canonical expression.
+fn factors_of(c: Rc<C>) -> (f64, Vec<(Rc<C>, Rc<C>)>) {
+    match &*c {
+        C::Num(k) => (k.value(), Vec::new()),
+        C::Prod(..) => match own(c) {
+            C::Prod(k, fs) => (k.value(), fs),
+            _ => (1.0, Vec::new()),
+        },
+        _ => (1.0, vec![(c, Rc::new(num(1.0)))]),
+    }
+}
+
+fn prod_from(coef: f64, fs: Vec<(Rc<C>, Rc<C>)>) -> C {
+    if coef == 0.0 {
+        return num(0.0);
+    }
+    if fs.is_empty() {
+        return num(coef);
+    }
+    // A number times a single sum distributes: k(a + b) = ka + kb, so that like terms
+    // across the parentheses meet (`x − (x − μ) = μ`).
+    if coef != 1.0 && fs.len() == 1 && fs[0].1.value() == Some(1.0) {
+        if let C::Sum(terms, k) = &*fs[0].0 {
+            let terms = terms
+                .iter()
+                .map(|(t, c)| (t.clone(), Constant::new(coef * c.value())))
+                .collect();
+            return C::Sum(terms, Constant::new(coef * k.value()));
+        }
+    }
+    if coef == 1.0 && fs.len() == 1 && fs[0].1.value() == Some(1.0) {
+        let (b, _) = fs.into_iter().next().unwrap_or_else(|| (Rc::new(num(1.0)), Rc::new(num(1.0))));
+        return own(b);
+    }
+    C::Prod(Constant::new(coef), fs)
+}
+
+/// Writes canonical expressions back as binary `Op` trees, left-nested, in display order:
+/// positive terms, a positive constant, negative terms, a negative constant; factors with
+/// the coefficient first.
+struct Emitter {
+    b: Builder,
+    memo: HashMap<*const C, Id>,
+}
+
+impl Emitter {
+    fn emit(&mut self, c: &Rc<C>) -> Id {
+        let key = Rc::as_ptr(c);
+        if let Some(id) = self.memo.get(&key) {
+            return *id;
+        }
+        let id = self.emit_node(c);
+        self.memo.insert(key, id);
+        id
+    }
+
+    fn emit_node(&mut self, c: &C) -> Id {
+        match c {
+            C::Num(k) => self.b.node(Op::Num(*k)),
+            C::Sym(Name(s)) => self.b.node(Op::Sym(*s)),
+            C::Pi => self.b.node(Op::Pi),
+            C::Euler => self.b.node(Op::Euler),
+            C::Call(Func(op), args) => {
+                let ids: Vec<Id> = args.iter().map(|a| self.emit(a)).collect();
+                let mut i = 0;
+                let node = op.clone().map_children(|_| {
+                    let id = ids[i.min(ids.len() - 1)];
+                    i += 1;
+                    id
+                });
+                self.b.node(node)
+            }
+            C::Sum(terms, k) => {
+                let k = k.value();
+                let mut order: Vec<(bool, Option<&(Rc<C>, Constant)>)> = Vec::new();
+                order.extend(terms.iter().filter(|(_, c)| c.value() > 0.0).map(|t| (false, Some(t))));
+                if k > 0.0 {
+                    order.push((false, None));
+                }
+                order.extend(terms.iter().filter(|(_, c)| c.value() < 0.0).map(|t| (true, Some(t))));
+                if k < 0.0 {
+                    order.push((true, None));
+                }
+                let mut acc: Option<Id> = None;
+                for (_, t) in order {
+                    let id = match t {
+                        None => self.b.node(Op::Num(Constant::new(k))),
+                        Some((term, coef)) => self.term(term, coef.value()),
+                    };
+                    acc = Some(match acc {
+                        None => id,
+                        Some(a) => self.b.node(Op::Add([a, id])),
+                    });
+                }
+                acc.unwrap_or_else(|| self.b.node(Op::Num(Constant::new(0.0))))
+            }
+            C::Prod(k, fs) => self.product(k.value(), fs),
+        }
+    }
+
+    fn term(&mut self, term: &Rc<C>, coef: f64) -> Id {
+        if coef == 1.0 {
+            return self.emit(term);
+        }
+        match &**term {
+            C::Prod(k, fs) => self.product(coef * k.value(), fs),
+            _ => {
+                let k = self.b.node(Op::Num(Constant::new(coef)));
+                let t = self.emit(term);
+                self.b.node(Op::Mul([k, t]))
+            }
+        }
+    }
+
+    fn product(&mut self, coef: f64, fs: &[(Rc<C>, Rc<C>)]) -> Id {
+        let mut acc: Option<Id> = None;
+        if coef != 1.0 {
+            acc = Some(self.b.node(Op::Num(Constant::new(coef))));
+        }
+        for (base, exp) in fs {
+            let b = self.emit(base);
+            let f = if exp.value() == Some(1.0) {
+                b
+            } else {
+                let e = self.emit(exp);
+                self.b.node(Op::Pow([b, e]))
+            };
+            acc = Some(match acc {
+                None => f,
+                Some(a) => self.b.node(Op::Mul([a, f])),
+            });
+        }
+        acc.unwrap_or_else(|| self.b.node(Op::Num(Constant::new(coef))))
+    }
 }
