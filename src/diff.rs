@@ -176,3 +176,36 @@ pub fn partial(expr: &Expr, vars: &[Symbol], facts: &Facts) -> Expr {
     }
     e
 }
+
+/// The derivatives of a model's log-density: score and Hessian, simplified under the
+/// model's domain facts.
+#[derive(Debug, Clone)]
+pub struct Derivatives {
+    /// Parameter names in matrix order.
+    pub params: Vec<Symbol>,
+    /// The simplified log-density.
+    pub logp: Expr,
+    /// `s_j = ∂ℓ/∂θ_j`.
+    pub score: Vec<Expr>,
+    /// `H_jk = ∂²ℓ/∂θ_j∂θ_k`.
+    pub hessian: Vec<Vec<Expr>>,
+}
+
+/// Score and Hessian of a model's log-density.
+///
+/// ```
+/// use fisher_geometry::{Model, diff};
+/// let model = Model::builtin("normal")?;
+/// let d = diff::derive(&model);
+/// assert_eq!(d.score[0].to_string(), "(x - mu)/sigma^2"); // ∂ℓ/∂μ
+/// assert_eq!(d.hessian[0][0].to_string(), "-1/sigma^2"); // ∂²ℓ/∂μ²
+/// # Ok::<(), fisher_geometry::ModelError>(())
+/// ```
+pub fn derive(model: &crate::model::Model) -> Derivatives {
+    let facts = Facts::of(model);
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    let logp = simplify(&model.logp, &facts);
+    let score = gradient(&model.logp, &params, &facts);
+    let hessian = hessian_of_gradient(&score, &params, &facts);
+    Derivatives { params, logp, score, hessian }
+}

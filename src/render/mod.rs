@@ -1,6 +1,7 @@
 //! Rendering: plain text in the model language, LaTeX, and JSON values. Renderings are
 //! display adapters (`text(&e)`, `latex(&e)`); nothing here prints.
 
+pub mod json;
 mod latex;
 mod pretty;
 

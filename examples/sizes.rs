@@ -1,0 +1,31 @@
+//! Prints, for every built-in model, the size (tree nodes) of the score and Hessian before
+//! and after simplification: `cargo run --release --example sizes`.
+//!
+//! "Before" is the raw symbolic derivative (the Hessian differentiates the raw score);
+//! "after" is what `fisher derive` prints.
+
+use fisher_geometry::{Model, diff};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = String::from(
+        "| model | score before | score after | Hessian before | Hessian after |\n| --- | ---: | ---: | ---: | ---: |\n",
+    );
+    for (name, _) in Model::builtins() {
+        let model = Model::builtin(name)?;
+        let params: Vec<_> = model.params.iter().map(|p| p.name).collect();
+        let raw_score: Vec<_> = params.iter().map(|p| diff::derivative(&model.logp, *p)).collect();
+        let raw_hess: usize = raw_score
+            .iter()
+            .flat_map(|s| params.iter().map(move |p| diff::derivative(s, *p).tree_size()))
+            .sum();
+        let d = diff::derive(&model);
+        let score_before: usize = raw_score.iter().map(|e| e.tree_size()).sum();
+        let score_after: usize = d.score.iter().map(|e| e.tree_size()).sum();
+        let hess_after: usize = d.hessian.iter().flatten().map(|e| e.tree_size()).sum();
+        out.push_str(&format!(
+            "| {name} | {score_before} | {score_after} | {raw_hess} | {hess_after} |\n"
+        ));
+    }
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes())?;
+    Ok(())
+}
