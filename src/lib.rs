@@ -4,6 +4,7 @@
 //! later stages) the Fisher information matrix, KL divergence and the geometry built on them.
 //!
 
+pub mod cli;
 pub mod diff;
 pub mod eval;
 pub mod expr;
