@@ -1,1 +1,0 @@
-//! Numeric evaluation. (Being written.)

@@ -1,0 +1,414 @@
+//! A compiled form of a list of expressions for fast repeated `f64` evaluation: one flat
+//! instruction tape, hash-consed across all the expressions so that a shared subexpression is
+//! computed once, constants folded at compile time.
+
+use std::collections::HashMap;
+
+use egg::{Id, Symbol};
+
+use super::{EvalError, Scalar, integer_exponent, polygamma_order, special};
+use crate::expr::{Expr, Op};
+
+/// One instruction; its result goes to the slot with its own index, operands are slot indices.
+/// Constants are stored as bit patterns so that instructions can be hash-consed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Instr {
+    Var(u32),
+    Const(u64),
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    /// `a ^ b` for a non-constant exponent: `powf`.
+    Pow(u32, u32),
+    Powi(u32, i32),
+    /// `a ^ e` for a constant non-integer exponent, `e` as bits.
+    Powf(u32, u64),
+    Neg(u32),
+    Ln(u32),
+    Exp(u32),
+    Sqrt(u32),
+    Log1p(u32),
+    Lgamma(u32),
+    Digamma(u32),
+    Trigamma(u32),
+    Polygamma(u32, u32),
+    Sigmoid(u32),
+    Abs(u32),
+    Sign(u32),
+    Sin(u32),
+    Cos(u32),
+}
+
+impl Instr {
+    /// The result, reading operand slots through `slot` and variables from `values`.
+    #[inline(always)]
+    fn exec(self, slot: impl Fn(u32) -> f64, values: &[f64]) -> f64 {
+        match self {
+            Instr::Var(i) => values[i as usize],
+            Instr::Const(bits) => f64::from_bits(bits),
+            Instr::Add(a, b) => slot(a) + slot(b),
+            Instr::Sub(a, b) => slot(a) - slot(b),
+            Instr::Mul(a, b) => slot(a) * slot(b),
+            Instr::Div(a, b) => slot(a) / slot(b),
+            Instr::Pow(a, b) => slot(a).powf(slot(b)),
+            Instr::Powi(a, n) => slot(a).powi(n),
+            Instr::Powf(a, e) => slot(a).powf(f64::from_bits(e)),
+            Instr::Neg(a) => -slot(a),
+            Instr::Ln(a) => slot(a).ln(),
+            Instr::Exp(a) => slot(a).exp(),
+            Instr::Sqrt(a) => slot(a).sqrt(),
+            Instr::Log1p(a) => slot(a).ln_1p(),
+            Instr::Lgamma(a) => special::lgamma(slot(a)),
+            Instr::Digamma(a) => special::digamma(slot(a)),
+            Instr::Trigamma(a) => special::trigamma(slot(a)),
+            Instr::Polygamma(n, a) => special::polygamma(n, slot(a)),
+            Instr::Sigmoid(a) => Scalar::sigmoid(&slot(a)),
+            Instr::Abs(a) => slot(a).abs(),
+            Instr::Sign(a) => Scalar::sign(&slot(a)),
+            Instr::Sin(a) => slot(a).sin(),
+            Instr::Cos(a) => slot(a).cos(),
+        }
+    }
+
+    /// This instruction with its operand slots renamed by `f`.
+    fn map_operands(self, f: impl Fn(u32) -> u32) -> Instr {
+        use Instr::*;
+        match self {
+            Var(_) | Const(_) => self,
+            Add(a, b) => Add(f(a), f(b)),
+            Sub(a, b) => Sub(f(a), f(b)),
+            Mul(a, b) => Mul(f(a), f(b)),
+            Div(a, b) => Div(f(a), f(b)),
+            Pow(a, b) => Pow(f(a), f(b)),
+            Powi(a, n) => Powi(f(a), n),
+            Powf(a, e) => Powf(f(a), e),
+            Polygamma(n, a) => Polygamma(n, f(a)),
+            Neg(a) => Neg(f(a)),
+            Ln(a) => Ln(f(a)),
+            Exp(a) => Exp(f(a)),
+            Sqrt(a) => Sqrt(f(a)),
+            Log1p(a) => Log1p(f(a)),
+            Lgamma(a) => Lgamma(f(a)),
+            Digamma(a) => Digamma(f(a)),
+            Trigamma(a) => Trigamma(f(a)),
+            Sigmoid(a) => Sigmoid(f(a)),
+            Abs(a) => Abs(f(a)),
+            Sign(a) => Sign(f(a)),
+            Sin(a) => Sin(f(a)),
+            Cos(a) => Cos(f(a)),
+        }
+    }
+
+    /// The slots this instruction reads.
+    fn operands(self) -> ([u32; 2], usize) {
+        match self {
+            Instr::Var(_) | Instr::Const(_) => ([0, 0], 0),
+            Instr::Add(a, b)
+            | Instr::Sub(a, b)
+            | Instr::Mul(a, b)
+            | Instr::Div(a, b)
+            | Instr::Pow(a, b) => ([a, b], 2),
+            Instr::Powi(a, _)
+            | Instr::Powf(a, _)
+            | Instr::Polygamma(_, a)
+            | Instr::Neg(a)
+            | Instr::Ln(a)
+            | Instr::Exp(a)
+            | Instr::Sqrt(a)
+            | Instr::Log1p(a)
+            | Instr::Lgamma(a)
+            | Instr::Digamma(a)
+            | Instr::Trigamma(a)
+            | Instr::Sigmoid(a)
+            | Instr::Abs(a)
+            | Instr::Sign(a)
+            | Instr::Sin(a)
+            | Instr::Cos(a) => ([a, 0], 1),
+        }
+    }
+}
+
+/// Several expressions compiled into one instruction tape for fast repeated `f64` evaluation.
+///
+/// Every node of every expression is hash-consed into the tape, so subexpressions shared
+/// within or across the expressions are computed once per evaluation; instructions whose
+/// operands are constants are folded at compile time. The semantics are those of
+/// [`eval`](super::eval) in `f64`: a constant integer exponent uses `powi`, a constant `e ^ b`
+/// is `exp(b)`.
+///
+/// ```
+/// use fisher_geometry::Expr;
+/// use fisher_geometry::eval::Compiled;
+///
+/// let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
+/// let score_mu = (&x - &mu) / sigma.pow(2); // s_μ = (x − μ)/σ²
+/// let h_mumu = -1.0 / sigma.pow(2); // H_μμ = −1/σ²
+/// let c = Compiled::new(&[score_mu, h_mumu], &["x".into(), "mu".into(), "sigma".into()])?;
+/// let mut scratch = Vec::new();
+/// let mut out = [0.0; 2];
+/// c.eval_with(&[3.0, 1.0, 2.0], &mut scratch, &mut out)?;
+/// assert_eq!(out, [0.5, -0.25]);
+/// # Ok::<(), fisher_geometry::eval::EvalError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    tape: Vec<Instr>,
+    outputs: Vec<u32>,
+    vars: Vec<Symbol>,
+}
+
+/// Builds a tape, hash-consing instructions and folding constants.
+struct TapeBuilder {
+    tape: Vec<Instr>,
+    constant: Vec<Option<f64>>,
+    memo: HashMap<Instr, u32>,
+}
+
+impl TapeBuilder {
+    fn constant(&self, slot: u32) -> Option<f64> {
+        self.constant[slot as usize]
+    }
+
+    fn push(&mut self, instr: Instr) -> u32 {
+        let (ops, n) = instr.operands();
+        let instr = if n > 0 && ops[..n].iter().all(|s| self.constant(*s).is_some()) {
+            let v = instr.exec(|s| self.constant(s).unwrap_or(f64::NAN), &[]);
+            Instr::Const(v.to_bits())
+        } else {
+            instr
+        };
+        if let Some(slot) = self.memo.get(&instr) {
+            return *slot;
+        }
+        let slot = self.tape.len() as u32;
+        self.tape.push(instr);
+        self.constant.push(match instr {
+            Instr::Const(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        });
+        self.memo.insert(instr, slot);
+        slot
+    }
+
+    fn num(&mut self, v: f64) -> u32 {
+        self.push(Instr::Const(v.to_bits()))
+    }
+}
+
+impl Compiled {
+    /// Compiles `exprs`; evaluation takes the values of `vars`, in that order.
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Unbound`] for a name not in `vars`, [`EvalError::PolygammaOrder`] for a
+    /// polygamma order that is not a non-negative integer constant.
+    pub fn new(exprs: &[Expr], vars: &[Symbol]) -> Result<Compiled, EvalError> {
+        let mut b = TapeBuilder {
+            tape: Vec::new(),
+            constant: Vec::new(),
+            memo: HashMap::new(),
+        };
+        let mut outputs = Vec::with_capacity(exprs.len());
+        for expr in exprs {
+            let mut slots: Vec<u32> = Vec::with_capacity(expr.nodes().len());
+            for node in expr.nodes() {
+                let s = |id: &Id| slots[usize::from(*id)];
+                let instr = match node {
+                    Op::Num(c) => Instr::Const(c.value().to_bits()),
+                    Op::Pi => Instr::Const(std::f64::consts::PI.to_bits()),
+                    Op::Euler => Instr::Const(std::f64::consts::E.to_bits()),
+                    Op::Sym(name) => match vars.iter().position(|v| v == name) {
+                        Some(i) => Instr::Var(i as u32),
+                        None => return Err(EvalError::Unbound { name: *name }),
+                    },
+                    Op::Add([x, y]) => Instr::Add(s(x), s(y)),
+                    Op::Sub([x, y]) => Instr::Sub(s(x), s(y)),
+                    Op::Mul([x, y]) => Instr::Mul(s(x), s(y)),
+                    Op::Div([x, y]) => Instr::Div(s(x), s(y)),
+                    Op::Pow([x, y]) => match (b.constant(s(x)), b.constant(s(y))) {
+                        (_, Some(e)) => match integer_exponent(e) {
+                            Some(n) => Instr::Powi(s(x), n),
+                            None => Instr::Powf(s(x), e.to_bits()),
+                        },
+                        (Some(base), None) if base == std::f64::consts::E => Instr::Exp(s(y)),
+                        _ => Instr::Pow(s(x), s(y)),
+                    },
+                    Op::Neg([x]) => Instr::Neg(s(x)),
+                    Op::Ln([x]) => Instr::Ln(s(x)),
+                    Op::Exp([x]) => Instr::Exp(s(x)),
+                    Op::Sqrt([x]) => Instr::Sqrt(s(x)),
+                    Op::Log1p([x]) => Instr::Log1p(s(x)),
+                    Op::Lgamma([x]) => Instr::Lgamma(s(x)),
+                    Op::Digamma([x]) => Instr::Digamma(s(x)),
+                    Op::Trigamma([x]) => Instr::Trigamma(s(x)),
+                    Op::Polygamma([n, x]) => match polygamma_order(b.constant(s(n))) {
+                        Some(order) => Instr::Polygamma(order, s(x)),
+                        None => return Err(super::polygamma_order_error(expr, *n)),
+                    },
+                    Op::Sigmoid([x]) => Instr::Sigmoid(s(x)),
+                    Op::Abs([x]) => Instr::Abs(s(x)),
+                    Op::Sign([x]) => Instr::Sign(s(x)),
+                    Op::Sin([x]) => Instr::Sin(s(x)),
+                    Op::Cos([x]) => Instr::Cos(s(x)),
+                };
+                let slot = match instr {
+                    Instr::Const(bits) => b.num(f64::from_bits(bits)),
+                    _ => b.push(instr),
+                };
+                slots.push(slot);
+            }
+            outputs.push(slots[usize::from(expr.root())]);
+        }
+        let (tape, outputs) = eliminate_dead(&b.tape, &outputs);
+        Ok(Compiled {
+            tape,
+            outputs,
+            vars: vars.to_vec(),
+        })
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.tape.len()
+    }
+
+    /// Whether the tape is empty (no expressions).
+    pub fn is_empty(&self) -> bool {
+        self.tape.is_empty()
+    }
+
+    /// Number of outputs, one per compiled expression.
+    pub fn n_outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The variables, in the order their values are passed.
+    pub fn vars(&self) -> &[Symbol] {
+        &self.vars
+    }
+
+    /// Evaluates every expression at `values` (one per variable) into `out` (one per
+    /// expression), using `scratch` as working memory: after the first call with a given
+    /// `scratch`, no call allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Length`] if `values` or `out` has the wrong length.
+    pub fn eval_with(
+        &self,
+        values: &[f64],
+        scratch: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<(), EvalError> {
+        check_len("values", self.vars.len(), values.len())?;
+        check_len("outputs", self.outputs.len(), out.len())?;
+        scratch.resize(self.tape.len(), 0.0);
+        // Each instruction reads only earlier slots, so nothing needs clearing.
+        for (i, instr) in self.tape.iter().enumerate() {
+            let v = instr.exec(|s| scratch[s as usize], values);
+            scratch[i] = v;
+        }
+        for (o, s) in out.iter_mut().zip(&self.outputs) {
+            *o = scratch[*s as usize];
+        }
+        Ok(())
+    }
+
+    /// Evaluates every expression at `values` into `out`, with a fresh scratch buffer (one
+    /// allocation per call; use [`Compiled::eval_with`] in loops).
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Length`] if `values` or `out` has the wrong length.
+    pub fn eval_into(&self, values: &[f64], out: &mut [f64]) -> Result<(), EvalError> {
+        let mut scratch = Vec::with_capacity(self.tape.len());
+        self.eval_with(values, &mut scratch, out)
+    }
+
+    /// Evaluates every expression at `values`, returning the results.
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Length`] if `values` has the wrong length.
+    pub fn eval(&self, values: &[f64]) -> Result<Vec<f64>, EvalError> {
+        let mut out = vec![0.0; self.outputs.len()];
+        self.eval_into(values, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Drops the instructions no output depends on (the operands of folded constants) and
+/// renumbers the slots.
+fn eliminate_dead(tape: &[Instr], outputs: &[u32]) -> (Vec<Instr>, Vec<u32>) {
+    let mut live = vec![false; tape.len()];
+    for o in outputs {
+        live[*o as usize] = true;
+    }
+    for i in (0..tape.len()).rev() {
+        if live[i] {
+            let (ops, n) = tape[i].operands();
+            for s in &ops[..n] {
+                live[*s as usize] = true;
+            }
+        }
+    }
+    let mut new_slot = vec![0u32; tape.len()];
+    let mut out = Vec::with_capacity(tape.len());
+    for (i, instr) in tape.iter().enumerate() {
+        if live[i] {
+            new_slot[i] = out.len() as u32;
+            out.push(instr.map_operands(|s| new_slot[s as usize]));
+        }
+    }
+    let outputs = outputs.iter().map(|o| new_slot[*o as usize]).collect();
+    (out, outputs)
+}
+
+fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), EvalError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(EvalError::Length {
+            what,
+            expected,
+            found,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{lgamma, ln};
+
+    #[test]
+    fn shares_subexpressions_and_folds_constants() -> Result<(), EvalError> {
+        let (x, y) = (Expr::sym("x"), Expr::sym("y"));
+        let common = ln(&x) * &y;
+        let a = &common + Expr::num(2.0) * Expr::pi();
+        let b = &common - lgamma(Expr::num(3.0));
+        let c = Compiled::new(&[a, b], &["x".into(), "y".into()])?;
+        // x, y, ln x, ln x·y, 2π (folded), +, ln 2 (folded), −
+        assert_eq!(c.len(), 8);
+        let out = c.eval(&[2.0, 3.0])?;
+        let l = 2f64.ln() * 3.0;
+        assert_eq!(out, vec![l + 2.0 * std::f64::consts::PI, l - 2f64.ln()]);
+        Ok(())
+    }
+
+    #[test]
+    fn errors_and_lengths() {
+        let x = Expr::sym("x");
+        assert_eq!(
+            Compiled::new(std::slice::from_ref(&x), &[]).map(|_| ()),
+            Err(EvalError::Unbound { name: "x".into() })
+        );
+        let c = Compiled::new(&[x.pow(2)], &["x".into()]);
+        assert!(c.is_ok_and(|c| {
+            c.eval(&[1.0, 2.0]).is_err()
+                && c.eval_into(&[1.0], &mut []).is_err()
+                && c.eval(&[-3.0]) == Ok(vec![9.0])
+        }));
+    }
+}
