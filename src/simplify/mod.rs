@@ -2,8 +2,11 @@
 //! bounded equality saturation with egg (`egraph`) guided by domain facts, then the canonical
 //! pass again. Simplification never changes a value at a point inside the declared domains.
 
+pub mod analysis;
 pub mod canon;
+pub mod cost;
 pub mod egraph;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
