@@ -10,7 +10,8 @@ fn derive_builtins(c: &mut Criterion) {
     for (name, source) in Model::builtins() {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let model = Model::parse(std::hint::black_box(source), name).expect("built-in parses");
+                let model =
+                    Model::parse(std::hint::black_box(source), name).expect("built-in parses");
                 diff::derive(&model)
             })
         });

@@ -13,10 +13,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, _) in Model::builtins() {
         let model = Model::builtin(name)?;
         let params: Vec<_> = model.params.iter().map(|p| p.name).collect();
-        let raw_score: Vec<_> = params.iter().map(|p| diff::derivative(&model.logp, *p)).collect();
+        let raw_score: Vec<_> = params
+            .iter()
+            .map(|p| diff::derivative(&model.logp, *p))
+            .collect();
         let raw_hess: usize = raw_score
             .iter()
-            .flat_map(|s| params.iter().map(move |p| diff::derivative(s, *p).tree_size()))
+            .flat_map(|s| {
+                params
+                    .iter()
+                    .map(move |p| diff::derivative(s, *p).tree_size())
+            })
             .sum();
         let d = diff::derive(&model);
         let score_before: usize = raw_score.iter().map(|e| e.tree_size()).sum();

@@ -143,7 +143,9 @@ pub fn derivative_simplified(expr: &Expr, var: Symbol, facts: &Facts) -> Expr {
 
 /// The gradient `(∂expr/∂v₁, …)` over `vars`, each entry simplified.
 pub fn gradient(expr: &Expr, vars: &[Symbol], facts: &Facts) -> Vec<Expr> {
-    vars.iter().map(|v| derivative_simplified(expr, *v, facts)).collect()
+    vars.iter()
+        .map(|v| derivative_simplified(expr, *v, facts))
+        .collect()
 }
 
 /// The Hessian of `expr` over `vars`, each entry the simplified derivative of the simplified
@@ -164,7 +166,11 @@ pub fn hessian_of_gradient(grad: &[Expr], vars: &[Symbol], facts: &Facts) -> Vec
         }
     }
     h.into_iter()
-        .map(|row| row.into_iter().map(|e| e.unwrap_or_else(|| Expr::num(0.0))).collect())
+        .map(|row| {
+            row.into_iter()
+                .map(|e| e.unwrap_or_else(|| Expr::num(0.0)))
+                .collect()
+        })
         .collect()
 }
 
@@ -207,5 +213,10 @@ pub fn derive(model: &crate::model::Model) -> Derivatives {
     let logp = simplify(&model.logp, &facts);
     let score = gradient(&model.logp, &params, &facts);
     let hessian = hessian_of_gradient(&score, &params, &facts);
-    Derivatives { params, logp, score, hessian }
+    Derivatives {
+        params,
+        logp,
+        score,
+        hessian,
+    }
 }

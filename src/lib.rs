@@ -4,14 +4,22 @@
 //! later stages) the Fisher information matrix, KL divergence and the geometry built on them.
 //!
 
-pub mod cli;
-pub mod diff;
-pub mod eval;
+// Pipeline order: a module uses only modules above it (DESIGN §3).
 pub mod expr;
-pub mod model;
+
 pub mod parse;
-pub mod render;
+
+pub mod model;
+
+pub mod diff;
+
 pub mod simplify;
+
+pub mod eval;
+
+pub mod render;
+
+pub mod cli;
 
 pub use expr::Expr;
 pub use model::Model;

@@ -29,8 +29,11 @@ fn normal_derivatives_read_like_a_textbook() {
     let d = diff::derive(&model);
     let score: Vec<String> = d.score.iter().map(|e| e.to_string()).collect();
     assert_eq!(score, ["(x - mu)/sigma^2", "(x - mu)^2/sigma^3 - 1/sigma"]);
-    let h: Vec<Vec<String>> =
-        d.hessian.iter().map(|r| r.iter().map(|e| e.to_string()).collect()).collect();
+    let h: Vec<Vec<String>> = d
+        .hessian
+        .iter()
+        .map(|r| r.iter().map(|e| e.to_string()).collect())
+        .collect();
     assert_eq!(h[0][0], "-1/sigma^2");
     assert_eq!(h[0][1], "-2*(x - mu)/sigma^3");
     assert_eq!(h[1][0], h[0][1]);
@@ -42,7 +45,9 @@ fn derive_json_has_the_contract_fields() {
     let (code, out, err) = run_args(["fisher", "derive", "gamma", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for field in ["model", "params", "data", "logp", "score", "hessian", "fisher", "jeffreys"] {
+    for field in [
+        "model", "params", "data", "logp", "score", "hessian", "fisher", "jeffreys",
+    ] {
         assert!(v.get(field).is_some(), "missing `{field}` in {out}");
     }
     assert_eq!(v["model"], "gamma");
@@ -64,17 +69,36 @@ fn json_expressions_parse_back_as_the_same_model_language() {
             .params
             .iter()
             .map(|p| format!("param {} : real\n", p.name))
-            .chain(model.data.iter().map(|d| format!("data {} : real\n", d.name)))
-            .chain(model.consts.iter().map(|(n, c)| format!("const {n} = {c}\n")))
+            .chain(
+                model
+                    .data
+                    .iter()
+                    .map(|d| format!("data {} : real\n", d.name)),
+            )
+            .chain(
+                model
+                    .consts
+                    .iter()
+                    .map(|(n, c)| format!("const {n} = {c}\n")),
+            )
             .collect();
         let mut all = vec![v["logp"].as_str().unwrap().to_string()];
-        all.extend(v["score"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()));
+        all.extend(
+            v["score"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string()),
+        );
         for e in all {
             // A derivative may lack some names; the parse must fail only for that reason.
             let src = format!("{decls}logp = {e}\n");
             if let Err(err) = Model::parse(&src, "pasted") {
                 let msg = err.to_string();
-                assert!(msg.contains("does not occur"), "{name}: `{e}` does not parse back: {msg}");
+                assert!(
+                    msg.contains("does not occur"),
+                    "{name}: `{e}` does not parse back: {msg}"
+                );
             }
         }
     }
@@ -85,14 +109,27 @@ fn unknown_model_is_a_clear_error() {
     let (code, out, err) = run_args(["fisher", "derive", "no-such-model"]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains("neither a model file nor a built-in model"), "{err}");
+    assert!(
+        err.contains("neither a model file nor a built-in model"),
+        "{err}"
+    );
 }
 
 #[test]
 fn list_names_every_builtin() {
     let (code, out, _) = run_args(["fisher", "list"]);
     assert_eq!(code, 0);
-    for name in ["normal", "normal_info", "gamma", "beta", "poisson", "bernoulli"] {
-        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{out}");
+    for name in [
+        "normal",
+        "normal_info",
+        "gamma",
+        "beta",
+        "poisson",
+        "bernoulli",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{out}"
+        );
     }
 }

@@ -59,7 +59,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let color = std::env::var_os("NO_COLOR").is_none()
@@ -67,7 +71,11 @@ pub fn main() -> ExitCode {
     match run(&cli, color) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS
@@ -110,13 +118,25 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
             .map_err(|e| Failure(format!("error: cannot read `{spec}`: {e}\n")))?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
         return Model::parse(&source, stem).map_err(|e| {
-            Failure(render_error(&source, spec, &e.to_string(), e.span.clone(), color))
+            Failure(render_error(
+                &source,
+                spec,
+                &e.to_string(),
+                e.span.clone(),
+                color,
+            ))
         });
     }
     if let Some((_, source)) = Model::builtins().into_iter().find(|(n, _)| *n == spec) {
         let file = format!("{spec}.model");
         return Model::parse(source, spec).map_err(|e| {
-            Failure(render_error(source, &file, &e.to_string(), e.span.clone(), color))
+            Failure(render_error(
+                source,
+                &file,
+                &e.to_string(),
+                e.span.clone(),
+                color,
+            ))
         });
     }
     let names: Vec<&str> = Model::builtins().into_iter().map(|(n, _)| n).collect();
@@ -176,12 +196,15 @@ fn derive_text(model: &Model, d: &Derivatives) -> String {
     let mut rows = Vec::with_capacity(pairs);
     for i in 0..d.params.len() {
         for j in i..d.params.len() {
-            rows.push((format!("{}, {}", d.params[i], d.params[j]), &d.hessian[i][j]));
+            rows.push((
+                format!("[{}, {}]", d.params[i], d.params[j]),
+                &d.hessian[i][j],
+            ));
         }
     }
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, e) in rows {
-        let _ = writeln!(s, "  [{k:<w$}] = {e}");
+        let _ = writeln!(s, "  {k:<w$} = {e}");
     }
     let _ = writeln!(
         s,
@@ -192,7 +215,12 @@ fn derive_text(model: &Model, d: &Derivatives) -> String {
 
 /// The LaTeX report of `fisher derive`: one display formula per line.
 fn derive_latex(d: &Derivatives) -> String {
-    let theta = d.params.iter().map(|p| latex_name(p.as_str())).collect::<Vec<_>>().join(", ");
+    let theta = d
+        .params
+        .iter()
+        .map(|p| latex_name(p.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let column: Vec<Vec<crate::Expr>> = d.score.iter().map(|e| vec![e.clone()]).collect();
     format!(
         "\\ell(x; {theta}) = {}\n\\nabla_\\theta \\ell = {}\n\\nabla^2_\\theta \\ell = {}\n",
@@ -205,7 +233,12 @@ fn derive_latex(d: &Derivatives) -> String {
 fn list(format: Format) -> String {
     let models: Vec<(String, Result<Model, String>)> = Model::builtins()
         .into_iter()
-        .map(|(n, src)| (n.to_string(), Model::parse(src, n).map_err(|e| e.to_string())))
+        .map(|(n, src)| {
+            (
+                n.to_string(),
+                Model::parse(src, n).map_err(|e| e.to_string()),
+            )
+        })
         .collect();
     match format {
         Format::Json => {
@@ -253,7 +286,11 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     match Cli::try_parse_from(args) {
-        Err(e) => (if e.use_stderr() { 2 } else { 0 }, String::new(), e.to_string()),
+        Err(e) => (
+            if e.use_stderr() { 2 } else { 0 },
+            String::new(),
+            e.to_string(),
+        ),
         Ok(cli) => match run(&cli, false) {
             Ok(out) => (0, out, String::new()),
             Err(Failure(msg)) => (1, String::new(), msg),

@@ -1,3 +1,6 @@
-//! The command line's presentation layer: the only code that renders for a terminal.
+//! The command line: the only code that prints, exits, and renders errors as code frames.
 
+pub mod app;
 pub mod diagnostic;
+
+pub use app::main;

@@ -180,20 +180,14 @@ fn factors(fs: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if fs.is_empty() {
         return f.write_str("1");
     }
-    let mut prev_num = false;
     for (i, x) in fs.iter().enumerate() {
         let starts_with_digit = LatexOf(x)
             .to_string()
             .starts_with(|c: char| c.is_ascii_digit());
         if i > 0 {
-            f.write_str(if starts_with_digit || prev_num {
-                " \\cdot "
-            } else {
-                " "
-            })?;
+            f.write_str(if starts_with_digit { " \\cdot " } else { " " })?;
         }
         paren(x, PREC_NEG + 1, f)?;
-        prev_num = matches!(x, Pretty::Num(_));
     }
     Ok(())
 }

@@ -58,10 +58,11 @@ enum C {
     Sym(Name),
     Pi,
     Euler,
-    Call(Func, Vec<Rc<C>>),
     /// `Σ coefᵢ·termᵢ + constant`, terms sorted, distinct, non-numeric, coefficients ≠ 0,
-    /// each term neither a sum nor a product with a coefficient other than 1.
+    /// each term neither a sum nor a product with a coefficient other than 1. Sums order
+    /// before calls so that `(shape - 1)*ln(x)` reads coefficient first.
     Sum(Vec<(Rc<C>, Constant)>, Constant),
+    Call(Func, Vec<Rc<C>>),
     /// `coef · Π baseᵢ^expᵢ`, bases sorted, distinct, non-numeric (except an unfolded
     /// numeric power such as `3^(−1)`), exponents ≠ 0; at least one factor.
     Prod(Constant, Vec<(Rc<C>, Rc<C>)>),
@@ -143,8 +144,13 @@ pub fn canonicalize(expr: &Expr, facts: &Facts) -> Expr {
         };
         slots[i] = Some(Rc::new(c));
     }
-    let root = slots[usize::from(expr.root())].take().unwrap_or_else(|| Rc::new(num(f64::NAN)));
-    let mut out = Emitter { b: Builder::default(), memo: HashMap::new() };
+    let root = slots[usize::from(expr.root())]
+        .take()
+        .unwrap_or_else(|| Rc::new(num(f64::NAN)));
+    let mut out = Emitter {
+        b: Builder::default(),
+        memo: HashMap::new(),
+    };
     let id = out.emit(&root);
     out.b.finish(id)
 }
@@ -249,7 +255,9 @@ impl Ctx<'_> {
         match &*a {
             // (k Π bᵢ^eᵢ)^n = kⁿ Π bᵢ^(eᵢ n) for integer n; with a non-integer exponent only
             // when every factor is known positive.
-            C::Prod(k, fs) if int_exp || (k.value() > 0.0 && fs.iter().all(|(b, _)| self.positive(b))) => {
+            C::Prod(k, fs)
+                if int_exp || (k.value() > 0.0 && fs.iter().all(|(b, _)| self.positive(b))) =>
+            {
                 let (k, fs) = (k.value(), fs.clone());
                 let y = e.value();
                 let mut out = Vec::with_capacity(fs.len());
@@ -363,7 +371,10 @@ fn sum_from(terms: Vec<(Rc<C>, Constant)>, constant: f64) -> C {
         return num(constant);
     }
     if terms.len() == 1 && constant == 0.0 {
-        let (t, k) = terms.into_iter().next().unwrap_or_else(|| (Rc::new(num(0.0)), Constant::new(1.0)));
+        let (t, k) = terms
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| (Rc::new(num(0.0)), Constant::new(1.0)));
         if k.value() == 1.0 {
             return own(t);
         }
@@ -404,7 +415,10 @@ fn prod_from(coef: f64, fs: Vec<(Rc<C>, Rc<C>)>) -> C {
         }
     }
     if coef == 1.0 && fs.len() == 1 && fs[0].1.value() == Some(1.0) {
-        let (b, _) = fs.into_iter().next().unwrap_or_else(|| (Rc::new(num(1.0)), Rc::new(num(1.0))));
+        let (b, _) = fs
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| (Rc::new(num(1.0)), Rc::new(num(1.0))));
         return own(b);
     }
     C::Prod(Constant::new(coef), fs)
@@ -448,11 +462,21 @@ impl Emitter {
             C::Sum(terms, k) => {
                 let k = k.value();
                 let mut order: Vec<(bool, Option<&(Rc<C>, Constant)>)> = Vec::new();
-                order.extend(terms.iter().filter(|(_, c)| c.value() > 0.0).map(|t| (false, Some(t))));
+                order.extend(
+                    terms
+                        .iter()
+                        .filter(|(_, c)| c.value() > 0.0)
+                        .map(|t| (false, Some(t))),
+                );
                 if k > 0.0 {
                     order.push((false, None));
                 }
-                order.extend(terms.iter().filter(|(_, c)| c.value() < 0.0).map(|t| (true, Some(t))));
+                order.extend(
+                    terms
+                        .iter()
+                        .filter(|(_, c)| c.value() < 0.0)
+                        .map(|t| (true, Some(t))),
+                );
                 if k < 0.0 {
                     order.push((true, None));
                 }
