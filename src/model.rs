@@ -634,7 +634,8 @@ impl Model {
             }
         }
         if !has_logp {
-            let end = source.len();
+            // Just after the last non-blank text, like the parser's end of file.
+            let end = source.trim_end().len();
             return Err(ModelError::new(ModelErrorKind::MissingLogp, end..end));
         }
         Model::try_new(default_name, &decls)
