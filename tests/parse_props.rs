@@ -90,7 +90,7 @@ fn macro_with_consts_lets_and_int_support() {
         data t: int[-1, 3];
         param p: unit;
         let q = 1 - p;
-        logp = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * ln(p) + (n - k) * ln(q) + t * 0;
+        logp = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * ln(p) + (n - k) * ln(q) + t * ln(p);
     }
     .unwrap();
     assert_eq!(m.const_value("n".into()), Some(10.0));
