@@ -165,6 +165,9 @@ mod tests {
             ("(* -1 (* -1 a))",                             "a"),
             ("(+ (* a b) (* a c))",                         "(* a (+ b c))"),
             ("(+ (+ d (* a b)) (* a c))",                   "(+ d (* a (+ b c)))"),
+            ("(+ (* a b) (* (* -1 a) c))",                  "(* a (+ b (* -1 c)))"),
+            ("(+ (* a b) (* -1 (* a c)))",                  "(* a (+ b (* -1 c)))"),
+            ("(+ (* (* 2 a) b) (* (* 3 a) c))",             "(* a (+ (* 2 b) (* 3 c)))"),
             ("(+ (^ (sin t) 2) (^ (cos t) 2))",             "1"),
             ("(+ 1 (* -1 (sigmoid t)))",                    "(sigmoid (* -1 t))"),
             ("(^ (+ 1 (exp (* -1 t))) -1)",                 "(sigmoid t)"),
@@ -217,6 +220,16 @@ mod tests {
         assert!(out.tree_size() <= e.tree_size());
         // Generous: debug builds of egg are slow; release takes well under a second.
         assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn very_large_input_does_not_panic() {
+        let e = big_sum(1_250);
+        assert!(e.tree_size() >= 10_000, "{}", e.tree_size());
+        let start = std::time::Instant::now();
+        let (out, _) = saturate(&e, &Facts::none(), Limits::default());
+        assert!(out.tree_size() <= e.tree_size());
+        assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
     }
 
     #[test]
