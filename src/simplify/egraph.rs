@@ -120,6 +120,8 @@ mod tests {
             ("(- (ln (* sigma x)) (ln x))",                 "(ln sigma)"),
             ("(/ (* 2 sigma) sigma)",                       "2"),
             ("(abs sigma)",                                 "sigma"),
+            ("(sqrt (^ mu 2))",                             "(abs mu)"),
+            ("(exp (ln mu))",                               "(exp (ln mu))"),
             ("(ln (+ 1 (* -1 p)))",                         "(ln (+ 1 (* -1 p)))"),
             ("(sqrt (^ (+ 1 (* -1 p)) 2))",                 "(+ 1 (* -1 p))"),
         ]);
@@ -176,6 +178,32 @@ mod tests {
             ("(sqrt t)",                                    "(sqrt t)"),
             ("(* (sqrt t) (sqrt t))",                       "t"),
         ]);
+    }
+
+    #[test]
+    fn rendered() {
+        let f = facts(&[
+            ("sigma", Fact::Positive),
+            ("k", Fact::Positive),
+            ("x", Fact::Positive),
+        ]);
+        #[rustfmt::skip]
+        let table = [
+            ("(+ (* -1 (ln sigma)) (* -0.5 (^ (* (+ x (* -1 mu)) (^ sigma -1)) 2)))",
+             "-ln(sigma) - ((x - mu)/sigma)^2/2"),
+            ("(- (ln (/ x sigma)) (ln x))",                       "-ln(sigma)"),
+            ("(- (ln (/ y sigma)) (ln y))",                       "ln(y/sigma) - ln(y)"),
+            ("(+ (lgamma (+ k 1)) (* -1 (lgamma k)))",            "ln(k)"),
+            ("(/ (sqrt (^ sigma 2)) sigma)",                      "1"),
+        ];
+        let mut failures = Vec::new();
+        for (input, expected) in table {
+            let got = crate::render::text(&run(input, &f)).to_string();
+            if got != expected {
+                failures.push(format!("{input}\n   got  {got}\n   want {expected}"));
+            }
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     }
 
     #[test]
