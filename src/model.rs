@@ -542,7 +542,7 @@ impl Model {
     /// ```
     /// use fisher_geometry::Model;
     /// let m = Model::parse("data x : real\nparam mu : real\nlogp = -(x - mu)^2/2", "m")?;
-    /// assert_eq!(m.param_names(), ["mu"]); // ∂²logp/∂μ² = -1
+    /// assert_eq!(m.param_names(), ["mu".into()]); // ∂²logp/∂μ² = -1
     /// # Ok::<(), fisher_geometry::model::ModelError>(())
     /// ```
     ///
@@ -634,7 +634,8 @@ impl Model {
             }
         }
         if !has_logp {
-            let end = source.len();
+            // Just after the last non-blank text, like the parser's end of file.
+            let end = source.trim_end().len();
             return Err(ModelError::new(ModelErrorKind::MissingLogp, end..end));
         }
         Model::try_new(default_name, &decls)
@@ -752,7 +753,7 @@ impl Model {
     ///
     /// ```
     /// let m = fisher_geometry::Model::builtin("normal")?;
-    /// assert_eq!(m.param_names(), ["mu", "sigma"]); // F = diag(1/σ², 2/σ²)
+    /// assert_eq!(m.param_names(), ["mu".into(), "sigma".into()]); // F = diag(1/σ², 2/σ²)
     /// # Ok::<(), fisher_geometry::model::ModelError>(())
     /// ```
     ///
@@ -1118,7 +1119,7 @@ impl fmt::Display for Model {
 ///     let z = (x - mu) / sigma;
 ///     logp = -0.5 * z.pow(2) - ln(sigma) - 0.5 * ln(2.0 * pi);
 /// }?;
-/// assert_eq!(m.param_names(), ["mu", "sigma"]); // F = diag(1/σ², 2/σ²)
+/// assert_eq!(m.param_names(), ["mu".into(), "sigma".into()]); // F = diag(1/σ², 2/σ²)
 /// # Ok::<(), fisher_geometry::model::ModelError>(())
 /// ```
 ///

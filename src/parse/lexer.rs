@@ -158,9 +158,11 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             }
         }
     }
+    // End of file is shown just after the last non-blank text, where a reader looks for it.
+    let end = src.trim_end().len();
     toks.push(Token {
         kind: TokenKind::Eof,
-        span: src.len()..src.len(),
+        span: end..end,
     });
     Ok(toks)
 }

@@ -120,6 +120,8 @@ mod tests {
             ("(- (ln (* sigma x)) (ln x))",                 "(ln sigma)"),
             ("(/ (* 2 sigma) sigma)",                       "2"),
             ("(abs sigma)",                                 "sigma"),
+            ("(sqrt (^ mu 2))",                             "(abs mu)"),
+            ("(exp (ln mu))",                               "(exp (ln mu))"),
             ("(ln (+ 1 (* -1 p)))",                         "(ln (+ 1 (* -1 p)))"),
             ("(sqrt (^ (+ 1 (* -1 p)) 2))",                 "(+ 1 (* -1 p))"),
         ]);
@@ -165,6 +167,9 @@ mod tests {
             ("(* -1 (* -1 a))",                             "a"),
             ("(+ (* a b) (* a c))",                         "(* a (+ b c))"),
             ("(+ (+ d (* a b)) (* a c))",                   "(+ d (* a (+ b c)))"),
+            ("(+ (* a b) (* (* -1 a) c))",                  "(* a (+ b (* -1 c)))"),
+            ("(+ (* a b) (* -1 (* a c)))",                  "(* a (+ b (* -1 c)))"),
+            ("(+ (* (* 2 a) b) (* (* 3 a) c))",             "(* a (+ (* 2 b) (* 3 c)))"),
             ("(+ (^ (sin t) 2) (^ (cos t) 2))",             "1"),
             ("(+ 1 (* -1 (sigmoid t)))",                    "(sigmoid (* -1 t))"),
             ("(^ (+ 1 (exp (* -1 t))) -1)",                 "(sigmoid t)"),
@@ -173,6 +178,32 @@ mod tests {
             ("(sqrt t)",                                    "(sqrt t)"),
             ("(* (sqrt t) (sqrt t))",                       "t"),
         ]);
+    }
+
+    #[test]
+    fn rendered() {
+        let f = facts(&[
+            ("sigma", Fact::Positive),
+            ("k", Fact::Positive),
+            ("x", Fact::Positive),
+        ]);
+        #[rustfmt::skip]
+        let table = [
+            ("(+ (* -1 (ln sigma)) (* -0.5 (^ (* (+ x (* -1 mu)) (^ sigma -1)) 2)))",
+             "-ln(sigma) - ((x - mu)/sigma)^2/2"),
+            ("(- (ln (/ x sigma)) (ln x))",                       "-ln(sigma)"),
+            ("(- (ln (/ y sigma)) (ln y))",                       "ln(y/sigma) - ln(y)"),
+            ("(+ (lgamma (+ k 1)) (* -1 (lgamma k)))",            "ln(k)"),
+            ("(/ (sqrt (^ sigma 2)) sigma)",                      "1"),
+        ];
+        let mut failures = Vec::new();
+        for (input, expected) in table {
+            let got = crate::render::text(&run(input, &f)).to_string();
+            if got != expected {
+                failures.push(format!("{input}\n   got  {got}\n   want {expected}"));
+            }
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     }
 
     #[test]
@@ -217,6 +248,16 @@ mod tests {
         assert!(out.tree_size() <= e.tree_size());
         // Generous: debug builds of egg are slow; release takes well under a second.
         assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn very_large_input_does_not_panic() {
+        let e = big_sum(1_250);
+        assert!(e.tree_size() >= 10_000, "{}", e.tree_size());
+        let start = std::time::Instant::now();
+        let (out, _) = saturate(&e, &Facts::none(), Limits::default());
+        assert!(out.tree_size() <= e.tree_size());
+        assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
     }
 
     #[test]

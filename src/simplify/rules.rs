@@ -61,6 +61,9 @@ pub fn arithmetic() -> Vec<Rewrite> { vec![
     // c·(d·a) = (c·d)·a for numbers c, d
     rw!("coeff-merge";      "(* ?c (* ?d ?a))"             => "(* (* ?c ?d) ?a)"
         if is_const("?c") if is_const("?d")),
+    // k·(a·b) = (k·a)·b for a number k (the coefficient joins the left-nested product)
+    rw!("coeff-nest";       "(* ?k (* ?a ?b))"             => "(* (* ?k ?a) ?b)"
+        if is_const("?k") if is_not_const("?a")),
     // (−1)·(a + b) = (−1)·a + (−1)·b
     rw!("neg-distribute";   "(* -1 (+ ?a ?b))"             => "(+ (* -1 ?a) (* -1 ?b))"),
     // a + (−1)·a = 0
@@ -274,6 +277,15 @@ pub fn factoring() -> Vec<Rewrite> { vec![
     rw!("sum-factor-left";  "(+ (+ ?r (* ?a ?b)) (* ?a ?c))" => "(+ ?r (* ?a (+ ?b ?c)))"),
     // (r + b·a) + c·a = r + (b + c)·a
     rw!("sum-factor-right"; "(+ (+ ?r (* ?b ?a)) (* ?c ?a))" => "(+ ?r (* (+ ?b ?c) ?a))"),
+    // a·b + (k·a)·c = a·(b + k·c) for a number k
+    rw!("factor-coeff-right"; "(+ (* ?a ?b) (* (* ?k ?a) ?c))" => "(* ?a (+ ?b (* ?k ?c)))"
+        if is_const("?k")),
+    // (k·a)·b + a·c = a·(k·b + c) for a number k
+    rw!("factor-coeff-left"; "(+ (* (* ?k ?a) ?b) (* ?a ?c))" => "(* ?a (+ (* ?k ?b) ?c))"
+        if is_const("?k")),
+    // (k·a)·b + (m·a)·c = a·(k·b + m·c) for numbers k, m
+    rw!("factor-coeffs";    "(+ (* (* ?k ?a) ?b) (* (* ?m ?a) ?c))" => "(* ?a (+ (* ?k ?b) (* ?m ?c)))"
+        if is_const("?k") if is_const("?m")),
     // c·a + a = (c + 1)·a for a number c
     rw!("factor-coeff";     "(+ (* ?c ?a) ?a)"             => "(* (+ ?c 1) ?a)" if is_const("?c")),
     // x^(−1) · (x · y) = y for x ≠ 0 (cancellation across a product)

@@ -1,0 +1,79 @@
+//! Fixture-driven snapshots: each `tests/fixtures/{valid,invalid}/*.model` file and each
+//! built-in model yields one snapshot holding the source and either the parsed model or the
+//! rendered error (colour off).
+
+mod common;
+
+use std::path::Path;
+
+use fisher_geometry::Model;
+use fisher_geometry::cli::diagnostic::render_error;
+
+/// The snapshot text for one model source.
+fn describe(source: &str, file_name: &str, stem: &str) -> (bool, String) {
+    match Model::parse(source, stem) {
+        Ok(m) => (true, format!("{source}\n---- model ----\n{m}")),
+        Err(e) => {
+            let (line, col) = e.line_col(source);
+            let frame = render_error(source, file_name, &e.to_string(), e.span.clone(), false);
+            let text = format!("{source}\n---- error at {line}:{col} ----\n{frame}");
+            (false, text)
+        }
+    }
+}
+
+fn fixture_files(dir: &str) -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "model"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn fixtures_valid() {
+    let files = fixture_files("valid");
+    assert!(files.len() >= 8);
+    common::with_snapshot_settings(|| {
+        for (stem, source) in files {
+            let (ok, text) = describe(&source, &format!("{stem}.model"), &stem);
+            assert!(ok, "{stem} should parse:\n{text}");
+            insta::assert_snapshot!(format!("fixture_valid__{stem}"), text);
+        }
+    });
+}
+
+#[test]
+fn fixtures_invalid() {
+    let files = fixture_files("invalid");
+    assert!(files.len() >= 28);
+    common::with_snapshot_settings(|| {
+        for (stem, source) in files {
+            let (ok, text) = describe(&source, &format!("{stem}.model"), &stem);
+            assert!(!ok, "{stem} should be rejected:\n{text}");
+            insta::assert_snapshot!(format!("fixture_invalid__{stem}"), text);
+        }
+    });
+}
+
+#[test]
+fn builtins() {
+    common::with_snapshot_settings(|| {
+        for (name, source) in Model::builtins() {
+            let (ok, text) = describe(source, &format!("{name}.model"), name);
+            assert!(ok, "{name} should parse:\n{text}");
+            insta::assert_snapshot!(format!("builtin__{name}"), text);
+        }
+    });
+}
