@@ -22,4 +22,4 @@ pub mod render;
 pub mod cli;
 
 pub use expr::Expr;
-pub use model::Model;
+pub use model::{Model, ModelError};

@@ -263,8 +263,8 @@ impl Builder {
     pub fn add(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
             (Some(x), Some(y)) => self.num(x + y),
-            (Some(x), _) if x == 0.0 => b,
-            (_, Some(y)) if y == 0.0 => a,
+            (Some(0.0), _) => b,
+            (_, Some(0.0)) => a,
             _ => self.node(Op::Add([a, b])),
         }
     }
@@ -273,8 +273,8 @@ impl Builder {
     pub fn sub(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
             (Some(x), Some(y)) => self.num(x - y),
-            (Some(x), _) if x == 0.0 => self.neg(b),
-            (_, Some(y)) if y == 0.0 => a,
+            (Some(0.0), _) => self.neg(b),
+            (_, Some(0.0)) => a,
             _ => self.node(Op::Sub([a, b])),
         }
     }
@@ -283,12 +283,12 @@ impl Builder {
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
             (Some(x), Some(y)) => self.num(x * y),
-            (Some(x), _) if x == 0.0 => a,
-            (_, Some(y)) if y == 0.0 => b,
-            (Some(x), _) if x == 1.0 => b,
-            (_, Some(y)) if y == 1.0 => a,
-            (Some(x), _) if x == -1.0 => self.neg(b),
-            (_, Some(y)) if y == -1.0 => self.neg(a),
+            (Some(0.0), _) => a,
+            (_, Some(0.0)) => b,
+            (Some(1.0), _) => b,
+            (_, Some(1.0)) => a,
+            (Some(-1.0), _) => self.neg(b),
+            (_, Some(-1.0)) => self.neg(a),
             _ => self.node(Op::Mul([a, b])),
         }
     }

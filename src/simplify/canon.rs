@@ -51,6 +51,9 @@ impl PartialOrd for Func {
     }
 }
 
+/// `(base, exponent)` pairs of a product.
+type Factors = Vec<(Rc<C>, Rc<C>)>;
+
 /// A canonical expression. The variant order is the canonical order of operands.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum C {
@@ -240,9 +243,9 @@ impl Ctx<'_> {
     /// `a^e`.
     fn pow(&self, a: Rc<C>, e: Rc<C>) -> C {
         match (a.value(), e.value()) {
-            (_, Some(x)) if x == 0.0 => return num(1.0),
-            (_, Some(x)) if x == 1.0 => return own(a),
-            (Some(x), _) if x == 1.0 => return num(1.0),
+            (_, Some(0.0)) => return num(1.0),
+            (_, Some(1.0)) => return own(a),
+            (Some(1.0), _) => return num(1.0),
             (Some(x), Some(y)) => {
                 if let Some(v) = fold_pow(x, y) {
                     return num(v);
@@ -304,14 +307,14 @@ impl Ctx<'_> {
     fn call(&self, op: &Op, args: Vec<Rc<C>>) -> C {
         let x = args.first().and_then(|a| a.value());
         let folded = match (op, x) {
-            (Op::Ln(_), Some(v)) if v == 1.0 => Some(0.0),
+            (Op::Ln(_), Some(1.0)) => Some(0.0),
             (Op::Ln(_), _) if matches!(&*args[0], C::Euler) => Some(1.0),
-            (Op::Exp(_), Some(v)) if v == 0.0 => Some(1.0),
-            (Op::Log1p(_), Some(v)) if v == 0.0 => Some(0.0),
+            (Op::Exp(_), Some(0.0)) => Some(1.0),
+            (Op::Log1p(_), Some(0.0)) => Some(0.0),
             (Op::Lgamma(_), Some(v)) if v == 1.0 || v == 2.0 => Some(0.0),
-            (Op::Sin(_), Some(v)) if v == 0.0 => Some(0.0),
-            (Op::Cos(_), Some(v)) if v == 0.0 => Some(1.0),
-            (Op::Sigmoid(_), Some(v)) if v == 0.0 => Some(0.5),
+            (Op::Sin(_), Some(0.0)) => Some(0.0),
+            (Op::Cos(_), Some(0.0)) => Some(1.0),
+            (Op::Sigmoid(_), Some(0.0)) => Some(0.5),
             (Op::Abs(_), Some(v)) => Some(v.abs()),
             (Op::Sign(_), Some(v)) if v != 0.0 => Some(v.signum()),
             (Op::Sign(_), Some(_)) => Some(0.0),
@@ -385,7 +388,7 @@ fn sum_from(terms: Vec<(Rc<C>, Constant)>, constant: f64) -> C {
 }
 
 /// (coefficient, factors) of a canonical expression.
-fn factors_of(c: Rc<C>) -> (f64, Vec<(Rc<C>, Rc<C>)>) {
+fn factors_of(c: Rc<C>) -> (f64, Factors) {
     match &*c {
         C::Num(k) => (k.value(), Vec::new()),
         C::Prod(..) => match own(c) {
@@ -461,27 +464,17 @@ impl Emitter {
             }
             C::Sum(terms, k) => {
                 let k = k.value();
-                let mut order: Vec<(bool, Option<&(Rc<C>, Constant)>)> = Vec::new();
-                order.extend(
-                    terms
-                        .iter()
-                        .filter(|(_, c)| c.value() > 0.0)
-                        .map(|t| (false, Some(t))),
-                );
+                let mut order: Vec<Option<&(Rc<C>, Constant)>> = Vec::new();
+                order.extend(terms.iter().filter(|(_, c)| c.value() > 0.0).map(Some));
                 if k > 0.0 {
-                    order.push((false, None));
+                    order.push(None);
                 }
-                order.extend(
-                    terms
-                        .iter()
-                        .filter(|(_, c)| c.value() < 0.0)
-                        .map(|t| (true, Some(t))),
-                );
+                order.extend(terms.iter().filter(|(_, c)| c.value() < 0.0).map(Some));
                 if k < 0.0 {
-                    order.push((true, None));
+                    order.push(None);
                 }
                 let mut acc: Option<Id> = None;
-                for (_, t) in order {
+                for t in order {
                     let id = match t {
                         None => self.b.node(Op::Num(Constant::new(k))),
                         Some((term, coef)) => self.term(term, coef.value()),
