@@ -1,10 +1,16 @@
-//! Prints, for every built-in model, the size (tree nodes) of the score and Hessian before
+//! Prints, for every built-in model, the size (nodes as printed: leaves, operators, calls) of the score and Hessian before
 //! and after simplification: `cargo run --release --example sizes`.
 //!
 //! "Before" is the raw symbolic derivative (the Hessian differentiates the raw score);
 //! "after" is what `fisher derive` prints.
 
-use fisher_geometry::{Model, diff};
+use fisher_geometry::render::Pretty;
+use fisher_geometry::{Expr, Model, diff};
+
+/// Size of an expression as printed.
+fn size(e: &Expr) -> usize {
+    Pretty::of(e).size()
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = String::from(
@@ -19,16 +25,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let raw_hess: usize = raw_score
             .iter()
-            .flat_map(|s| {
-                params
-                    .iter()
-                    .map(move |p| diff::derivative(s, *p).tree_size())
-            })
+            .flat_map(|s| params.iter().map(move |p| size(&diff::derivative(s, *p))))
             .sum();
         let d = diff::derive(&model);
-        let score_before: usize = raw_score.iter().map(|e| e.tree_size()).sum();
-        let score_after: usize = d.score.iter().map(|e| e.tree_size()).sum();
-        let hess_after: usize = d.hessian.iter().flatten().map(|e| e.tree_size()).sum();
+        let score_before: usize = raw_score.iter().map(size).sum();
+        let score_after: usize = d.score.iter().map(size).sum();
+        let hess_after: usize = d.hessian.iter().flatten().map(size).sum();
         out.push_str(&format!(
             "| {name} | {score_before} | {score_after} | {raw_hess} | {hess_after} |\n"
         ));

@@ -23,3 +23,7 @@ pub mod cli;
 
 pub use expr::Expr;
 pub use model::{Model, ModelError};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

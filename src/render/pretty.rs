@@ -35,6 +35,28 @@ impl Pretty {
     pub fn of(expr: &Expr) -> Pretty {
         of_id(expr, expr.root())
     }
+
+    /// Number of nodes of the expression as printed: leaves, operators (`a - b + c` has
+    /// two) and function calls.
+    pub fn size(&self) -> usize {
+        match self {
+            Pretty::Num(_) | Pretty::Sym(_) | Pretty::Pi | Pretty::Euler => 1,
+            Pretty::Sum(t) => t.len().max(2) - 1 + t.iter().map(|(_, p)| p.size()).sum::<usize>(),
+            Pretty::Frac(n, d) => {
+                let ops = n.len().saturating_sub(1)
+                    + d.len().saturating_sub(1)
+                    + usize::from(!d.is_empty());
+                let n_size = if n.is_empty() {
+                    1
+                } else {
+                    n.iter().map(Pretty::size).sum()
+                };
+                ops + n_size + d.iter().map(Pretty::size).sum::<usize>()
+            }
+            Pretty::Pow(b, x) => 1 + b.size() + x.size(),
+            Pretty::Call(_, args) => 1 + args.iter().map(Pretty::size).sum::<usize>(),
+        }
+    }
 }
 
 fn of_id(e: &Expr, id: Id) -> Pretty {

@@ -116,3 +116,49 @@ pub fn arb_expr() -> impl Strategy<Value = String> {
         ]
     })
 }
+
+/// Depth of random expression trees built as `Expr` values.
+pub const TREE_DEPTH: u32 = 4;
+
+/// Random expression trees over `a` (real) and `b` (positive), built with the library's
+/// operator overloading and function builders. Functions with restricted domains get
+/// arguments that are usually inside them; points outside are skipped by the tests.
+pub fn arb_tree() -> impl Strategy<Value = fisher_geometry::Expr> {
+    use fisher_geometry::Expr;
+    use fisher_geometry::expr as f;
+    let leaf = prop_oneof![
+        Just(Expr::sym("a")),
+        Just(Expr::sym("b")),
+        Just(Expr::pi()),
+        (1u32..6).prop_map(|n| Expr::num(f64::from(n))),
+        (1u32..16).prop_map(|n| Expr::num(f64::from(n) / 4.0)),
+    ];
+    leaf.prop_recursive(TREE_DEPTH, 48, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| x + y),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| x - y),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| x * y),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| x / y),
+            (inner.clone(), -3i32..4).prop_map(|(x, k)| x.pow(k)),
+            inner.clone().prop_map(|x| -x),
+            inner.clone().prop_map(|x| f::exp(x / 4)),
+            inner.clone().prop_map(|x| f::ln(x.pow(2) + 1)),
+            inner
+                .clone()
+                .prop_map(|x| f::sqrt(x.pow(2) + Expr::sym("b"))),
+            inner.clone().prop_map(|x| f::lgamma(x.pow(2) + 0.5)),
+            inner.clone().prop_map(|x| f::digamma(x.pow(2) + 1)),
+            inner.clone().prop_map(|x| f::trigamma(f::exp(x / 4))),
+            inner.clone().prop_map(f::sigmoid),
+            inner.clone().prop_map(f::sin),
+            inner.clone().prop_map(f::cos),
+            inner.clone().prop_map(|x| f::log1p(f::exp(x / 4))),
+            (inner.clone(), inner).prop_map(|(x, y)| f::exp(f::ln(Expr::sym("b")) * y) * x),
+        ]
+    })
+}
+
+/// A point inside the domains of `arb_tree`'s names: `a` real, `b` positive.
+pub fn point_in_domains() -> impl Strategy<Value = (f64, f64)> {
+    (-2.0f64..2.0, 0.2f64..3.0)
+}
