@@ -19,7 +19,7 @@ enum Instr {
     Sub(u32, u32),
     Mul(u32, u32),
     Div(u32, u32),
-    /// `a ^ b` for a non-constant exponent: `powf`.
+    /// `a ^ b` for a non-constant exponent: `exp(b · ln a)`.
     Pow(u32, u32),
     Powi(u32, i32),
     /// `a ^ e` for a constant non-integer exponent, `e` as bits.
@@ -51,7 +51,7 @@ impl Instr {
             Instr::Sub(a, b) => slot(a) - slot(b),
             Instr::Mul(a, b) => slot(a) * slot(b),
             Instr::Div(a, b) => slot(a) / slot(b),
-            Instr::Pow(a, b) => slot(a).powf(slot(b)),
+            Instr::Pow(a, b) => (slot(a).ln() * slot(b)).exp(),
             Instr::Powi(a, n) => slot(a).powi(n),
             Instr::Powf(a, e) => slot(a).powf(f64::from_bits(e)),
             Instr::Neg(a) => -slot(a),

@@ -188,7 +188,8 @@ impl<D, S: Into<Symbol>> FromIterator<(S, D)> for Env<D> {
 /// which is exact because `d^(K+1) = 0`: `K` is 0 for `f64`, 1 for `Dual64`/`DualVec`, 2 for
 /// `Dual2`, `HyperDual` and `Dual2Vec`, 3 for `Dual3` and `HyperHyperDual`, and the sum of the
 /// levels for nested types. The derivatives `f⁽ᵏ⁾` are polygamma functions: `ln Γ' = ψ`,
-/// `ψ⁽ⁿ⁾' = ψ⁽ⁿ⁺¹⁾`.
+/// `ψ⁽ⁿ⁾' = ψ⁽ⁿ⁺¹⁾`. At a pole (`x = 0, −1, …`) the derivatives are not finite and the whole
+/// dual number is NaN, its real part included (where `f64` evaluation gives `lgamma = +∞`).
 ///
 /// ```
 /// use fisher_geometry::eval::Scalar;
@@ -284,6 +285,24 @@ fn pow_const<D: DualNum<Primitive = f64>>(x: &D, e: f64) -> D {
     }
 }
 
+/// `a^b = exp(b · ln a)` for a non-constant exponent `b`.
+///
+/// At `a = 0 < b` the value is 0 and so are the derivatives of orders below `b`
+/// (`∂ᵇ(aᵇ) = aᵇ (ln a)ᵏ → 0`, `∂ₐᵏ aᵇ ∝ a^(b−k) → 0`): the result is exactly zero when the
+/// base is constant or `b` exceeds the derivative order of `D`, `powi` for an integer `b`, and
+/// otherwise `exp(b · ln a)`, whose derivatives are NaN (they are infinite).
+fn pow_general<D: DualNum<Primitive = f64>>(a: &D, b: &D, base_is_constant: bool) -> D {
+    if a.re() == 0.0 && b.re() > 0.0 {
+        if base_is_constant || b.re() > D::NDERIV as f64 {
+            return D::zero();
+        }
+        if let Some(n) = integer_exponent(b.re()) {
+            return a.powi(n);
+        }
+    }
+    (a.ln() * b.clone()).exp()
+}
+
 /// `e` as an `i32` if it is an integer in range.
 fn integer_exponent(e: f64) -> Option<i32> {
     (e.fract() == 0.0 && e.abs() <= f64::from(i32::MAX)).then_some(e as i32)
@@ -320,7 +339,7 @@ fn eval_nodes<D: Scalar>(expr: &Expr, env: &Env<D>) -> Result<Vec<D>, EvalError>
             Op::Pow([a, b]) => match (konst(a), konst(b)) {
                 (_, Some(e)) => pow_const(v(a), e),
                 (Some(base), None) if base == std::f64::consts::E => v(b).exp(),
-                _ => v(a).powd(v(b).clone()),
+                (base, None) => pow_general(v(a), v(b), base.is_some()),
             },
             Op::Neg([a]) => -v(a).clone(),
             Op::Ln([a]) => v(a).ln(),
@@ -359,8 +378,10 @@ fn polygamma_order_error(expr: &Expr, order: Id) -> EvalError {
 /// Evaluates `expr` with the names bound by `env`, in any [`Scalar`] type.
 ///
 /// Semantics: `a ^ b` with a constant integer exponent is `powi` (so `(−2)^2 = 4`), with another
-/// constant exponent `powf`, `e ^ b` is `exp(b)`, and otherwise `exp(b · ln a)` (NaN for a
-/// negative base in dual types; `powf` in `f64`); `sigmoid(x) = 1/(1 + e^(−x))`;
+/// constant exponent `powf`, `e ^ b` is `exp(b)`, and otherwise `exp(b · ln a)` in every type,
+/// `f64` included, so that a value does not depend on the number type (NaN for `a < 0`, 0 for
+/// `a = 0 < b`);
+/// `sigmoid(x) = 1/(1 + e^(−x))`;
 /// `sign(x) ∈ {−1, 0, 1}` with derivative 0; `abs` has derivative `sign(x)` (and 1 at 0);
 /// `polygamma(n, x)` needs a constant non-negative integer `n`. Domain errors (`ln(−1)`) give
 /// NaN, as in `f64`; use [`eval_checked`] to find where.
