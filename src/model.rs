@@ -14,7 +14,7 @@ use std::ops::Range;
 use egg::Symbol;
 use thiserror::Error;
 
-use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op};
+use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op, special};
 use crate::parse::{
     self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, ParseError, ParseErrorKind,
     SupportKw,
@@ -937,7 +937,15 @@ pub fn eval_f64(expr: &Expr, env: &HashMap<Symbol, f64>) -> Option<f64> {
             Op::Lgamma([a]) => special::lgamma(v(a)),
             Op::Digamma([a]) => special::digamma(v(a)),
             Op::Trigamma([a]) => special::trigamma(v(a)),
-            Op::Polygamma([n, a]) => special::polygamma(v(n), v(a)),
+            Op::Polygamma([n, a]) => {
+                let n = v(n);
+                if n >= 0.0 && n == n.trunc() && n <= f64::from(special::MAX_POLYGAMMA_ORDER) {
+                    // An exact small non-negative integer, so the conversion is exact.
+                    special::polygamma(n as u32, v(a))
+                } else {
+                    f64::NAN
+                }
+            }
             Op::Sigmoid([a]) => 1.0 / (1.0 + (-v(a)).exp()),
             Op::Abs([a]) => v(a).abs(),
             Op::Sign([a]) => {
@@ -950,111 +958,6 @@ pub fn eval_f64(expr: &Expr, env: &HashMap<Symbol, f64>) -> Option<f64> {
         vals.push(x);
     }
     vals.last().copied()
-}
-
-/// Special functions for [`eval_f64`]: enough accuracy (about 1e-13 relative) for constants
-/// and tests; the numeric stages have their own.
-mod special {
-    use std::f64::consts::PI;
-
-    /// `ln |Γ(x)|` by the Lanczos approximation (g = 7, n = 9) with reflection.
-    pub fn lgamma(x: f64) -> f64 {
-        const G: f64 = 7.0;
-        const P: [f64; 9] = [
-            0.999_999_999_999_809_9,
-            676.520_368_121_885_1,
-            -1_259.139_216_722_402_8,
-            771.323_428_777_653_1,
-            -176.615_029_162_140_6,
-            12.507_343_278_686_905,
-            -0.138_571_095_265_720_12,
-            9.984_369_578_019_572e-6,
-            1.505_632_735_149_311_6e-7,
-        ];
-        if x.is_nan() {
-            return x;
-        }
-        if x < 0.5 {
-            let s = (PI * x).sin();
-            return (PI / s.abs()).ln() - lgamma(1.0 - x);
-        }
-        let x = x - 1.0;
-        let t = x + G + 0.5;
-        let mut a = P[0];
-        for (i, p) in P.iter().enumerate().skip(1) {
-            a += p / (x + i as f64);
-        }
-        0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-    }
-
-    /// ψ(x) by recurrence up to x ≥ 6 and the asymptotic series; reflection for x < 0.
-    pub fn digamma(x: f64) -> f64 {
-        if x.is_nan() || (x <= 0.0 && x.fract() == 0.0) {
-            return f64::NAN;
-        }
-        if x < 0.0 {
-            return digamma(1.0 - x) - PI / (PI * x).tan();
-        }
-        let (mut x, mut r) = (x, 0.0);
-        while x < 6.0 {
-            r -= 1.0 / x;
-            x += 1.0;
-        }
-        let x2 = 1.0 / (x * x);
-        r + x.ln()
-            - 0.5 / x
-            - x2 * (1.0 / 12.0
-                - x2 * (1.0 / 120.0 - x2 * (1.0 / 252.0 - x2 * (1.0 / 240.0 - x2 / 132.0))))
-    }
-
-    /// ψ₁(x) by recurrence up to x ≥ 6 and the asymptotic series; reflection for x < 0.
-    pub fn trigamma(x: f64) -> f64 {
-        if x.is_nan() || (x <= 0.0 && x.fract() == 0.0) {
-            return f64::NAN;
-        }
-        if x < 0.0 {
-            let s = (PI * x).sin();
-            return PI * PI / (s * s) - trigamma(1.0 - x);
-        }
-        let (mut x, mut r) = (x, 0.0);
-        while x < 6.0 {
-            r += 1.0 / (x * x);
-            x += 1.0;
-        }
-        let x2 = 1.0 / (x * x);
-        r + 1.0 / x
-            + x2 / 2.0
-            + x2 / x * (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0)))
-    }
-
-    /// ψ⁽ⁿ⁾(x) for integer `0 ≤ n ≤ 30` and `x > 0`; NaN otherwise.
-    pub fn polygamma(n: f64, x: f64) -> f64 {
-        if n == 0.0 {
-            return digamma(x);
-        }
-        if n == 1.0 {
-            return trigamma(x);
-        }
-        if !(n.fract() == 0.0 && (2.0..=30.0).contains(&n)) || x.is_nan() || x <= 0.0 {
-            return f64::NAN;
-        }
-        // (-1)^(n+1) n! Σ_k 1/(x+k)^(n+1): recurrence up to x ≥ 20, then the asymptotic
-        // series (-1)^(n+1) [(n-1)!/x^n + n!/(2x^(n+1)) + Σ B_2k (2k+n-1)!/((2k)! x^(2k+n))].
-        let fact = |m: f64| (1..=m as u32).fold(1.0, |acc, k| acc * f64::from(k));
-        let sign = if n % 2.0 == 0.0 { -1.0 } else { 1.0 };
-        let (mut x, mut r) = (x, 0.0);
-        while x < 20.0 {
-            r += 1.0 / x.powf(n + 1.0);
-            x += 1.0;
-        }
-        const B: [f64; 5] = [1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0];
-        let mut s = fact(n - 1.0) / x.powf(n) + fact(n) / (2.0 * x.powf(n + 1.0));
-        for (k, b) in B.iter().enumerate() {
-            let k2 = 2.0 * (k as f64 + 1.0);
-            s += b * fact(k2 + n - 1.0) / (fact(k2) * x.powf(k2 + n));
-        }
-        sign * (fact(n) * r + s)
-    }
 }
 
 impl fmt::Display for Domain {

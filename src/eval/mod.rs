@@ -24,7 +24,7 @@
 //! are those of [`eval`]; [`Compiled`] follows them exactly.
 
 mod compiled;
-pub mod special;
+pub use crate::expr::special;
 
 use std::fmt;
 

@@ -4,6 +4,7 @@
 
 mod op;
 mod ops;
+pub mod special;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
