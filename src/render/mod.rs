@@ -10,7 +10,7 @@ use std::fmt;
 pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
 pub use pretty::Pretty;
 
-use crate::expr::{Expr, Fixity, Op, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
+use crate::expr::{Expr, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 
 /// Formats a number the one way the whole crate does: integers without a decimal point,
 /// others in the shortest form that reads back to the same `f64`, with an exponent when very
@@ -143,9 +143,4 @@ fn write_paren(p: &Pretty, need: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result 
     } else {
         write_text(p, f)
     }
-}
-
-/// Whether an operator is an infix operator (used by tests of the operator table).
-pub fn is_infix(op: &Op) -> bool {
-    matches!(op.info().fixity, Fixity::Infix { .. })
 }
