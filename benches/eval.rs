@@ -1,6 +1,7 @@
-//! Score and Hessian of the normal model at many data points, three ways: the five
-//! hand-derived expressions compiled into one tape, num-dual's `hessian` of a plain generic
-//! closure, and the tree evaluator over `Dual2Vec` (`eval::hessian`).
+//! Score and Hessian of the normal model at many data points, four ways: the five derived
+//! expressions (`fisher derive normal`) compiled into one tape and evaluated point by point,
+//! the same tape over the whole batch (`Compiled::eval_batch`), num-dual's `hessian` of a
+//! plain generic closure, and the tree evaluator over `Dual2Vec` (`eval::hessian`).
 //!
 //! Run: `cargo bench --bench eval -- --warm-up-time 1 --measurement-time 3`; each benchmark
 //! evaluates `POINTS` data points, so ns/point = time / `POINTS`.
@@ -8,9 +9,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fisher_geometry::Expr;
-use fisher_geometry::eval::{Compiled, Env, hessian};
+use fisher_geometry::eval::{BatchScratch, Compiled, Env, Input, hessian};
 use fisher_geometry::expr::ln;
+use fisher_geometry::{Expr, Model, diff};
 use nalgebra::SVector;
 use num_dual::DualNum;
 
@@ -33,23 +34,28 @@ fn logp<D: DualNum<Primitive = f64> + Copy>(x: f64, mu: D, sigma: D) -> D {
 
 fn bench(c: &mut Criterion) {
     let xs = data();
-    let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
-    let r = &x - &mu;
-    let exprs = [
-        &r / sigma.pow(2),                                   // s_μ = (x − μ)/σ²
-        r.pow(2) / sigma.pow(3) - 1.0 / &sigma,              // s_σ = (x − μ)²/σ³ − 1/σ
-        -1.0 / sigma.pow(2),                                 // H_μμ = −1/σ²
-        -2.0 * &r / sigma.pow(3),                            // H_μσ = −2(x − μ)/σ³
-        -3.0 * r.pow(2) / sigma.pow(4) + 1.0 / sigma.pow(2), // H_σσ = −3(x − μ)²/σ⁴ + 1/σ²
-    ];
+    // The score and Hessian as `fisher derive normal` prints them.
+    let model = Model::builtin("normal").unwrap();
+    let d = diff::derive(&model);
+    let exprs: Vec<Expr> = d
+        .score
+        .iter()
+        .cloned()
+        .chain([
+            d.hessian[0][0].clone(),
+            d.hessian[0][1].clone(),
+            d.hessian[1][1].clone(),
+        ])
+        .collect();
     let vars = ["x".into(), "mu".into(), "sigma".into()];
     let compiled = Compiled::new(&exprs, &vars).unwrap();
+    let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
     let logp_expr = -0.5 * ((&x - &mu) / &sigma).pow(2) - ln(&sigma) - 0.5 * ln(2.0 * Expr::pi());
 
     let mut group = c.benchmark_group("normal score+hessian");
     group.throughput(Throughput::Elements(POINTS as u64));
 
-    group.bench_function("compiled tape (5 exprs)", |b| {
+    group.bench_function("compiled tape, point by point", |b| {
         let mut scratch = Vec::new();
         let mut out = [0.0; 5];
         b.iter(|| {
@@ -63,6 +69,25 @@ fn bench(c: &mut Criterion) {
             acc
         })
     });
+
+    group.bench_function(
+        "compiled tape, batch (x varying, mu and sigma uniform)",
+        |b| {
+            let mut scratch = BatchScratch::default();
+            let mut out = vec![0.0; 5 * POINTS];
+            let inputs = [
+                Input::Varying(&xs),
+                Input::Uniform(MU),
+                Input::Uniform(SIGMA),
+            ];
+            b.iter(|| {
+                compiled
+                    .eval_batch(black_box(&inputs), &mut scratch, &mut out)
+                    .unwrap();
+                out[5 * POINTS - 1]
+            })
+        },
+    );
 
     group.bench_function("num-dual hessian, closure", |b| {
         let theta = SVector::from([MU, SIGMA]);

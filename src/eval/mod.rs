@@ -35,7 +35,7 @@ use num_dual::{DualNum, DualVec, HyperHyperDual64};
 
 use crate::expr::{Expr, Op};
 
-pub use compiled::Compiled;
+pub use compiled::{BatchScratch, Compiled, Input};
 
 /// An error of numeric evaluation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
