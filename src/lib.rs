@@ -1,8 +1,34 @@
 //! # fisher-geometry
 //!
-//! Exact Fisher geometry from a log-density written by the user: score, Hessian, and (in
-//! later stages) the Fisher information matrix, KL divergence and the geometry built on them.
+//! Exact Fisher geometry from a log-density written by the user. This stage covers the model
+//! language, symbolic derivatives with e-graph simplification, numeric evaluation over dual
+//! numbers and rendering; the Fisher information matrix, KL divergence and the geometry built
+//! on them come next.
 //!
+//! A tour, in pipeline order:
+//!
+//! ```
+//! use fisher_geometry::{Model, diff, render};
+//! use fisher_geometry::eval::{Compiled, Env, eval_f64};
+//!
+//! // model: parse and check a model file (or a built-in, or the `model!` macro)
+//! let model = Model::parse(
+//!     "data x : real\nparam mu : real\nparam sigma : positive\n\
+//!      logp = -0.5*((x - mu)/sigma)^2 - ln(sigma) - 0.5*ln(2*pi)\n",
+//!     "normal",
+//! )?;
+//! // diff + simplify: the score and Hessian, simplified under `sigma : positive`
+//! let d = diff::derive(&model);
+//! assert_eq!(d.score[1].to_string(), "(x - mu)^2/sigma^3 - 1/sigma"); // ∂ℓ/∂σ
+//! // render: LaTeX
+//! assert_eq!(render::latex(&d.score[0]).to_string(), "\\frac{x - \\mu}{\\sigma^{2}}");
+//! // eval: at a point, and compiled for many points
+//! let env = Env::new().with("x", 1.0).with("mu", 0.0).with("sigma", 2.0);
+//! assert_eq!(eval_f64(&d.hessian[0][0], &env)?, -0.25); // ∂²ℓ/∂μ² = −1/σ²
+//! let c = Compiled::new(&d.score, &["x".into(), "mu".into(), "sigma".into()])?;
+//! assert_eq!(c.eval(&[1.0, 0.0, 2.0])?, [0.25, -0.375]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 // Pipeline order: a module uses only modules above it (DESIGN §3).
 pub mod expr;
@@ -21,6 +47,7 @@ pub mod render;
 
 pub mod cli;
 
+pub use eval::EvalError;
 pub use expr::Expr;
 pub use model::{Model, ModelError};
 
