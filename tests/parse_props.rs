@@ -187,3 +187,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn non_finite_constants_print_so_that_they_parse_back() {
+    // A product view folds `pi/0` into an infinite coefficient; it must still paste back.
+    for (expr, want) in [("-pi/0", f64::NEG_INFINITY), ("(0*pi)/0", f64::NAN)] {
+        let first = logp_of(expr).unwrap();
+        let printed = render::text(&first).to_string();
+        let again = Model::parse(&format!("{HEADER}logp = {printed}\n"), "m")
+            .map_err(|e| format!("{printed}: {e}"))
+            .unwrap()
+            .logp;
+        let env = HashMap::from([("x".into(), 0.5), ("y".into(), 2.0)]);
+        let v = eval_f64(&again, &env).unwrap();
+        assert!(
+            v == want || (v.is_nan() && want.is_nan()),
+            "{printed} = {v}"
+        );
+    }
+}

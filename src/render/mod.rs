@@ -70,6 +70,10 @@ fn prec(p: &Pretty) -> u8 {
 
 fn write_text(p: &Pretty, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match p {
+        // Non-finite values (a constant divided by zero, an overflowing product of literals)
+        // print as expressions that parse back to the same value.
+        Pretty::Num(v) if v.is_nan() => f.write_str("(0/0)"),
+        Pretty::Num(v) if v.is_infinite() => f.write_str("(1/0)"),
         Pretty::Num(v) => fmt_number(*v, f),
         Pretty::Sym(s) => f.write_str(s.as_str()),
         Pretty::Pi => f.write_str("pi"),
