@@ -86,76 +86,113 @@ impl C {
 
 /// Returns the canonical form of `expr`. Facts license `(x^a)^b = x^(ab)` for positive `x`.
 pub fn canonicalize(expr: &Expr, facts: &Facts) -> Expr {
-    let nodes = expr.nodes();
-    // How many parents still need each node: a node's value is moved into its last parent.
-    let mut uses = vec![0usize; nodes.len()];
-    for node in nodes {
-        for c in node.children() {
-            uses[usize::from(*c)] += 1;
-        }
-    }
-    let mut slots: Vec<Option<Rc<C>>> = vec![None; nodes.len()];
     let ctx = Ctx { facts };
-    for (i, node) in nodes.iter().enumerate() {
-        let mut take = |c: &Id| -> Rc<C> {
-            let k = usize::from(*c);
-            uses[k] -= 1;
-            if uses[k] == 0 {
-                slots[k].take().unwrap_or_else(|| Rc::new(num(f64::NAN)))
-            } else {
-                slots[k].clone().unwrap_or_else(|| Rc::new(num(f64::NAN)))
-            }
-        };
-        let c = match node {
-            Op::Num(v) => C::Num(*v),
-            Op::Sym(s) => C::Sym(Name(*s)),
-            Op::Pi => C::Pi,
-            Op::Euler => C::Euler,
-            Op::Add([a, b]) => {
-                let (a, b) = (take(a), take(b));
-                ctx.add(a, b, 1.0)
-            }
-            Op::Sub([a, b]) => {
-                let (a, b) = (take(a), take(b));
-                ctx.add(a, b, -1.0)
-            }
-            Op::Neg([a]) => {
-                let a = take(a);
-                ctx.scale(a, -1.0)
-            }
-            Op::Mul([a, b]) => {
-                let (a, b) = (take(a), take(b));
-                ctx.mul(a, b)
-            }
-            Op::Div([a, b]) => {
-                let (a, b) = (take(a), take(b));
-                let inv = ctx.pow(b, Rc::new(num(-1.0)));
-                ctx.mul(a, Rc::new(inv))
-            }
-            Op::Pow([a, b]) => {
-                let (a, b) = (take(a), take(b));
-                ctx.pow(a, b)
-            }
-            Op::Sqrt([a]) => {
-                let a = take(a);
-                ctx.pow(a, Rc::new(num(0.5)))
-            }
-            op => {
-                let args: Vec<Rc<C>> = op.children().iter().map(&mut take).collect();
-                ctx.call(op, args)
-            }
-        };
-        slots[i] = Some(Rc::new(c));
-    }
-    let root = slots[usize::from(expr.root())]
-        .take()
-        .unwrap_or_else(|| Rc::new(num(f64::NAN)));
+    emit(&ctx.build(expr))
+}
+
+/// The canonical form with products distributed over sums and small positive integer
+/// powers of sums multiplied out: `σ³(μ²/σ³ + 1/σ) → μ² + σ²`. Used where cancellation
+/// matters more than compactness (solving for moments); gives up distributing, and keeps
+/// the product, when a result would exceed [`MAX_EXPANDED_TERMS`] terms.
+pub fn expand(expr: &Expr, facts: &Facts) -> Expr {
+    let ctx = Ctx { facts };
+    let c = ctx.build(expr);
+    emit(&Rc::new(ctx.expand_c(c)))
+}
+
+/// The expanded form over a common denominator: a sum whose terms carry negative integer
+/// powers `bᵢ^(−pᵢ)` becomes `N·Π bᵢ^(−pᵢ)` with the numerator `N` expanded, so that
+/// `1/p + 1/(1 − p)` becomes `1/(p(1 − p))` and `1/((1 − p)p) + 1/p²` becomes
+/// `1/(p²(1 − p))`. Only the top-level sum is combined.
+pub fn together(expr: &Expr, facts: &Facts) -> Expr {
+    let ctx = Ctx { facts };
+    let c = Rc::new(ctx.expand_c(ctx.build(expr)));
+    emit(&Rc::new(ctx.together_deep(c)))
+}
+
+/// Most terms a product may expand into before [`expand`] keeps it as a product.
+pub const MAX_EXPANDED_TERMS: usize = 256;
+
+/// Largest integer power of a sum that [`expand`] multiplies out.
+const MAX_EXPANDED_POWER: f64 = 6.0;
+
+fn emit(root: &Rc<C>) -> Expr {
     let mut out = Emitter {
         b: Builder::default(),
         memo: HashMap::new(),
     };
-    let id = out.emit(&root);
+    let id = out.emit(root);
     out.b.finish(id)
+}
+
+impl Ctx<'_> {
+    /// Builds the canonical form bottom-up over the nodes of `expr`.
+    fn build(&self, expr: &Expr) -> Rc<C> {
+        let ctx = self;
+        let nodes = expr.nodes();
+        // How many parents still need each node: a node's value is moved into its last parent.
+        let mut uses = vec![0usize; nodes.len()];
+        for node in nodes {
+            for c in node.children() {
+                uses[usize::from(*c)] += 1;
+            }
+        }
+        let mut slots: Vec<Option<Rc<C>>> = vec![None; nodes.len()];
+        for (i, node) in nodes.iter().enumerate() {
+            let mut take = |c: &Id| -> Rc<C> {
+                let k = usize::from(*c);
+                uses[k] -= 1;
+                if uses[k] == 0 {
+                    slots[k].take().unwrap_or_else(|| Rc::new(num(f64::NAN)))
+                } else {
+                    slots[k].clone().unwrap_or_else(|| Rc::new(num(f64::NAN)))
+                }
+            };
+            let c = match node {
+                Op::Num(v) => C::Num(*v),
+                Op::Sym(s) => C::Sym(Name(*s)),
+                Op::Pi => C::Pi,
+                Op::Euler => C::Euler,
+                Op::Add([a, b]) => {
+                    let (a, b) = (take(a), take(b));
+                    ctx.add(a, b, 1.0)
+                }
+                Op::Sub([a, b]) => {
+                    let (a, b) = (take(a), take(b));
+                    ctx.add(a, b, -1.0)
+                }
+                Op::Neg([a]) => {
+                    let a = take(a);
+                    ctx.scale(a, -1.0)
+                }
+                Op::Mul([a, b]) => {
+                    let (a, b) = (take(a), take(b));
+                    ctx.mul(a, b)
+                }
+                Op::Div([a, b]) => {
+                    let (a, b) = (take(a), take(b));
+                    let inv = ctx.pow(b, Rc::new(num(-1.0)));
+                    ctx.mul(a, Rc::new(inv))
+                }
+                Op::Pow([a, b]) => {
+                    let (a, b) = (take(a), take(b));
+                    ctx.pow(a, b)
+                }
+                Op::Sqrt([a]) => {
+                    let a = take(a);
+                    ctx.pow(a, Rc::new(num(0.5)))
+                }
+                op => {
+                    let args: Vec<Rc<C>> = op.children().iter().map(&mut take).collect();
+                    ctx.call(op, args)
+                }
+            };
+            slots[i] = Some(Rc::new(c));
+        }
+        slots[usize::from(expr.root())]
+            .take()
+            .unwrap_or_else(|| Rc::new(num(f64::NAN)))
+    }
 }
 
 struct Ctx<'a> {
@@ -220,9 +257,154 @@ impl Ctx<'_> {
         for (base, exp) in f2 {
             self.insert_factor(&mut factors, base, exp);
         }
-        // A single sum times a number distributes nothing; a product that is only a
-        // coefficient times one sum stays a product.
         prod_from(coef, factors)
+    }
+
+    /// Expands a canonical expression: sums raised to small positive integer powers in
+    /// products are multiplied out, recursively through the terms of sums and the bases of
+    /// positive powers; bases of negative powers (denominators) and function arguments keep
+    /// their factored form.
+    fn expand_c(&self, c: Rc<C>) -> C {
+        match &*c {
+            C::Sum(terms, k) => terms.iter().fold(num(k.value()), |acc, (t, coef)| {
+                let t = self.expand_c(Rc::new(self.scale(t.clone(), coef.value())));
+                self.add(Rc::new(acc), Rc::new(t), 1.0)
+            }),
+            C::Prod(k, fs) => {
+                let fs: Factors = fs
+                    .iter()
+                    .map(|(b, e)| {
+                        let positive = e.value().is_some_and(|y| y >= 1.0);
+                        if positive && matches!(**b, C::Sum(..)) {
+                            (Rc::new(self.expand_c(b.clone())), e.clone())
+                        } else {
+                            (b.clone(), e.clone())
+                        }
+                    })
+                    .collect();
+                self.distribute(prod_from(k.value(), fs))
+            }
+            _ => own(c),
+        }
+    }
+
+    /// Multiplies out the sums raised to small positive integer powers in a product.
+    fn distribute(&self, c: C) -> C {
+        let C::Prod(k, fs) = &c else { return c };
+        let is_sum_power = |(b, e): &(Rc<C>, Rc<C>)| {
+            matches!(**b, C::Sum(..))
+                && e.value()
+                    .is_some_and(|y| (1.0..=MAX_EXPANDED_POWER).contains(&y) && y == y.trunc())
+        };
+        if !fs.iter().any(is_sum_power) {
+            return c;
+        }
+        // The number of terms the expansion produces, before collecting.
+        let mut size = 1usize;
+        for (b, e) in fs.iter().filter(|f| is_sum_power(f)) {
+            let terms = match &**b {
+                C::Sum(t, k) => t.len() + usize::from(k.value() != 0.0),
+                _ => 1,
+            };
+            let y = e.value().unwrap_or(1.0) as u32;
+            size = size.saturating_mul(terms.saturating_pow(y));
+        }
+        if size > MAX_EXPANDED_TERMS {
+            return c;
+        }
+        let rest: Factors = fs.iter().filter(|f| !is_sum_power(f)).cloned().collect();
+        let mut acc: Vec<Rc<C>> = vec![Rc::new(prod_from(k.value(), rest))];
+        for (b, e) in fs.iter().filter(|f| is_sum_power(f)) {
+            let C::Sum(terms, constant) = &**b else {
+                continue;
+            };
+            let mut parts: Vec<Rc<C>> = terms
+                .iter()
+                .map(|(t, k)| Rc::new(self.scale(t.clone(), k.value())))
+                .collect();
+            if constant.value() != 0.0 {
+                parts.push(Rc::new(num(constant.value())));
+            }
+            for _ in 0..(e.value().unwrap_or(1.0) as u32) {
+                acc = acc
+                    .iter()
+                    .flat_map(|a| parts.iter().map(move |p| (a.clone(), p.clone())))
+                    .map(|(a, p)| Rc::new(self.mul(a, p)))
+                    .collect();
+            }
+        }
+        acc.into_iter()
+            .fold(num(0.0), |sum, t| self.add(Rc::new(sum), t, 1.0))
+    }
+
+    /// Common denominators everywhere in sums and products: the bases of powers first (so
+    /// `(1/p + 1/(1 − p))^(−1)` becomes `p(1 − p)`), then the terms of sums, then the sum.
+    fn together_deep(&self, c: Rc<C>) -> C {
+        match &*c {
+            C::Sum(terms, k) => {
+                let sum = terms.iter().fold(num(k.value()), |acc, (t, coef)| {
+                    let t = self.together_deep(Rc::new(self.scale(t.clone(), coef.value())));
+                    self.add(Rc::new(acc), Rc::new(t), 1.0)
+                });
+                self.together(Rc::new(sum))
+            }
+            C::Prod(k, fs) => fs.iter().fold(num(k.value()), |acc, (b, e)| {
+                let b = match &**b {
+                    C::Sum(..) => Rc::new(self.together_deep(b.clone())),
+                    _ => b.clone(),
+                };
+                let p = self.pow(b, e.clone());
+                self.mul(Rc::new(acc), Rc::new(p))
+            }),
+            _ => own(c),
+        }
+    }
+
+    /// The top-level sum of `c` over a common denominator (see [`together`]).
+    fn together(&self, c: Rc<C>) -> C {
+        let C::Sum(terms, _) = &*c else { return own(c) };
+        // Bases with negative integer exponents, with the largest power seen.
+        let mut den: Factors = Vec::new();
+        for (t, _) in terms {
+            let fs: &[(Rc<C>, Rc<C>)] = match &**t {
+                C::Prod(_, fs) => fs,
+                _ => &[],
+            };
+            for (b, e) in fs {
+                let Some(y) = e.value().filter(|y| *y < 0.0 && *y == y.trunc()) else {
+                    continue;
+                };
+                match den.binary_search_by(|(d, _)| d.as_ref().cmp(b)) {
+                    Ok(i) => {
+                        if den[i].1.value().is_some_and(|p| -y > p) {
+                            den[i].1 = Rc::new(num(-y));
+                        }
+                    }
+                    Err(i) => den.insert(i, (b.clone(), Rc::new(num(-y)))),
+                }
+            }
+        }
+        if den.is_empty() {
+            return own(c);
+        }
+        // Each term times the denominator cancels its negative powers exactly (no
+        // distribution yet, so `(1 − p)^(−1)·(1 − p)²` meets as one base), then expands.
+        let d = Rc::new(prod_from(1.0, den.clone()));
+        let mut numerator = match &*c {
+            C::Sum(_, k) => num(k.value()),
+            _ => num(0.0),
+        };
+        numerator = self.mul(Rc::new(numerator), d.clone());
+        numerator = self.distribute(numerator);
+        for (t, k) in terms {
+            let term = self.mul(self.scale(t.clone(), k.value()).into(), d.clone());
+            numerator = self.add(Rc::new(numerator), Rc::new(self.distribute(term)), 1.0);
+        }
+        let inverse: Factors = den
+            .into_iter()
+            .map(|(b, p)| (b, Rc::new(num(-p.value().unwrap_or(1.0)))))
+            .collect();
+        self.mul(Rc::new(numerator), Rc::new(prod_from(1.0, inverse)))
     }
 
     fn insert_factor(&self, fs: &mut Vec<(Rc<C>, Rc<C>)>, base: Rc<C>, exp: Rc<C>) {
@@ -523,5 +705,72 @@ impl Emitter {
             });
         }
         acc.unwrap_or_else(|| self.b.node(Op::Num(Constant::new(coef))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+    use crate::simplify::Fact;
+
+    /// The expression `src` over parameters `names` (all declared `unit`, so positive).
+    fn parse(names: &[&str], src: &str) -> (Expr, Facts) {
+        let decls: String = names
+            .iter()
+            .map(|n| format!("param {n} : unit\n"))
+            .collect();
+        let m = Model::parse(&format!("{decls}logp = {src}\n"), "t").unwrap();
+        let mut f = Facts::none();
+        for n in names {
+            f.insert((*n).into(), Fact::Unit);
+        }
+        (m.logp, f)
+    }
+
+    #[test]
+    fn canonical_forms() {
+        for (names, input, expected) in [
+            (&["x", "mu"][..], "x - (x - mu)", "mu"),
+            (&["x"][..], "x*x^2/x", "x^2"),
+            (&["a", "b"][..], "2*a + 3*a - b + b", "5*a"),
+            (&["s"][..], "sqrt(s^2)", "s"),
+            (
+                &["s", "m"][..],
+                "s^3*(m^2/s^3 + 1/s)",
+                "s^3*(m^2/s^3 + 1/s)",
+            ),
+        ] {
+            let (e, f) = parse(names, input);
+            assert_eq!(canonicalize(&e, &f).to_string(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn expanded_forms() {
+        for (names, input, expected) in [
+            // σ³(μ²/σ³ + 1/σ) = μ² + σ²
+            (&["s", "m"][..], "s^3*(m^2/s^3 + 1/s)", "m^2 + s^2"),
+            (&["a", "b"][..], "(a + b)^2 - a^2 - b^2", "2*a*b"),
+            (&["a", "b"][..], "(a - b)*(a + b)", "a^2 - b^2"),
+        ] {
+            let (e, f) = parse(names, input);
+            assert_eq!(expand(&e, &f).to_string(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn common_denominators() {
+        for (names, input, expected) in [
+            // Bernoulli: 1/p + 1/(1 − p) = 1/(p(1 − p))
+            (&["p"][..], "1/p + 1/(1 - p)", "1/(p*(1 - p))"),
+            // geometric: 1/((1 − p)p) + 1/p² = 1/(p²(1 − p))
+            (&["p"][..], "1/((1 - p)*p) + 1/p^2", "1/(p^2*(1 - p))"),
+            // the Bernoulli moment E[x] from E[s] = 0: (1/(1 − p))/(1/p + 1/(1 − p)) = p
+            (&["p"][..], "(1/(1 - p))/(1/p + 1/(1 - p))", "p"),
+        ] {
+            let (e, f) = parse(names, input);
+            assert_eq!(together(&e, &f).to_string(), expected, "{input}");
+        }
     }
 }
