@@ -43,6 +43,10 @@ pub mod simplify;
 
 pub mod eval;
 
+pub mod expect;
+
+pub mod info;
+
 pub mod render;
 
 pub mod cli;

@@ -389,6 +389,20 @@ impl Ctx<'_> {
         }
         // Each term times the denominator cancels its negative powers exactly (no
         // distribution yet, so `(1 − p)^(−1)·(1 − p)²` meets as one base), then expands.
+        // Terms with no denominator that hold a function call (`ln σ`, `ψ(a)`) stay outside
+        // the fraction; everything else goes over the common denominator.
+        let outside = |t: &C| {
+            let has_den = match t {
+                C::Prod(_, fs) => fs.iter().any(|(_, e)| e.value().is_some_and(|y| y < 0.0)),
+                _ => false,
+            };
+            let has_call = match t {
+                C::Call(..) => true,
+                C::Prod(_, fs) => fs.iter().any(|(b, _)| matches!(**b, C::Call(..))),
+                _ => false,
+            };
+            !has_den && has_call
+        };
         let d = Rc::new(prod_from(1.0, den.clone()));
         let mut numerator = match &*c {
             C::Sum(_, k) => num(k.value()),
@@ -396,7 +410,16 @@ impl Ctx<'_> {
         };
         numerator = self.mul(Rc::new(numerator), d.clone());
         numerator = self.distribute(numerator);
+        let mut rest = num(0.0);
         for (t, k) in terms {
+            if outside(t) {
+                rest = self.add(
+                    Rc::new(rest),
+                    Rc::new(self.scale(t.clone(), k.value())),
+                    1.0,
+                );
+                continue;
+            }
             let term = self.mul(self.scale(t.clone(), k.value()).into(), d.clone());
             numerator = self.add(Rc::new(numerator), Rc::new(self.distribute(term)), 1.0);
         }
@@ -404,7 +427,8 @@ impl Ctx<'_> {
             .into_iter()
             .map(|(b, p)| (b, Rc::new(num(-p.value().unwrap_or(1.0)))))
             .collect();
-        self.mul(Rc::new(numerator), Rc::new(prod_from(1.0, inverse)))
+        let fraction = self.mul(Rc::new(numerator), Rc::new(prod_from(1.0, inverse)));
+        self.add(Rc::new(rest), Rc::new(fraction), 1.0)
     }
 
     fn insert_factor(&self, fs: &mut Vec<(Rc<C>, Rc<C>)>, base: Rc<C>, exp: Rc<C>) {
@@ -464,6 +488,21 @@ impl Ctx<'_> {
                         self.mul(Rc::new(kp), Rc::new(prod_from(1.0, out)))
                     }
                 }
+            }
+            // (P·Q)^y = P^y·Q^y when P > 0, whatever the sign of Q (if P·Q ≥ 0 then Q ≥ 0):
+            // pull the known-positive factors out, `√((k ψ₁(k) − 1)/β²) = √(k ψ₁(k) − 1)/β`.
+            C::Prod(k, fs) if fs.iter().any(|(b, _)| self.positive(b)) => {
+                let (pos, rest): (Factors, Factors) =
+                    fs.iter().cloned().partition(|(b, _)| self.positive(b));
+                let inner = if k.value() > 0.0 {
+                    let p = self.pow(Rc::new(prod_from(k.value(), pos)), e.clone());
+                    (p, prod_from(1.0, rest))
+                } else {
+                    let p = self.pow(Rc::new(prod_from(1.0, pos)), e.clone());
+                    (p, prod_from(k.value(), rest))
+                };
+                let q = C::Prod(Constant::new(1.0), vec![(Rc::new(inner.1), e)]);
+                self.mul(Rc::new(inner.0), Rc::new(q))
             }
             _ => C::Prod(Constant::new(1.0), vec![(a, e)]),
         }

@@ -1,0 +1,542 @@
+//! The exact exponential-family route (DESIGN §4): separate the log-density into data-only
+//! statistics with parameter-dependent coefficients, `ℓ = Σ_k c_k(θ)·t_k(x) + r(θ) + h(x)`,
+//! and solve the score identity `E[s] = 0` for the moments `m_k = E[t_k]`.
+//!
+//! The score is `s_j = Σ_k ∂_j c_k·t_k + ∂_j r`, so `E[s_j] = 0` reads
+//! `Σ_k ∂_j c_k·m_k = −∂_j r`: `d` linear equations in the `K` unknown moments. When the
+//! coefficient matrix has rank `K`, the moments are exact expressions in θ. Rank and pivots
+//! are decided numerically at a few points inside the domains; elimination is symbolic along
+//! those pivots. The route never recognizes named families: it works from the log-density,
+//! in any parameterization.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use egg::{Id, Language, Symbol};
+use nalgebra::DMatrix;
+
+use crate::diff::derivative;
+use crate::eval::{Env, eval_f64};
+use crate::expr::{Builder, Expr, Op};
+use crate::model::{Domain, Model};
+use crate::render::{Pretty, text};
+use crate::simplify::canon::{canonicalize, together};
+use crate::simplify::{Facts, simplify};
+
+/// Why the exact route does not apply; the caller falls back to numeric expectations.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RouteError {
+    /// A subexpression mixes data and parameters in a way that is not a sum of products
+    /// of a parameter function and a data function.
+    #[error("`{0}` couples the data and the parameters")]
+    Couples(String),
+    /// The separation grew beyond the term limit.
+    #[error("the log-density expands into more than {0} terms")]
+    TooLarge(usize),
+    /// `E[s] = 0` does not determine the moments that the Fisher matrix needs.
+    #[error(
+        "the score identity gives {equations} independent equations for {statistics} statistics"
+    )]
+    Underdetermined {
+        /// Rank of the coefficient matrix.
+        equations: usize,
+        /// Number of statistics.
+        statistics: usize,
+    },
+    /// A coefficient or moment could not be evaluated at the sample points.
+    #[error("the moment equations cannot be evaluated inside the domain: {0}")]
+    Evaluation(String),
+}
+
+/// Most (statistic, coefficient) pairs the separation may produce.
+pub const MAX_TERMS: usize = 512;
+
+/// Largest tree size of a log-density the route attempts.
+const MAX_INPUT: usize = 4_000;
+
+/// Relative size below which a singular value counts as zero when deciding the rank.
+const RANK_TOL: f64 = 1e-9;
+
+/// The separated log-density `ℓ = Σ_k c_k(θ)·t_k(x) + r(θ) + h(x)`.
+#[derive(Debug, Clone)]
+pub struct Separation {
+    /// The data statistics `t_k` whose coefficients depend on θ, with those coefficients.
+    pub stats: Vec<(Expr, Expr)>,
+    /// `r(θ)`, the data-free part (constants included).
+    pub rest: Expr,
+}
+
+/// The moments `m_k = E_θ[t_k(x)]` of the statistics, exact.
+#[derive(Debug, Clone)]
+pub struct Moments {
+    /// The separation they belong to.
+    pub separation: Separation,
+    /// `m_k`, in the order of `separation.stats`.
+    pub values: Vec<Expr>,
+}
+
+/// A monomial in data atoms: sorted (atom text, power) pairs; empty is the constant 1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+struct Mono(Vec<(String, i32)>);
+
+impl Mono {
+    fn times(&self, other: &Mono) -> Mono {
+        let mut out: BTreeMap<String, i32> = self.0.iter().cloned().collect();
+        for (k, p) in &other.0 {
+            *out.entry(k.clone()).or_insert(0) += p;
+        }
+        Mono(out.into_iter().filter(|(_, p)| *p != 0).collect())
+    }
+
+    fn inverse(&self) -> Mono {
+        Mono(self.0.iter().map(|(k, p)| (k.clone(), -p)).collect())
+    }
+}
+
+type Terms = Vec<(Mono, Expr)>;
+
+/// Separates a model's log-density.
+///
+/// # Errors
+///
+/// [`RouteError::Couples`] naming the first subexpression that mixes data and parameters
+/// other than additively and multiplicatively (`(x/λ)^k`, `ln(1 + (x − μ)²)`),
+/// [`RouteError::TooLarge`] past [`MAX_TERMS`].
+pub fn separate(model: &Model) -> Result<Separation, RouteError> {
+    let facts = Facts::of(model);
+    let logp = canonicalize(&model.logp, &facts);
+    if logp.tree_size() > MAX_INPUT {
+        return Err(RouteError::TooLarge(MAX_INPUT));
+    }
+    let data: Vec<Symbol> = model.data.iter().map(|d| d.name).collect();
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    let mut has_data = Vec::with_capacity(logp.nodes().len());
+    let mut has_param = Vec::with_capacity(logp.nodes().len());
+    for node in logp.nodes() {
+        let (d, p) = match node {
+            Op::Sym(s) => (data.contains(s), params.contains(s)),
+            _ => node.children().iter().fold((false, false), |(d, p), c| {
+                (
+                    d || has_data[usize::from(*c)],
+                    p || has_param[usize::from(*c)],
+                )
+            }),
+        };
+        has_data.push(d);
+        has_param.push(p);
+    }
+    let mut s = Separator {
+        e: &logp,
+        has_data,
+        has_param,
+        facts: &facts,
+        atoms: BTreeMap::new(),
+    };
+    let terms = s.sep(logp.root())?;
+    // Collect coefficients by monomial.
+    let mut by_mono: BTreeMap<Mono, Vec<Expr>> = BTreeMap::new();
+    for (m, c) in terms {
+        by_mono.entry(m).or_default().push(c);
+    }
+    let mut stats = Vec::new();
+    let mut rest = Expr::num(0.0);
+    for (mono, coefs) in by_mono {
+        let coef = simplify(&sum(&coefs), &facts);
+        let depends = params.iter().any(|p| coef.contains(*p));
+        if mono.0.is_empty() {
+            rest = coef;
+        } else if depends {
+            stats.push((s.statistic(&mono), coef));
+        }
+        // A data-only term with a θ-free coefficient is h(x): it does not affect the score.
+    }
+    Ok(Separation { stats, rest })
+}
+
+fn sum(es: &[Expr]) -> Expr {
+    let mut b = Builder::default();
+    let mut acc = b.num(0.0);
+    for e in es {
+        let id = b.copy(e);
+        acc = b.add(acc, id);
+    }
+    b.finish(acc)
+}
+
+struct Separator<'a> {
+    e: &'a Expr,
+    has_data: Vec<bool>,
+    has_param: Vec<bool>,
+    facts: &'a Facts,
+    /// Atom text → atom expression.
+    atoms: BTreeMap<String, Expr>,
+}
+
+impl Separator<'_> {
+    fn sub(&self, id: Id) -> Expr {
+        self.e.subexpr(id)
+    }
+
+    fn node(&self, id: Id) -> &Op {
+        &self.e.nodes()[usize::from(id)]
+    }
+
+    fn couples(&self, id: Id) -> RouteError {
+        RouteError::Couples(text(&self.sub(id)).to_string())
+    }
+
+    fn atom(&mut self, id: Id) -> Terms {
+        let e = self.sub(id);
+        let key = e.to_string();
+        self.atoms.entry(key.clone()).or_insert(e);
+        vec![(Mono(vec![(key, 1)]), Expr::num(1.0))]
+    }
+
+    fn statistic(&self, mono: &Mono) -> Expr {
+        let mut b = Builder::default();
+        let mut acc = b.num(1.0);
+        for (key, p) in &mono.0 {
+            let atom = self
+                .atoms
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| Expr::num(f64::NAN));
+            let a = b.copy(&atom);
+            let e = b.num(f64::from(*p));
+            let f = b.pow(a, e);
+            acc = b.mul(acc, f);
+        }
+        b.finish(acc)
+    }
+
+    fn sep(&mut self, id: Id) -> Result<Terms, RouteError> {
+        let i = usize::from(id);
+        if !self.has_data[i] {
+            return Ok(vec![(Mono::default(), self.sub(id))]);
+        }
+        let node = self.node(id).clone();
+        match node {
+            Op::Sym(_) => Ok(self.atom(id)),
+            Op::Add([a, b]) => {
+                let mut t = self.sep(a)?;
+                t.extend(self.sep(b)?);
+                limit(t)
+            }
+            Op::Sub([a, b]) => {
+                let mut t = self.sep(a)?;
+                t.extend(negate(self.sep(b)?));
+                limit(t)
+            }
+            Op::Neg([a]) => Ok(negate(self.sep(a)?)),
+            Op::Mul([a, b]) => {
+                let (x, y) = (self.sep(a)?, self.sep(b)?);
+                product(&x, &y)
+            }
+            Op::Div([a, b]) => {
+                let x = self.sep(a)?;
+                let y = self.sep(b)?;
+                let inv = inverse(&y).ok_or_else(|| self.couples(id))?;
+                product(&x, &inv)
+            }
+            Op::Pow([a, b]) => {
+                let n = match self.node(b) {
+                    Op::Num(c) if c.value() == c.value().trunc() && c.value().abs() <= 16.0 => {
+                        Some(c.value() as i32)
+                    }
+                    _ => None,
+                };
+                match n {
+                    Some(n) if !self.has_data[usize::from(b)] => {
+                        let base = self.sep(a)?;
+                        power(&base, n).ok_or_else(|| self.couples(id))
+                    }
+                    _ if !self.has_param[i] => Ok(self.atom(id)),
+                    _ => Err(self.couples(id)),
+                }
+            }
+            Op::Ln([a]) if self.has_param[i] => self.split_ln(a).ok_or_else(|| self.couples(id)),
+            _ if !self.has_param[i] => Ok(self.atom(id)),
+            _ => Err(self.couples(id)),
+        }
+    }
+
+    /// `ln(a)` for `a` a product/quotient/integer power of factors that are each data-only
+    /// or parameter-only and known positive: `ln(x/λ) = ln x − ln λ`.
+    fn split_ln(&mut self, a: Id) -> Option<Terms> {
+        let mut factors: Vec<(Id, f64)> = Vec::new();
+        let mut stack = vec![(a, 1.0)];
+        while let Some((id, e)) = stack.pop() {
+            match *self.node(id) {
+                Op::Mul([x, y]) => stack.extend([(x, e), (y, e)]),
+                Op::Div([x, y]) => stack.extend([(x, e), (y, -e)]),
+                Op::Pow([x, y]) => match *self.node(y) {
+                    Op::Num(c) if self.positive(x) => stack.push((x, e * c.value())),
+                    _ => factors.push((id, e)),
+                },
+                Op::Sqrt([x]) if self.positive(x) => stack.push((x, e * 0.5)),
+                _ => factors.push((id, e)),
+            }
+        }
+        let mut out = Terms::new();
+        for (id, e) in factors {
+            let i = usize::from(id);
+            if (self.has_data[i] && self.has_param[i]) || !self.positive(id) {
+                return None;
+            }
+            let ln = Expr::apply(|ids| Op::Ln([ids[0]]), &[&self.sub(id)]);
+            let coef = Expr::num(e);
+            if self.has_data[i] {
+                let key = ln.to_string();
+                self.atoms.entry(key.clone()).or_insert(ln);
+                out.push((Mono(vec![(key, 1)]), coef));
+            } else {
+                out.push((Mono::default(), coef * ln));
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether the subexpression is known positive from the declared domains.
+    fn positive(&self, id: Id) -> bool {
+        match *self.node(id) {
+            Op::Num(c) => c.value() > 0.0,
+            Op::Sym(s) => self.facts.is_positive(s),
+            Op::Pi | Op::Euler | Op::Exp(_) => true,
+            Op::Mul([a, b]) | Op::Div([a, b]) | Op::Add([a, b]) => {
+                self.positive(a) && self.positive(b)
+            }
+            Op::Pow([a, _]) | Op::Sqrt([a]) => self.positive(a),
+            // 1 − u for u in (0, 1)
+            Op::Sub([a, b]) => {
+                matches!(*self.node(a), Op::Num(c) if c.value() >= 1.0)
+                    && matches!(*self.node(b), Op::Sym(s)
+                        if matches!(self.facts.get(s), Some(crate::simplify::Fact::Unit)))
+            }
+            Op::Sigmoid(_) => true,
+            _ => false,
+        }
+    }
+}
+
+fn negate(t: Terms) -> Terms {
+    t.into_iter().map(|(m, c)| (m, -c)).collect()
+}
+
+fn limit(t: Terms) -> Result<Terms, RouteError> {
+    if t.len() > MAX_TERMS {
+        Err(RouteError::TooLarge(MAX_TERMS))
+    } else {
+        Ok(t)
+    }
+}
+
+fn product(x: &Terms, y: &Terms) -> Result<Terms, RouteError> {
+    if x.len().saturating_mul(y.len()) > MAX_TERMS {
+        return Err(RouteError::TooLarge(MAX_TERMS));
+    }
+    Ok(x.iter()
+        .flat_map(|(m1, c1)| y.iter().map(move |(m2, c2)| (m1.times(m2), c1 * c2)))
+        .collect())
+}
+
+/// The reciprocal of a single term; `None` for a sum of several monomials.
+fn inverse(t: &Terms) -> Option<Terms> {
+    match t.as_slice() {
+        [(m, c)] => Some(vec![(m.inverse(), 1.0 / c)]),
+        _ => {
+            // Several terms of one monomial (`2x + 3x`) still invert.
+            let m = &t.first()?.0;
+            if t.iter().all(|(k, _)| k == m) {
+                let c = sum(&t.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>());
+                Some(vec![(m.inverse(), 1.0 / c)])
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn power(base: &Terms, n: i32) -> Option<Terms> {
+    if n < 0 {
+        return inverse(&power(base, -n)?);
+    }
+    let mut acc: Terms = vec![(Mono::default(), Expr::num(1.0))];
+    for _ in 0..n {
+        acc = product(&acc, base).ok()?;
+    }
+    Some(acc)
+}
+
+/// A few points inside the parameter domains (deterministic), with the constants bound.
+pub fn sample_points(model: &Model) -> Vec<Env<f64>> {
+    (0..3)
+        .map(|i| {
+            let mut env: Env<f64> = model.const_env().into_iter().collect();
+            for (j, p) in model.params.iter().enumerate() {
+                let t = f64::from(i as u32) + 0.37 * f64::from(j as u32);
+                let v = match p.domain {
+                    Domain::Real => 0.43 - 0.61 * t + 0.05 * t * t,
+                    Domain::Positive => 0.9 + 0.47 * t,
+                    Domain::Unit => 0.23 + 0.17 * (t % 3.0),
+                };
+                env.insert(p.name, v);
+            }
+            env
+        })
+        .collect()
+}
+
+/// The simplest of `simplify(e)` and `simplify(together(e))`, by printed size.
+pub fn tidy(e: &Expr, facts: &Facts) -> Expr {
+    let a = simplify(e, facts);
+    let b = simplify(&together(e, facts), facts);
+    if Pretty::of(&b).size() < Pretty::of(&a).size() {
+        b
+    } else {
+        a
+    }
+}
+
+/// Whether `e` vanishes at every sample point (numerical zero-testing, DESIGN §4).
+fn is_zero(e: &Expr, points: &[Env<f64>]) -> Result<bool, RouteError> {
+    if e.as_num() == Some(0.0) {
+        return Ok(true);
+    }
+    let mut zero = true;
+    for p in points {
+        let v = eval_f64(e, p).map_err(|err| RouteError::Evaluation(err.to_string()))?;
+        if !v.is_finite() {
+            return Err(RouteError::Evaluation(format!("`{e}` is not finite")));
+        }
+        zero &= v.abs() <= 1e-12 * (1.0 + v.abs());
+    }
+    Ok(zero)
+}
+
+/// Solves `E[s] = 0` for the moments of the statistics.
+///
+/// # Errors
+///
+/// [`RouteError::Underdetermined`] when the coefficient matrix `∂_j c_k` has rank below the
+/// number of statistics at the sample points; [`RouteError::Evaluation`] when it cannot be
+/// evaluated there.
+pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteError> {
+    let facts = Facts::of(model);
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    let k = separation.stats.len();
+    let d = params.len();
+    if k == 0 {
+        return Ok(Moments {
+            separation,
+            values: Vec::new(),
+        });
+    }
+    // A[j][k] = ∂_j c_k, b[j] = −∂_j r.
+    let a: Vec<Vec<Expr>> = params
+        .iter()
+        .map(|p| {
+            separation
+                .stats
+                .iter()
+                .map(|(_, c)| tidy(&derivative(c, *p), &facts))
+                .collect()
+        })
+        .collect();
+    let b: Vec<Expr> = params
+        .iter()
+        .map(|p| tidy(&-derivative(&separation.rest, *p), &facts))
+        .collect();
+    let points = sample_points(model);
+    let numeric = |m: &[Vec<Expr>], env: &Env<f64>| -> Result<DMatrix<f64>, RouteError> {
+        let mut out = DMatrix::zeros(m.len(), m.first().map_or(0, Vec::len));
+        for (r, row) in m.iter().enumerate() {
+            for (c, e) in row.iter().enumerate() {
+                let v = eval_f64(e, env).map_err(|err| RouteError::Evaluation(err.to_string()))?;
+                if !v.is_finite() {
+                    return Err(RouteError::Evaluation(format!("`{e}` is not finite")));
+                }
+                out[(r, c)] = v;
+            }
+        }
+        Ok(out)
+    };
+    let mut rank = k;
+    for env in &points {
+        let m = numeric(&a, env)?;
+        let sv = m.svd(false, false).singular_values;
+        let top = sv.iter().cloned().fold(0.0, f64::max);
+        let r = sv
+            .iter()
+            .filter(|s| **s > RANK_TOL * top.max(f64::MIN_POSITIVE))
+            .count();
+        rank = rank.min(r);
+    }
+    if rank < k || d < k {
+        return Err(RouteError::Underdetermined {
+            equations: rank.min(d),
+            statistics: k,
+        });
+    }
+    // Choose k rows (equations) greedily by numeric independence at the first point.
+    let a0 = numeric(&a, &points[0])?;
+    let mut rows: Vec<usize> = Vec::new();
+    for r in 0..d {
+        let mut trial = rows.clone();
+        trial.push(r);
+        let sub = DMatrix::from_fn(trial.len(), k, |i, j| a0[(trial[i], j)]);
+        let sv = sub.svd(false, false).singular_values;
+        let top = sv.iter().cloned().fold(0.0, f64::max);
+        if sv
+            .iter()
+            .filter(|s| **s > RANK_TOL * top.max(f64::MIN_POSITIVE))
+            .count()
+            == trial.len()
+        {
+            rows = trial;
+        }
+        if rows.len() == k {
+            break;
+        }
+    }
+    let mut m: Vec<Vec<Expr>> = rows.iter().map(|r| a[*r].clone()).collect();
+    let mut v: Vec<Expr> = rows.iter().map(|r| b[*r].clone()).collect();
+    // Gauss–Jordan elimination, pivots chosen by magnitude at the first sample point.
+    for col in 0..k {
+        let mut best = (col, -1.0);
+        for (r, row) in m.iter().enumerate().skip(col) {
+            let x = eval_f64(&row[col], &points[0]).unwrap_or(0.0).abs();
+            if x > best.1 {
+                best = (r, x);
+            }
+        }
+        m.swap(col, best.0);
+        v.swap(col, best.0);
+        for r in 0..k {
+            if r == col || is_zero(&m[r][col], &points)? {
+                continue;
+            }
+            let factor = tidy(&(&m[r][col] / &m[col][col]), &facts);
+            let pivot = m[col].clone();
+            for (cell, p) in m[r].iter_mut().zip(&pivot).skip(col) {
+                let e = &*cell - &factor * p;
+                *cell = if is_zero(&e, &points)? {
+                    Expr::num(0.0)
+                } else {
+                    tidy(&e, &facts)
+                };
+            }
+            v[r] = tidy(&(&v[r] - &factor * &v[col]), &facts);
+        }
+    }
+    let values = (0..k).map(|i| tidy(&(&v[i] / &m[i][i]), &facts)).collect();
+    Ok(Moments { separation, values })
+}
+
+impl fmt::Display for Separation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (t, c) in &self.stats {
+            writeln!(f, "{t}: {c}")?;
+        }
+        write!(f, "r: {}", self.rest)
+    }
+}

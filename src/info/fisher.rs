@@ -1,0 +1,148 @@
+//! The Fisher information matrix in closed form: `F = −E[∇²ℓ]` with the expectation taken
+//! exactly by the score-identity route (DESIGN §4).
+
+use egg::Symbol;
+
+use crate::diff::derivative;
+use crate::expect::exact::{RouteError, Separation, moments, sample_points, separate, tidy};
+use crate::expr::{Builder, Expr, Op};
+use crate::model::Model;
+use crate::simplify::Facts;
+
+/// An exact Fisher information matrix with how it was obtained.
+#[derive(Debug, Clone)]
+pub struct ClosedForm {
+    /// `F_jl(θ)`, symmetric, simplified.
+    pub matrix: Vec<Vec<Expr>>,
+    /// The separated log-density.
+    pub separation: Separation,
+    /// The statistics whose moments `F` needed, with those moments (empty when the
+    /// Hessian does not involve the data).
+    pub moments: Vec<(Expr, Expr)>,
+}
+
+/// The Fisher information matrix in closed form,
+/// `F = −Σ_k ∂²c_k·m_k − ∂²r` with `m_k = E[t_k]` from `E[s] = 0`.
+///
+/// ```
+/// use fisher_geometry::{Model, info};
+/// let f = info::closed_form(&Model::builtin("normal")?)?;
+/// assert_eq!(f.matrix[0][0].to_string(), "1/sigma^2"); // F_μμ = 1/σ²
+/// assert_eq!(f.matrix[1][1].to_string(), "2/sigma^2"); // F_σσ = 2/σ²
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`RouteError`] when the route does not apply (the caller then computes `F`
+/// numerically): data and parameters coupled non-linearly, or more statistics than the
+/// score identity determines (curved families).
+pub fn closed_form(model: &Model) -> Result<ClosedForm, RouteError> {
+    let facts = Facts::of(model);
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    let separation = separate(model)?;
+    let d = params.len();
+    let points = sample_points(model);
+    // Second derivatives of the coefficients; a statistic whose coefficient is linear in θ
+    // needs no moment.
+    let mut second: Vec<Vec<Vec<Expr>>> = Vec::new();
+    let mut needed = Vec::new();
+    for (k, (_, c)) in separation.stats.iter().enumerate() {
+        let mut h = vec![vec![Expr::num(0.0); d]; d];
+        let mut nonzero = false;
+        for j in 0..d {
+            let dc = derivative(c, params[j]);
+            for l in j..d {
+                let e = tidy(&derivative(&dc, params[l]), &facts);
+                if !vanishes(&e, &points) {
+                    nonzero = true;
+                }
+                h[j][l] = e.clone();
+                h[l][j] = e;
+            }
+        }
+        if nonzero {
+            needed.push(k);
+        }
+        second.push(h);
+    }
+    let values = if needed.is_empty() {
+        Vec::new()
+    } else {
+        moments(model, separation.clone())?.values
+    };
+    let mut matrix = vec![vec![Expr::num(0.0); d]; d];
+    for j in 0..d {
+        let dr = derivative(&separation.rest, params[j]);
+        for l in j..d {
+            let mut b = Builder::default();
+            let r2 = derivative(&dr, params[l]);
+            let r2 = b.copy(&r2);
+            let mut acc = b.neg(r2);
+            for k in &needed {
+                let c2 = b.copy(&second[*k][j][l]);
+                let m = b.copy(&values[*k]);
+                let t = b.mul(c2, m);
+                acc = b.sub(acc, t);
+            }
+            let e = tidy(&b.finish(acc), &facts);
+            matrix[j][l] = e.clone();
+            matrix[l][j] = e;
+        }
+    }
+    let moments = needed
+        .iter()
+        .map(|k| (separation.stats[*k].0.clone(), values[*k].clone()))
+        .collect();
+    Ok(ClosedForm {
+        matrix,
+        separation,
+        moments,
+    })
+}
+
+fn vanishes(e: &Expr, points: &[crate::eval::Env<f64>]) -> bool {
+    e.as_num() == Some(0.0)
+        || points
+            .iter()
+            .all(|p| crate::eval::eval_f64(e, p).is_ok_and(|v| v.abs() <= 1e-12 * (1.0 + v.abs())))
+}
+
+/// The Jeffreys prior density `√det F` (unnormalized), simplified; `None` above four
+/// parameters, where the symbolic determinant is not attempted.
+pub fn jeffreys(matrix: &[Vec<Expr>], facts: &Facts) -> Option<Expr> {
+    let det = determinant(matrix)?;
+    let root = Expr::apply(|ids| Op::Sqrt([ids[0]]), &[&tidy(&det, facts)]);
+    Some(tidy(&root, facts))
+}
+
+/// The determinant by cofactor expansion along the first row, for up to 4×4.
+fn determinant(m: &[Vec<Expr>]) -> Option<Expr> {
+    let n = m.len();
+    match n {
+        0 => Some(Expr::num(1.0)),
+        1 => Some(m[0][0].clone()),
+        2..=4 => {
+            let mut acc = Expr::num(0.0);
+            for (c, a) in m[0].iter().enumerate() {
+                if a.as_num() == Some(0.0) {
+                    continue;
+                }
+                let minor: Vec<Vec<Expr>> = m[1..]
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .enumerate()
+                            .filter(|(j, _)| *j != c)
+                            .map(|(_, e)| e.clone())
+                            .collect()
+                    })
+                    .collect();
+                let term = a * determinant(&minor)?;
+                acc = if c % 2 == 0 { acc + term } else { acc - term };
+            }
+            Some(acc)
+        }
+        _ => None,
+    }
+}
