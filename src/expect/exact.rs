@@ -500,35 +500,72 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
     }
     let mut m: Vec<Vec<Expr>> = rows.iter().map(|r| a[*r].clone()).collect();
     let mut v: Vec<Expr> = rows.iter().map(|r| b[*r].clone()).collect();
-    // Gauss–Jordan elimination, pivots chosen by magnitude at the first sample point.
-    for col in 0..k {
-        let mut best = (col, -1.0);
-        for (r, row) in m.iter().enumerate().skip(col) {
-            let x = eval_f64(&row[col], &points[0]).unwrap_or(0.0).abs();
-            if x > best.1 {
-                best = (r, x);
+    // Gauss–Jordan elimination with Markowitz pivoting: among the entries that are not
+    // numerically zero, take the one whose row and column hold the fewest other non-zeros
+    // (least fill-in), then the simplest expression. Sparse systems (the bivariate normal's)
+    // then solve nearly by substitution and the expressions stay small.
+    let mut zero: Vec<Vec<bool>> = Vec::with_capacity(k);
+    for row in &m {
+        zero.push(
+            row.iter()
+                .map(|e| is_zero(e, &points))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    let mut row_done = vec![false; k];
+    let mut col_done = vec![false; k];
+    let mut pivots: Vec<(usize, usize)> = Vec::with_capacity(k);
+    for _ in 0..k {
+        let mut best: Option<((usize, usize, String), (usize, usize))> = None;
+        for r in (0..k).filter(|r| !row_done[*r]) {
+            let row_nnz = (0..k).filter(|c| !col_done[*c] && !zero[r][*c]).count();
+            for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
+                let col_nnz = (0..k).filter(|q| !row_done[*q] && !zero[*q][c]).count();
+                let size = Pretty::of(&m[r][c]).size();
+                let key = ((row_nnz - 1) * (col_nnz - 1), size, m[r][c].to_string());
+                if best.as_ref().is_none_or(|(b, _)| key < *b) {
+                    best = Some((key, (r, c)));
+                }
             }
         }
-        m.swap(col, best.0);
-        v.swap(col, best.0);
+        let Some((_, (pr, pc))) = best else {
+            return Err(RouteError::Underdetermined {
+                equations: pivots.len(),
+                statistics: k,
+            });
+        };
         for r in 0..k {
-            if r == col || is_zero(&m[r][col], &points)? {
+            if r == pr || zero[r][pc] {
                 continue;
             }
-            let factor = tidy(&(&m[r][col] / &m[col][col]), &facts);
-            let pivot = m[col].clone();
-            for (cell, p) in m[r].iter_mut().zip(&pivot).skip(col) {
-                let e = &*cell - &factor * p;
-                *cell = if is_zero(&e, &points)? {
+            let factor = tidy(&(&m[r][pc] / &m[pr][pc]), &facts);
+            for c in (0..k).filter(|c| !col_done[*c]) {
+                if c == pc {
+                    m[r][c] = Expr::num(0.0);
+                    zero[r][c] = true;
+                    continue;
+                }
+                if zero[pr][c] {
+                    continue;
+                }
+                let e = &m[r][c] - &factor * &m[pr][c];
+                zero[r][c] = is_zero(&e, &points)?;
+                m[r][c] = if zero[r][c] {
                     Expr::num(0.0)
                 } else {
                     tidy(&e, &facts)
                 };
             }
-            v[r] = tidy(&(&v[r] - &factor * &v[col]), &facts);
+            v[r] = tidy(&(&v[r] - &factor * &v[pr]), &facts);
         }
+        row_done[pr] = true;
+        col_done[pc] = true;
+        pivots.push((pr, pc));
     }
-    let values = (0..k).map(|i| tidy(&(&v[i] / &m[i][i]), &facts)).collect();
+    let mut values = vec![Expr::num(0.0); k];
+    for (r, c) in pivots {
+        values[c] = tidy(&(&v[r] / &m[r][c]), &facts);
+    }
     Ok(Moments { separation, values })
 }
 

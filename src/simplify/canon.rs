@@ -257,7 +257,36 @@ impl Ctx<'_> {
         for (base, exp) in f2 {
             self.insert_factor(&mut factors, base, exp);
         }
+        let factors = self.primitive_sums(&mut coef, factors);
         prod_from(coef, factors)
+    }
+
+    /// Moves the numeric content of sums raised to integer powers into the coefficient,
+    /// `(2 − 2ρ²)^(−3) = 2^(−3)·(1 − ρ²)^(−3)`, so that proportional sums meet as one base.
+    fn primitive_sums(&self, coef: &mut f64, fs: Factors) -> Factors {
+        if !fs.iter().any(|(b, _)| matches!(**b, C::Sum(..))) {
+            return fs;
+        }
+        let mut out: Factors = Vec::with_capacity(fs.len());
+        for (b, e) in fs {
+            let y = e.value().filter(|y| *y == y.trunc());
+            if let (C::Sum(terms, k), Some(y)) = (&*b, y) {
+                if let Some(g) = content(terms, k.value()) {
+                    if let Some(gy) = fold_pow(g, y) {
+                        *coef *= gy;
+                        let terms = terms
+                            .iter()
+                            .map(|(t, c)| (t.clone(), Constant::new(c.value() / g)))
+                            .collect();
+                        let prim = Rc::new(C::Sum(terms, Constant::new(k.value() / g)));
+                        self.insert_factor(&mut out, prim, e);
+                        continue;
+                    }
+                }
+            }
+            self.insert_factor(&mut out, b, e);
+        }
+        out
     }
 
     /// Expands a canonical expression: sums raised to small positive integer powers in
@@ -428,7 +457,197 @@ impl Ctx<'_> {
             .map(|(b, p)| (b, Rc::new(num(-p.value().unwrap_or(1.0)))))
             .collect();
         let fraction = self.mul(Rc::new(numerator), Rc::new(prod_from(1.0, inverse)));
+        let fraction = self.cancel(fraction);
         self.add(Rc::new(rest), Rc::new(fraction), 1.0)
+    }
+
+    /// Cancels sums in a denominator that divide the numerator sum exactly:
+    /// `(2 − 3ρ² + ρ⁴)/(1 − ρ²)² = (2 − ρ²)/(1 − ρ²)`.
+    fn cancel(&self, c: C) -> C {
+        let C::Prod(k, fs) = &c else { return c };
+        let Some(ni) = fs
+            .iter()
+            .position(|(b, e)| matches!(**b, C::Sum(..)) && e.value() == Some(1.0))
+        else {
+            return c;
+        };
+        let mut numerator = fs[ni].0.clone();
+        let mut rest: Factors = Vec::with_capacity(fs.len());
+        // A factor common to every term of the numerator moves out of the sum:
+        // `ρ²s₁² + s₁² = s₁²(ρ² + 1)`.
+        if let Some((common, reduced)) = self.monomial_content(&numerator) {
+            numerator = Rc::new(reduced);
+            rest.extend(common);
+        }
+        for (i, (b, e)) in fs.iter().enumerate() {
+            if i == ni {
+                continue;
+            }
+            let mut power = e
+                .value()
+                .filter(|y| *y < 0.0 && *y == y.trunc())
+                .unwrap_or(0.0);
+            if matches!(**b, C::Sum(..)) {
+                while power < 0.0 {
+                    match self.divide(&numerator, b) {
+                        Some(q) => {
+                            numerator = Rc::new(q);
+                            power += 1.0;
+                        }
+                        None => break,
+                    }
+                }
+            }
+            if power < 0.0 || e.value().is_none_or(|y| y >= 0.0 || y != y.trunc()) {
+                let e = if power < 0.0 {
+                    Rc::new(num(power))
+                } else {
+                    e.clone()
+                };
+                rest.push((b.clone(), e));
+            }
+        }
+        let rest = Rc::new(prod_from(k.value(), rest));
+        self.mul(numerator, rest)
+    }
+
+    /// The largest power product of names that divides every term of a sum (which has no
+    /// constant), and the sum divided by it.
+    fn monomial_content(&self, c: &Rc<C>) -> Option<(Factors, C)> {
+        let C::Sum(terms, k) = &**c else { return None };
+        if k.value() != 0.0 {
+            return None;
+        }
+        let powers = |t: &C| -> Vec<(Symbol, f64)> {
+            match t {
+                C::Sym(Name(s)) => vec![(*s, 1.0)],
+                C::Prod(_, fs) => fs
+                    .iter()
+                    .filter_map(|(b, e)| match (&**b, e.value()) {
+                        (C::Sym(Name(s)), Some(y)) if y > 0.0 && y == y.trunc() => Some((*s, y)),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut common = powers(&terms.first()?.0);
+        for (t, _) in &terms[1..] {
+            let p = powers(t);
+            common = common
+                .into_iter()
+                .filter_map(|(s, y)| p.iter().find(|(q, _)| *q == s).map(|(_, z)| (s, y.min(*z))))
+                .collect();
+        }
+        if common.is_empty() {
+            return None;
+        }
+        let factors: Factors = common
+            .iter()
+            .map(|(s, y)| (Rc::new(C::Sym(Name(*s))), Rc::new(num(*y))))
+            .collect();
+        let inverse: Factors = common
+            .iter()
+            .map(|(s, y)| (Rc::new(C::Sym(Name(*s))), Rc::new(num(-y))))
+            .collect();
+        let reduced = self.expand_c(Rc::new(
+            self.mul(c.clone(), Rc::new(prod_from(1.0, inverse))),
+        ));
+        Some((factors, reduced))
+    }
+
+    /// The exact quotient `n/b` of two sums as polynomials in one name of `b`, if the
+    /// remainder is zero (coefficients may be any expressions free of that name).
+    fn divide(&self, n: &Rc<C>, b: &Rc<C>) -> Option<C> {
+        let C::Sum(bt, _) = &**b else { return None };
+        let v = bt.iter().find_map(|(t, _)| match &**t {
+            C::Sym(Name(s)) => Some(*s),
+            C::Prod(_, fs) => fs.iter().find_map(|(f, _)| match &**f {
+                C::Sym(Name(s)) => Some(*s),
+                _ => None,
+            }),
+            _ => None,
+        })?;
+        let nb = self.poly(b, v)?;
+        let mut nn = self.poly(n, v)?;
+        let (db, lb) = nb.iter().next_back().map(|(d, c)| (*d, c.clone()))?;
+        let inv_lb = Rc::new(self.pow(lb, Rc::new(num(-1.0))));
+        let mut quotient: std::collections::BTreeMap<i64, Rc<C>> = Default::default();
+        for _ in 0..64 {
+            let Some((dn, lead)) = nn.iter().next_back().map(|(d, c)| (*d, c.clone())) else {
+                break;
+            };
+            if dn < db {
+                return None;
+            }
+            let t = Rc::new(self.expand_c(Rc::new(self.mul(lead, inv_lb.clone()))));
+            for (d, bc) in &nb {
+                let at = d + dn - db;
+                let prod = self.expand_c(Rc::new(self.mul(t.clone(), bc.clone())));
+                let old = nn.remove(&at).unwrap_or_else(|| Rc::new(num(0.0)));
+                let new = self.expand_c(Rc::new(self.add(old, Rc::new(prod), -1.0)));
+                if new.value() != Some(0.0) {
+                    nn.insert(at, Rc::new(new));
+                }
+            }
+            quotient.insert(dn - db, t);
+        }
+        if !nn.is_empty() {
+            return None;
+        }
+        let sym = Rc::new(C::Sym(Name(v)));
+        Some(quotient.into_iter().fold(num(0.0), |acc, (d, c)| {
+            let vd = self.pow(sym.clone(), Rc::new(num(d as f64)));
+            let term = self.mul(c, Rc::new(vd));
+            self.add(Rc::new(acc), Rc::new(term), 1.0)
+        }))
+    }
+
+    /// A sum as a polynomial in the name `v`: power → coefficient free of `v`.
+    fn poly(&self, c: &Rc<C>, v: Symbol) -> Option<std::collections::BTreeMap<i64, Rc<C>>> {
+        let mut out: std::collections::BTreeMap<i64, Rc<C>> = Default::default();
+        let mut push = |d: i64, coef: C| {
+            let old = out.remove(&d).unwrap_or_else(|| Rc::new(num(0.0)));
+            let new = self.add(old, Rc::new(coef), 1.0);
+            if new.value() != Some(0.0) {
+                out.insert(d, Rc::new(new));
+            }
+        };
+        let terms: Vec<(Rc<C>, f64)> = match &**c {
+            C::Sum(t, k) => {
+                let mut v: Vec<(Rc<C>, f64)> =
+                    t.iter().map(|(t, c)| (t.clone(), c.value())).collect();
+                if k.value() != 0.0 {
+                    v.push((Rc::new(num(1.0)), k.value()));
+                }
+                v
+            }
+            _ => vec![(c.clone(), 1.0)],
+        };
+        for (t, k) in terms {
+            let (d, rest) = match &*t {
+                C::Sym(Name(s)) if *s == v => (1, num(k)),
+                C::Prod(pk, fs) => {
+                    let mut d = 0;
+                    let mut rest = Vec::new();
+                    for (b, e) in fs {
+                        match (&**b, e.value()) {
+                            (C::Sym(Name(s)), Some(y)) if *s == v && y >= 0.0 && y == y.trunc() => {
+                                d = y as i64;
+                            }
+                            _ => rest.push((b.clone(), e.clone())),
+                        }
+                    }
+                    (d, prod_from(pk.value() * k, rest))
+                }
+                _ => (0, self.scale(t.clone(), k)),
+            };
+            if mentions(&rest, v) {
+                return None;
+            }
+            push(d, rest);
+        }
+        Some(out)
     }
 
     fn insert_factor(&self, fs: &mut Vec<(Rc<C>, Rc<C>)>, base: Rc<C>, exp: Rc<C>) {
@@ -550,6 +769,45 @@ impl Ctx<'_> {
         }
         C::Call(Func(op.clone()), args)
     }
+}
+
+/// The positive numeric content of a sum, if it is not 1: the gcd of its coefficients when
+/// they are all integers, else the absolute constant when every coefficient divided by it
+/// stays short.
+fn content(terms: &[(Rc<C>, Constant)], constant: f64) -> Option<f64> {
+    let coefs: Vec<f64> = terms
+        .iter()
+        .map(|(_, c)| c.value())
+        .chain([constant])
+        .collect();
+    let integral = coefs.iter().all(|c| *c == c.trunc() && c.abs() < 1e12);
+    let g = if integral {
+        coefs.iter().fold(0u64, |g, c| gcd(g, c.abs() as u64)) as f64
+    } else if constant != 0.0 {
+        let g = constant.abs();
+        let short = coefs
+            .iter()
+            .all(|c| crate::render::number(c / g).len() <= 6);
+        if short { g } else { 1.0 }
+    } else {
+        1.0
+    };
+    (g > 0.0 && g != 1.0).then_some(g)
+}
+
+/// Whether the name `v` occurs anywhere in `c`.
+fn mentions(c: &C, v: Symbol) -> bool {
+    match c {
+        C::Sym(Name(s)) => *s == v,
+        C::Num(_) | C::Pi | C::Euler => false,
+        C::Sum(t, _) => t.iter().any(|(x, _)| mentions(x, v)),
+        C::Prod(_, fs) => fs.iter().any(|(b, e)| mentions(b, v) || mentions(e, v)),
+        C::Call(_, args) => args.iter().any(|a| mentions(a, v)),
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// `x^y` for numbers when the result reads exactly: integer powers with an integer or a
