@@ -95,6 +95,9 @@ impl Mono {
 
 type Terms = Vec<(Mono, Expr)>;
 
+/// The order in which pivots are preferred: fill-in, then expression size, then text.
+type PivotKey = (usize, usize, String);
+
 /// Separates a model's log-density.
 ///
 /// # Errors
@@ -516,7 +519,8 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
     let mut col_done = vec![false; k];
     let mut pivots: Vec<(usize, usize)> = Vec::with_capacity(k);
     for _ in 0..k {
-        let mut best: Option<((usize, usize, String), (usize, usize))> = None;
+        // (Markowitz count, pivot size, pivot text) → (row, column)
+        let mut best: Option<(PivotKey, (usize, usize))> = None;
         for r in (0..k).filter(|r| !row_done[*r]) {
             let row_nnz = (0..k).filter(|c| !col_done[*c] && !zero[r][*c]).count();
             for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
