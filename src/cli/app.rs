@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use super::diagnostic::render_error;
-use crate::diff::{self, Derivatives};
+use crate::info::{self, Derivation};
 use crate::model::{DataVar, Domain, Model, Param, Support};
 use crate::render::{self, latex, latex_matrix, latex_name};
 
@@ -93,7 +93,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
     match &cli.command {
         Command::Derive { model, format } => {
             let model = load(model, color)?;
-            let d = diff::derive(&model);
+            let d = info::derivation(&model);
             Ok(match format {
                 Format::Text => derive_text(&model, &d),
                 Format::Latex => derive_latex(&d),
@@ -180,7 +180,8 @@ fn data_line(ds: &[DataVar]) -> String {
 }
 
 /// The text report of `fisher derive`.
-fn derive_text(model: &Model, d: &Derivatives) -> String {
+fn derive_text(model: &Model, derivation: &Derivation) -> String {
+    let d = &derivation.derivatives;
     let mut s = String::new();
     let _ = writeln!(s, "model {}", model.name);
     let _ = writeln!(s, "params  {}", params_line(&model.params));
@@ -206,15 +207,40 @@ fn derive_text(model: &Model, d: &Derivatives) -> String {
     for (k, e) in rows {
         let _ = writeln!(s, "  {k:<w$} = {e}");
     }
-    let _ = writeln!(
-        s,
-        "\nfisher information\n  method: numeric (no closed form derived; the closed-form route is not built yet)"
-    );
+    let _ = writeln!(s, "\nfisher information");
+    match &derivation.fisher {
+        Ok(f) => {
+            let _ = writeln!(s, "  method: closed-form");
+            let mut rows = Vec::new();
+            for i in 0..d.params.len() {
+                for j in i..d.params.len() {
+                    rows.push((
+                        format!("[{}, {}]", d.params[i], d.params[j]),
+                        &f.matrix[i][j],
+                    ));
+                }
+            }
+            let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (k, e) in rows {
+                let _ = writeln!(s, "  {k:<w$} = {e}");
+            }
+            if let Some(j) = &derivation.jeffreys {
+                let _ = writeln!(s, "\njeffreys prior (unnormalized)\n  sqrt(det F) = {j}");
+            }
+        }
+        Err(why) => {
+            let _ = writeln!(
+                s,
+                "  method: numeric (no closed form: {why}); evaluate it at a point with `fisher eval`"
+            );
+        }
+    }
     s
 }
 
 /// The LaTeX report of `fisher derive`: one display formula per line.
-fn derive_latex(d: &Derivatives) -> String {
+fn derive_latex(derivation: &Derivation) -> String {
+    let d = &derivation.derivatives;
     let theta = d
         .params
         .iter()
@@ -222,12 +248,19 @@ fn derive_latex(d: &Derivatives) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let column: Vec<Vec<crate::Expr>> = d.score.iter().map(|e| vec![e.clone()]).collect();
-    format!(
+    let mut out = format!(
         "\\ell(x; {theta}) = {}\n\\nabla_\\theta \\ell = {}\n\\nabla^2_\\theta \\ell = {}\n",
         latex(&d.logp),
         latex_matrix(&column),
         latex_matrix(&d.hessian)
-    )
+    );
+    if let Ok(f) = &derivation.fisher {
+        let _ = writeln!(out, "\\mathbf{{F}}({theta}) = {}", latex_matrix(&f.matrix));
+    }
+    if let Some(j) = &derivation.jeffreys {
+        let _ = writeln!(out, "p_{{J}}({theta}) \\propto {}", latex(j));
+    }
+    out
 }
 
 fn list(format: Format) -> String {

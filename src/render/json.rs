@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::diff::Derivatives;
 use crate::expr::Expr;
+use crate::info::Derivation;
 use crate::model::Model;
 
 fn exprs(v: &[Expr]) -> Value {
@@ -13,9 +13,24 @@ fn exprs(v: &[Expr]) -> Value {
 /// The `fisher derive` object: `model`, `params`, `data`, `logp`, `score`, `hessian`,
 /// `fisher` {`method`, `matrix`}, `jeffreys`.
 ///
-/// Until the closed-form route exists, `fisher.matrix` and `jeffreys` are `null` and
-/// `fisher.method` is `"numeric"`.
-pub fn derive(model: &Model, d: &Derivatives) -> Value {
+/// When the closed-form route does not apply, `fisher.method` is `"numeric"`,
+/// `fisher.matrix` and `jeffreys` are `null`, and `fisher.reason` says why.
+pub fn derive(model: &Model, derivation: &Derivation) -> Value {
+    let d = &derivation.derivatives;
+    let fisher = match &derivation.fisher {
+        Ok(f) => json!({
+            "method": "closed-form",
+            "matrix": Value::Array(f.matrix.iter().map(|r| exprs(r)).collect()),
+            "latex": super::latex_matrix(&f.matrix).to_string(),
+        }),
+        Err(why) => {
+            json!({ "method": "numeric", "matrix": Value::Null, "reason": why.to_string() })
+        }
+    };
+    let jeffreys = derivation
+        .jeffreys
+        .as_ref()
+        .map_or(Value::Null, |j| Value::String(j.to_string()));
     json!({
         "model": model.name,
         "params": model.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
@@ -23,8 +38,8 @@ pub fn derive(model: &Model, d: &Derivatives) -> Value {
         "logp": d.logp.to_string(),
         "score": exprs(&d.score),
         "hessian": Value::Array(d.hessian.iter().map(|r| exprs(r)).collect()),
-        "fisher": { "method": "numeric", "matrix": Value::Null },
-        "jeffreys": Value::Null,
+        "fisher": fisher,
+        "jeffreys": jeffreys,
         "latex": {
             "logp": super::latex(&d.logp).to_string(),
             "score": d.score.iter().map(|e| super::latex(e).to_string()).collect::<Vec<_>>(),

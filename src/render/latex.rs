@@ -181,9 +181,11 @@ fn factors(fs: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
         return f.write_str("1");
     }
     for (i, x) in fs.iter().enumerate() {
-        let starts_with_digit = LatexOf(x)
-            .to_string()
-            .starts_with(|c: char| c.is_ascii_digit());
+        // A factor written in parentheses starts with `\left(`, never with a digit.
+        let starts_with_digit = prec(x) >= PREC_NEG + 1
+            && LatexOf(x)
+                .to_string()
+                .starts_with(|c: char| c.is_ascii_digit());
         if i > 0 {
             f.write_str(if starts_with_digit { " \\cdot " } else { " " })?;
         }
