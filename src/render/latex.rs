@@ -182,7 +182,7 @@ fn factors(fs: &[Pretty], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     for (i, x) in fs.iter().enumerate() {
         // A factor written in parentheses starts with `\left(`, never with a digit.
-        let starts_with_digit = prec(x) >= PREC_NEG + 1
+        let starts_with_digit = prec(x) > PREC_NEG
             && LatexOf(x)
                 .to_string()
                 .starts_with(|c: char| c.is_ascii_digit());
