@@ -1,0 +1,224 @@
+//! The score-identity route: which models it applies to, and that its Fisher matrices and KL
+//! divergences are the known ones, in every parameterization of the normal.
+//!
+//! Published matrices: Lehmann & Casella, *Theory of Point Estimation* (2nd ed., 1998),
+//! §2.5 and Table 2.5.1 (normal, gamma, beta, Poisson, Bernoulli, binomial); the
+//! reparameterization rule `F_φ = Jᵀ F_θ J` (ibid., eq. 2.5.11) for the normal in
+//! (μ, σ²), (μ, ln σ), (h, λ) and natural coordinates.
+
+use fisher_geometry::eval::{Env, eval_f64};
+use fisher_geometry::expect::exact::RouteError;
+use fisher_geometry::expr::special::trigamma;
+use fisher_geometry::{Model, info};
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+}
+
+/// Asserts that the closed form of `model` equals `want(θ)` at each point.
+fn check(model: &Model, points: &[&[f64]], want: impl Fn(&[f64]) -> Vec<Vec<f64>>) {
+    let f = info::closed_form(model).unwrap_or_else(|e| panic!("{}: {e}", model.name));
+    for theta in points {
+        let mut env: Env<f64> = model.const_env().into_iter().collect();
+        for (p, v) in model.params.iter().zip(theta.iter()) {
+            env.insert(p.name, *v);
+        }
+        let w = want(theta);
+        for (i, row) in f.matrix.iter().enumerate() {
+            for (j, e) in row.iter().enumerate() {
+                let v = eval_f64(e, &env).unwrap();
+                assert!(
+                    close(v, w[i][j]),
+                    "{} F[{i}][{j}] = {e} = {v}, want {}",
+                    model.name,
+                    w[i][j]
+                );
+            }
+        }
+    }
+}
+
+fn parse(name: &str, src: &str) -> Model {
+    Model::parse(src, name).unwrap()
+}
+
+#[test]
+fn normal_in_five_parameterizations() {
+    // (μ, σ): diag(1/σ², 2/σ²)
+    check(
+        &Model::builtin("normal").unwrap(),
+        &[&[0.3, 1.7], &[-2.0, 0.4]],
+        |t| {
+            vec![
+                vec![1.0 / (t[1] * t[1]), 0.0],
+                vec![0.0, 2.0 / (t[1] * t[1])],
+            ]
+        },
+    );
+    // (μ, v = σ²): diag(1/v, 1/(2v²))
+    let var = parse(
+        "normal_var",
+        "data x : real\nparam mu : real\nparam v : positive\nlogp = -(x - mu)^2/(2*v) - ln(v)/2 - ln(2*pi)/2\n",
+    );
+    check(&var, &[&[0.3, 1.7], &[-2.0, 0.4]], |t| {
+        vec![vec![1.0 / t[1], 0.0], vec![0.0, 1.0 / (2.0 * t[1] * t[1])]]
+    });
+    // (μ, s = ln σ): diag(e^(−2s), 2)
+    let log = parse(
+        "normal_logsigma",
+        "data x : real\nparam mu : real\nparam s : real\nlogp = -(x - mu)^2/(2*exp(2*s)) - s - ln(2*pi)/2\n",
+    );
+    check(&log, &[&[0.3, 0.2], &[-2.0, -1.1]], |t| {
+        vec![vec![(-2.0 * t[1]).exp(), 0.0], vec![0.0, 2.0]]
+    });
+    // information form (h, λ): [[1/λ, −h/λ²], [−h/λ², 1/(2λ²) + h²/λ³]]
+    check(
+        &Model::builtin("normal_info").unwrap(),
+        &[&[0.3, 1.7], &[-2.0, 0.4]],
+        |t| {
+            let (h, l) = (t[0], t[1]);
+            vec![
+                vec![1.0 / l, -h / (l * l)],
+                vec![-h / (l * l), 0.5 / (l * l) + h * h / (l * l * l)],
+            ]
+        },
+    );
+    // natural (η₁, η₂) with ℓ = η₁x − η₂x² − η₁²/(4η₂) + ½ln(η₂/π): F = Cov(x, −x²) =
+    // [[1/(2η₂), −η₁/(2η₂²)], [−η₁/(2η₂²), (η₂ + η₁²)/(2η₂³)]]
+    let natural = parse(
+        "normal_natural",
+        "data x : real\nparam eta1 : real\nparam eta2 : positive\nlogp = eta1*x - eta2*x^2 - eta1^2/(4*eta2) + ln(eta2/pi)/2\n",
+    );
+    check(&natural, &[&[0.3, 1.7], &[-2.0, 0.4]], |t| {
+        let (a, b) = (t[0], t[1]);
+        vec![
+            vec![1.0 / (2.0 * b), -a / (2.0 * b * b)],
+            vec![-a / (2.0 * b * b), (b + a * a) / (2.0 * b * b * b)],
+        ]
+    });
+}
+
+#[test]
+fn exponential_families_in_the_builtins() {
+    // gamma (k, β): [[ψ₁(k), −1/β], [−1/β, k/β²]]
+    check(
+        &Model::builtin("gamma").unwrap(),
+        &[&[2.5, 0.7], &[0.3, 4.0]],
+        |t| {
+            vec![
+                vec![trigamma(t[0]), -1.0 / t[1]],
+                vec![-1.0 / t[1], t[0] / (t[1] * t[1])],
+            ]
+        },
+    );
+    // beta (a, b): [[ψ₁(a) − ψ₁(a+b), −ψ₁(a+b)], [−ψ₁(a+b), ψ₁(b) − ψ₁(a+b)]]
+    check(
+        &Model::builtin("beta").unwrap(),
+        &[&[2.5, 0.7], &[0.05, 4.0]],
+        |t| {
+            let s = trigamma(t[0] + t[1]);
+            vec![vec![trigamma(t[0]) - s, -s], vec![-s, trigamma(t[1]) - s]]
+        },
+    );
+    check(
+        &Model::builtin("poisson").unwrap(),
+        &[&[2.5], &[0.01]],
+        |t| vec![vec![1.0 / t[0]]],
+    );
+    check(
+        &Model::builtin("bernoulli").unwrap(),
+        &[&[0.3], &[0.99]],
+        |t| vec![vec![1.0 / (t[0] * (1.0 - t[0]))]],
+    );
+    // binomial with n = 10: n/(p(1 − p))
+    let binomial = parse(
+        "binomial",
+        "const n = 10\ndata x : int[0, n]\nparam p : unit\nlogp = lgamma(n + 1) - lgamma(x + 1) - lgamma(n - x + 1) + x*ln(p) + (n - x)*ln(1 - p)\n",
+    );
+    check(&binomial, &[&[0.3], &[0.9]], |t| {
+        vec![vec![10.0 / (t[0] * (1.0 - t[0]))]]
+    });
+    let f = info::closed_form(&binomial).unwrap();
+    assert_eq!(f.matrix[0][0].to_string(), "n/(p*(1 - p))");
+}
+
+#[test]
+fn bivariate_normal_is_exact_and_reads_like_the_textbook() {
+    let m = parse(
+        "bivariate_normal",
+        "data x1, x2 : real\nparam mu1 : real\nparam mu2 : real\nparam s1 : positive\nparam s2 : positive\nparam rho : unit\n\
+         logp = -ln(2*pi*s1*s2*sqrt(1 - rho^2)) - ((x1 - mu1)^2/s1^2 - 2*rho*(x1 - mu1)*(x2 - mu2)/(s1*s2) + (x2 - mu2)^2/s2^2)/(2*(1 - rho^2))\n",
+    );
+    let f = info::closed_form(&m).unwrap();
+    let text: Vec<Vec<String>> = f
+        .matrix
+        .iter()
+        .map(|r| r.iter().map(|e| e.to_string()).collect())
+        .collect();
+    assert_eq!(text[0][0], "1/(s1^2*(1 - rho^2))");
+    assert_eq!(text[2][2], "(2 - rho^2)/(s1^2*(1 - rho^2))");
+    assert_eq!(text[4][4], "(rho^2 + 1)/(1 - rho^2)^2");
+    assert_eq!(text[0][2], "0");
+}
+
+#[test]
+fn route_declines_what_it_cannot_do_exactly() {
+    let weibull = parse(
+        "weibull",
+        "data x : positive\nparam k : positive\nparam l : positive\nlogp = ln(k/l) + (k - 1)*ln(x/l) - (x/l)^k\n",
+    );
+    assert!(matches!(
+        info::closed_form(&weibull),
+        Err(RouteError::Couples(_))
+    ));
+    let cauchy = parse(
+        "cauchy",
+        "data x : real\nparam x0 : real\nparam g : positive\nlogp = -ln(pi*g) - ln(1 + ((x - x0)/g)^2)\n",
+    );
+    assert!(matches!(
+        info::closed_form(&cauchy),
+        Err(RouteError::Couples(_))
+    ));
+    // N(t, t²): two statistics, one equation
+    let curved = parse(
+        "curved",
+        "data x : real\nparam t : positive\nlogp = -(x - t)^2/(2*t^2) - ln(t) - ln(2*pi)/2\n",
+    );
+    assert_eq!(
+        info::closed_form(&curved).unwrap_err(),
+        RouteError::Underdetermined {
+            equations: 1,
+            statistics: 2
+        }
+    );
+    let laplace = parse(
+        "laplace",
+        "data x : real\nparam mu : real\nparam b : positive\nlogp = -ln(2*b) - abs(x - mu)/b\n",
+    );
+    assert!(matches!(
+        info::closed_form(&laplace),
+        Err(RouteError::Couples(_))
+    ));
+}
+
+#[test]
+fn kl_in_closed_form_is_the_known_one() {
+    // D(N(μ,σ²) ‖ N(μ',σ'²)) = ln(σ'/σ) + (σ² + (μ − μ')²)/(2σ'²) − ½
+    let normal = Model::builtin("normal").unwrap();
+    let kl = info::closed_kl(&normal).unwrap();
+    for (m, s, mq, sq) in [(0.3f64, 1.7f64, -0.4f64, 0.9f64), (2.0, 0.2, 2.5, 3.0)] {
+        let env = Env::new()
+            .with("mu", m)
+            .with("sigma", s)
+            .with("mu_q", mq)
+            .with("sigma_q", sq);
+        let want = (sq / s).ln() + (s * s + (m - mq) * (m - mq)) / (2.0 * sq * sq) - 0.5;
+        let got = eval_f64(&kl.expr, &env).unwrap();
+        assert!(close(got, want), "{} = {got}, want {want}", kl.expr);
+    }
+    // D(Poisson(λ) ‖ Poisson(λ')) = λ ln(λ/λ') − λ + λ'
+    let kl = info::closed_kl(&Model::builtin("poisson").unwrap()).unwrap();
+    let env = Env::new().with("rate", 2.5).with("rate_q", 0.7);
+    let want = 2.5 * (2.5f64 / 0.7).ln() - 2.5 + 0.7;
+    assert!(close(eval_f64(&kl.expr, &env).unwrap(), want));
+}
