@@ -43,6 +43,8 @@ pub mod simplify;
 
 pub mod eval;
 
+pub mod expect;
+
 pub mod render;
 
 pub mod cli;
