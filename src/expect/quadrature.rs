@@ -297,7 +297,10 @@ fn finish(log_scale: f64, sums: &Sums, diff: &[f64], tol: Tol) -> Scaled {
     Scaled {
         log_scale,
         values: sums.s.clone(),
-        errors: (0..n_out).map(|k| diff[k] + sums.e[k]).collect(),
+        // Never below the rounding of the sum itself.
+        errors: (0..n_out)
+            .map(|k| diff[k] + sums.e[k] + 2.0 * f64::EPSILON * sums.l1[k])
+            .collect(),
         l1: sums.l1.clone(),
         converged,
     }
