@@ -677,3 +677,29 @@ impl<'a> Problem<'a> {
         quadrature::sum_outward(lo, hi, x, lx, n_out, tol, &mut eval)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complements_replace_one_minus_x() {
+        let x = Expr::sym("x");
+        let e = crate::expr::ln(1.0 - &x) + crate::expr::ln(&x);
+        let r = use_complements(&e, &["x".into()]);
+        assert!(r.contains(complement_name("x".into())));
+        assert!(!r.nodes().iter().any(|n| matches!(n, Op::Sub(_))));
+        // The canonical (−1)·x form of the simplifier too.
+        let canon = crate::simplify::simplify(&e, &crate::simplify::Facts::default());
+        assert!(use_complements(&canon, &["x".into()]).contains(complement_name("x".into())));
+    }
+
+    #[test]
+    fn logit_map_keeps_both_ends_exact() {
+        // x = 1/(1 + e^{−y}); 1 − x is exact even where x rounds to 1.
+        let (x, c, lj) = Map::Logit.point(50.0);
+        assert_eq!(x, 1.0);
+        assert!((c - (-50f64).exp()).abs() < 1e-35);
+        assert!((lj - (-50.0 - 2.0 * (-50f64).exp().ln_1p())).abs() < 1e-12);
+    }
+}

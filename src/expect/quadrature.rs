@@ -441,3 +441,54 @@ pub(super) fn sum_outward(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tol() -> Tol {
+        Tol {
+            rel: 1e-12,
+            abs: 0.0,
+            max_level: 10,
+            max_terms: 1000,
+        }
+    }
+
+    #[test]
+    fn sinh_sinh_integrates_a_gaussian_far_off_scale() {
+        // ∫ e^{−(y−3)²/2} (1, y) dy = √(2π) (1, 3), with a poor guess of the scale.
+        let mut eval = |ys: &[f64], _c: f64, b: &mut Batch| {
+            for y in ys {
+                b.lw.push(-0.5 * (y - 3.0) * (y - 3.0));
+                b.f.extend([1.0, *y]);
+                b.e.extend([0.0, 0.0]);
+            }
+            Ok(())
+        };
+        let r = sinh_sinh(3.0, 5.0, (-1e300, 1e300), 0.0, 2, tol(), &mut eval).unwrap();
+        let root = (2.0 * std::f64::consts::PI).sqrt();
+        let f = r.log_scale.exp();
+        assert!((r.values[0] * f - root).abs() < 1e-12);
+        assert!((r.values[1] * f - 3.0 * root).abs() < 1e-11);
+        assert!(r.converged.iter().all(|c| *c));
+    }
+
+    #[test]
+    fn outward_sum_of_a_geometric_series() {
+        // Σ_{x≥0} 2^{−x} = 2, with the tail bound in the error.
+        let mut eval = |xs: &[f64], _c: f64, b: &mut Batch| {
+            for x in xs {
+                b.lw.push(-x * std::f64::consts::LN_2);
+                b.f.push(1.0);
+                b.e.push(0.0);
+            }
+            Ok(())
+        };
+        let r = sum_outward(0, None, 0, 0.0, 1, tol(), &mut eval).unwrap();
+        assert!((r.values[0] - 2.0).abs() <= r.errors[0] + 1e-15);
+        assert!(r.errors[0] < 1e-12);
+        let exact = sum_outward(0, Some(3), 0, 0.0, 1, tol(), &mut eval).unwrap();
+        assert_eq!(exact.values[0], 1.875);
+    }
+}
