@@ -427,3 +427,18 @@ fn too_few_levels_do_not_converge() -> Result {
     );
     Ok(())
 }
+
+#[test]
+fn mass_beyond_f64_is_reported() {
+    // Beta(0.01, 1): e^{−7} of the mass lies below the smallest f64, so no evaluation at x
+    // can reach it; the answer is an error, not a wrong number.
+    let m = Model::builtin("beta").unwrap();
+    let err = expectations(
+        &m,
+        &env(&[("a", 0.01), ("b", 1.0)]),
+        &[],
+        &Quadrature::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExpectError::NotConverged { .. }), "{err}");
+}

@@ -270,12 +270,14 @@ pub fn expectations(
                 format!("E[{}]", gs[k - 1])
             };
             let scale = r.values[k].abs().max(r.l1[k] * f64::EPSILON);
+            let achieved = r.errors[k] / scale;
             return Err(ExpectError::NotConverged {
                 what,
-                achieved: if scale > 0.0 {
-                    r.errors[k] / scale
-                } else {
+                // NaN (sums that overflowed) reads as infinitely far off.
+                achieved: if achieved.is_nan() {
                     f64::INFINITY
+                } else {
+                    achieved
                 },
                 tol: q.rel_tol,
                 at: point,

@@ -243,6 +243,41 @@ pub(super) fn sinh_sinh(
     if sig.is_empty() {
         return Ok(Scaled::zero(n_out));
     }
+    // Where the march ended at the edge of `range` on a term above the tolerance, the
+    // integral is truncated: `f64` cannot reach the rest of the mass (a beta density with
+    // `a = 0.01` has `e^{−7}` of its mass below the smallest `f64`). The term is taken at the
+    // edge itself, between the last nodes of the first level.
+    let mut truncation = vec![0.0; n_out];
+    let outermost = [
+        (0..ts.len()).max_by(|&i, &j| ts[i].total_cmp(&ts[j])),
+        (0..ts.len()).min_by(|&i, &j| ts[i].total_cmp(&ts[j])),
+    ];
+    for (side, outer) in outermost.into_iter().enumerate() {
+        let Some(outer) = outer else { continue };
+        if ts[outer] == 0.0 || batch.lw[outer] - c0 <= STOP {
+            continue;
+        }
+        let edge = if side == 0 { range.1 } else { range.0 };
+        let u = (edge - centre) / scale;
+        let t = (u.asinh() / std::f64::consts::FRAC_PI_2).asinh();
+        let mut at_edge = Batch::default();
+        let weight = if t.abs() < T_MAX {
+            eval(&[edge], c, &mut at_edge)?;
+            (at_edge.lw[0] - c).exp() * node(t).1
+        } else {
+            // The edge is beyond the last node: that node is where the rule stops.
+            at_edge
+                .f
+                .extend_from_slice(&batch.f[outer * n_out..(outer + 1) * n_out]);
+            weights[outer]
+        };
+        for (k, tr) in truncation.iter_mut().enumerate() {
+            let term = H0 * (weight * at_edge.f[k]).abs();
+            if term > tol.scaled(sums.l1[k], c + scale.ln()) {
+                *tr += term;
+            }
+        }
+    }
     let t_lo = (sig.iter().copied().fold(f64::INFINITY, f64::min) - H0).max(-T_MAX);
     let t_hi = (sig.iter().copied().fold(f64::NEG_INFINITY, f64::max) + H0).min(T_MAX);
     let mut batch = Batch::default();
@@ -282,7 +317,14 @@ pub(super) fn sinh_sinh(
             break;
         }
     }
-    Ok(finish(log_scale, &sums, &diff, tol))
+    let mut out = finish(log_scale, &sums, &diff, tol);
+    for (k, t) in truncation.iter().enumerate() {
+        if *t > 0.0 {
+            out.errors[k] += t;
+            out.converged[k] = false;
+        }
+    }
+    Ok(out)
 }
 
 /// The result from the sums and the discretization error estimates.
