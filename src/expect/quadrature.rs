@@ -1,0 +1,536 @@
+//! The one-dimensional rules: the sinh-sinh double-exponential trapezoidal rule over ℝ with
+//! level doubling, and outward summation over the integers with a ratio-test tail bound.
+//!
+//! Both work on a log-weighted integrand: at a point `y` the caller supplies `lw(y)` (the log
+//! of the weight, `−∞` for zero) and values `f_k(y)`, and the rules compute
+//! `∫ e^{lw(y)} f_k(y) dy` (or the sum) as `e^{c} · S_k` with a reference level `c` near the
+//! largest `lw`, so that normalizing constants far outside the range of `f64` neither
+//! overflow nor underflow. A caller that is itself an integral (nested integration) also
+//! supplies `e_k(y)`, the absolute error of its `f_k(y)`; the rules integrate it alongside.
+
+use super::ExpectError;
+
+/// Values of the integrand at a batch of points: `lw[i]`, and per point `n_out` values
+/// `f[i·n_out + k]` with their absolute errors `e[i·n_out + k]`.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    pub lw: Vec<f64>,
+    pub f: Vec<f64>,
+    pub e: Vec<f64>,
+}
+
+impl Batch {
+    pub fn clear(&mut self) {
+        self.lw.clear();
+        self.f.clear();
+        self.e.clear();
+    }
+}
+
+/// A batch evaluator: points, the reference level `c` (values at points with
+/// `lw − c < NEGLIGIBLE` do not matter), and the batch to fill.
+pub(super) type Evaluator<'a> = dyn FnMut(&[f64], f64, &mut Batch) -> Result<(), ExpectError> + 'a;
+
+/// `lw − c` below this: the point's weight underflows to 0 in `f64`.
+pub(super) const NEGLIGIBLE: f64 = -745.0;
+
+/// The result of a rule: the integrals are `e^{log_scale} · values[k]`, with absolute errors
+/// `e^{log_scale} · errors[k]` and `∫|e^{lw} f_k|` equal to `e^{log_scale} · l1[k]`.
+#[derive(Debug, Clone)]
+pub(super) struct Scaled {
+    pub log_scale: f64,
+    pub values: Vec<f64>,
+    pub errors: Vec<f64>,
+    pub l1: Vec<f64>,
+    /// Whether each value reached its tolerance.
+    pub converged: Vec<bool>,
+}
+
+impl Scaled {
+    /// A zero integral (the weight vanishes everywhere).
+    pub fn zero(n_out: usize) -> Scaled {
+        Scaled {
+            log_scale: f64::NEG_INFINITY,
+            values: vec![0.0; n_out],
+            errors: vec![0.0; n_out],
+            l1: vec![0.0; n_out],
+            converged: vec![true; n_out],
+        }
+    }
+}
+
+/// Accuracy demanded of one rule.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tol {
+    /// Relative to `∫|e^{lw} f_k|`.
+    pub rel: f64,
+    /// Absolute, in the units of the integral.
+    pub abs: f64,
+    /// Maximum number of step halvings.
+    pub max_level: usize,
+    /// Maximum number of terms of a sum.
+    pub max_terms: usize,
+}
+
+impl Tol {
+    /// The tolerance for output `k` in the scaled units (`e^{−log_scale}` times the absolute).
+    fn scaled(&self, l1: f64, log_scale: f64) -> f64 {
+        let abs = if self.abs > 0.0 {
+            self.abs * (-log_scale).exp()
+        } else {
+            0.0
+        };
+        // Rounding limits what any sum can reach: a few ulps of the absolute sum.
+        let rel = self.rel.max(4.0 * f64::EPSILON);
+        abs.max(rel * l1)
+    }
+}
+
+/// First step of the trapezoidal rule in `t`.
+const H0: f64 = 0.5;
+/// Largest `|t|`: `sinh(π/2 · sinh 6.5) ≈ 10^225`.
+const T_MAX: f64 = 6.5;
+/// Points whose terms are below this fraction of the largest term of every output at the
+/// first level mark the ends of the range refined further (the decay beyond is
+/// double-exponential).
+const NEGLIGIBLE_TERM: f64 = 1e-25;
+/// The first level stops going outward where `lw − c0` falls below this.
+const STOP: f64 = -800.0;
+/// Levels always computed before the error estimate is trusted.
+const MIN_LEVEL: usize = 2;
+
+/// The sinh-sinh substitution `u(t) = sinh(π/2 · sinh t)` and its derivative `u'(t)`.
+fn node(t: f64) -> (f64, f64) {
+    let half_pi = std::f64::consts::FRAC_PI_2;
+    let a = half_pi * t.sinh();
+    (a.sinh(), half_pi * t.cosh() * a.cosh())
+}
+
+/// Running sums of one rule: `S_k = h Σ terms`, `L1_k = h Σ |terms|`, `E_k = h Σ weight·e_k`.
+struct Sums {
+    s: Vec<f64>,
+    l1: Vec<f64>,
+    e: Vec<f64>,
+}
+
+impl Sums {
+    fn new(n_out: usize) -> Sums {
+        Sums {
+            s: vec![0.0; n_out],
+            l1: vec![0.0; n_out],
+            e: vec![0.0; n_out],
+        }
+    }
+
+    /// Adds `weight · f` and `weight · e` of point `i` of `batch`.
+    fn add(&mut self, batch: &Batch, i: usize, weight: f64) {
+        let n = self.s.len();
+        if weight == 0.0 {
+            return;
+        }
+        for k in 0..n {
+            let t = weight * batch.f[i * n + k];
+            self.s[k] += t;
+            self.l1[k] += t.abs();
+            self.e[k] += weight.abs() * batch.e[i * n + k];
+        }
+    }
+
+    /// Multiplies every sum by `a`.
+    fn scale(&mut self, a: f64) {
+        for v in self.s.iter_mut().chain(&mut self.l1).chain(&mut self.e) {
+            *v *= a;
+        }
+    }
+}
+
+/// `∫_ℝ e^{lw(y)} f_k(y) dy` by the sinh-sinh rule, `y = centre + scale · u(t)`,
+/// `u(t) = sinh(π/2 · sinh t)`, as a trapezoidal sum in `t` with step `h = ½, ¼, …`.
+///
+/// Points with `y` outside `range` count as zero. The first level fixes the range of `t`
+/// (where some term is not negligible, plus one step); each further level halves the step,
+/// reusing the earlier points, and its change from the previous level is the error estimate
+/// (double-exponential rules converge so fast that this overestimates the error of the finer
+/// level). `c0` is the log-weight at the centre, the first reference level.
+pub(super) fn sinh_sinh(
+    centre: f64,
+    scale: f64,
+    range: (f64, f64),
+    c0: f64,
+    n_out: usize,
+    tol: Tol,
+    eval: &mut Evaluator<'_>,
+) -> Result<Scaled, ExpectError> {
+    let mut batch = Batch::default();
+    // Level 0: outward from the centre in both directions, a few points at a time, until
+    // the log-weight is negligible (evaluating further out only meets overflow).
+    let mut ts = Vec::new();
+    let mut ws = Vec::new();
+    let mut level0 = Batch::default();
+    let mut ys = Vec::new();
+    let mut run = |tlist: &mut dyn Iterator<Item = f64>,
+                   ts: &mut Vec<f64>,
+                   ws: &mut Vec<f64>,
+                   level0: &mut Batch|
+     -> Result<bool, ExpectError> {
+        ys.clear();
+        for t in tlist {
+            let (u, w) = node(t);
+            let y = centre + scale * u;
+            if y.is_finite() && y >= range.0 && y <= range.1 {
+                ts.push(t);
+                ws.push(w);
+                ys.push(y);
+            }
+        }
+        if ys.is_empty() {
+            return Ok(true);
+        }
+        batch.clear();
+        eval(&ys, c0, &mut batch)?;
+        level0.lw.extend_from_slice(&batch.lw);
+        level0.f.extend_from_slice(&batch.f);
+        level0.e.extend_from_slice(&batch.e);
+        let last = batch.lw[ys.len() - 1];
+        // Stop when negligible (NaN never happens: `eval` reports it).
+        Ok(last - c0 <= STOP)
+    };
+    run(&mut std::iter::once(0.0), &mut ts, &mut ws, &mut level0)?;
+    let steps = (T_MAX / H0).round() as i32;
+    for dir in [1.0, -1.0] {
+        let mut j = 1;
+        while j <= steps {
+            let end = (j + 3).min(steps);
+            let mut tlist = (j..=end).map(|j| dir * f64::from(j) * H0);
+            if run(&mut tlist, &mut ts, &mut ws, &mut level0)? {
+                break;
+            }
+            j = end + 1;
+        }
+    }
+    let batch = level0;
+    let c = batch
+        .lw
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(c0, f64::max);
+    if !c.is_finite() {
+        return Ok(Scaled::zero(n_out));
+    }
+    let mut sums = Sums::new(n_out);
+    let mut largest = vec![0.0f64; n_out];
+    let weights: Vec<f64> = (0..ts.len())
+        .map(|i| (batch.lw[i] - c).exp() * ws[i])
+        .collect();
+    for (i, &w) in weights.iter().enumerate() {
+        sums.add(&batch, i, w);
+        for (k, l) in largest.iter_mut().enumerate() {
+            *l = l.max((w * batch.f[i * n_out + k]).abs());
+        }
+    }
+    sums.scale(H0);
+    let significant = |i: usize| {
+        (0..n_out).any(|k| {
+            let t = (weights[i] * batch.f[i * n_out + k]).abs();
+            largest[k] > 0.0 && t > NEGLIGIBLE_TERM * largest[k]
+        })
+    };
+    let sig: Vec<f64> = (0..ts.len())
+        .filter(|&i| significant(i))
+        .map(|i| ts[i])
+        .collect();
+    if sig.is_empty() {
+        return Ok(Scaled::zero(n_out));
+    }
+    // Where the march ended at the edge of `range` on a term above the tolerance, the
+    // integral is truncated: `f64` cannot reach the rest of the mass (a beta density with
+    // `a = 0.01` has `e^{−7}` of its mass below the smallest `f64`). The term is taken at the
+    // edge itself, between the last nodes of the first level.
+    let mut truncation = vec![0.0; n_out];
+    let outermost = [
+        (0..ts.len()).max_by(|&i, &j| ts[i].total_cmp(&ts[j])),
+        (0..ts.len()).min_by(|&i, &j| ts[i].total_cmp(&ts[j])),
+    ];
+    for (side, outer) in outermost.into_iter().enumerate() {
+        let Some(outer) = outer else { continue };
+        if ts[outer] == 0.0 || batch.lw[outer] - c0 <= STOP {
+            continue;
+        }
+        let edge = if side == 0 { range.1 } else { range.0 };
+        let u = (edge - centre) / scale;
+        let t = (u.asinh() / std::f64::consts::FRAC_PI_2).asinh();
+        let mut at_edge = Batch::default();
+        let weight = if t.abs() < T_MAX {
+            eval(&[edge], c, &mut at_edge)?;
+            (at_edge.lw[0] - c).exp() * node(t).1
+        } else {
+            // The edge is beyond the last node: that node is where the rule stops.
+            at_edge
+                .f
+                .extend_from_slice(&batch.f[outer * n_out..(outer + 1) * n_out]);
+            weights[outer]
+        };
+        for (k, tr) in truncation.iter_mut().enumerate() {
+            let term = H0 * (weight * at_edge.f[k]).abs();
+            if term > tol.scaled(sums.l1[k], c + scale.ln()) {
+                *tr += term;
+            }
+        }
+    }
+    let t_lo = (sig.iter().copied().fold(f64::INFINITY, f64::min) - H0).max(-T_MAX);
+    let t_hi = (sig.iter().copied().fold(f64::NEG_INFINITY, f64::max) + H0).min(T_MAX);
+    let mut batch = Batch::default();
+    let log_scale = c + scale.ln();
+
+    let mut h = H0;
+    let mut diff = vec![f64::INFINITY; n_out];
+    for level in 1..=tol.max_level {
+        h /= 2.0;
+        ys.clear();
+        ws.clear();
+        let mut t = t_lo + h;
+        while t < t_hi {
+            let (u, w) = node(t);
+            let y = centre + scale * u;
+            if y.is_finite() && y >= range.0 && y <= range.1 {
+                ys.push(y);
+                ws.push(w);
+            }
+            t += 2.0 * h;
+        }
+        batch.clear();
+        eval(&ys, c, &mut batch)?;
+        let mut fresh = Sums::new(n_out);
+        for (i, w) in ws.iter().enumerate() {
+            fresh.add(&batch, i, (batch.lw[i] - c).exp() * w);
+        }
+        for (k, dk) in diff.iter_mut().enumerate() {
+            let s = 0.5 * sums.s[k] + h * fresh.s[k];
+            *dk = (s - sums.s[k]).abs();
+            sums.s[k] = s;
+            sums.l1[k] = 0.5 * sums.l1[k] + h * fresh.l1[k];
+            sums.e[k] = 0.5 * sums.e[k] + h * fresh.e[k];
+        }
+        let done = (0..n_out).all(|k| diff[k] <= tol.scaled(sums.l1[k], log_scale));
+        if level >= MIN_LEVEL && done {
+            break;
+        }
+    }
+    let mut out = finish(log_scale, &sums, &diff, tol);
+    for (k, t) in truncation.iter().enumerate() {
+        if *t > 0.0 {
+            out.errors[k] += t;
+            out.converged[k] = false;
+        }
+    }
+    Ok(out)
+}
+
+/// The result from the sums and the discretization error estimates.
+fn finish(log_scale: f64, sums: &Sums, diff: &[f64], tol: Tol) -> Scaled {
+    let n_out = sums.s.len();
+    let converged = (0..n_out)
+        .map(|k| {
+            let t = tol.scaled(sums.l1[k], log_scale);
+            diff[k] <= t && sums.e[k] <= t
+        })
+        .collect();
+    Scaled {
+        log_scale,
+        values: sums.s.clone(),
+        // Never below the rounding of the sum itself.
+        errors: (0..n_out)
+            .map(|k| diff[k] + sums.e[k] + 2.0 * f64::EPSILON * sums.l1[k])
+            .collect(),
+        l1: sums.l1.clone(),
+        converged,
+    }
+}
+
+/// Terms evaluated at once while summing outward.
+const CHUNK: i64 = 32;
+
+/// `Σ_{x=lo}^{hi} e^{lw(x)} f_k(x)` over the integers (`hi = None` for no upper bound), with
+/// `c` the log-weight at the mode `mode`.
+///
+/// When the range has at most `max_terms` terms, every term is summed and the error is that
+/// of the values alone. Otherwise the sum runs outward from the mode in both directions, a
+/// chunk at a time, until at the end of each direction every output's last two terms
+/// `a, b` have ratio `r = |b/a| < 1` and the geometric tail bound `|b| r/(1 − r)` is below a
+/// hundredth of the tolerance; the bounds are added to the error estimates.
+pub(super) fn sum_outward(
+    lo: i64,
+    hi: Option<i64>,
+    mode: i64,
+    c: f64,
+    n_out: usize,
+    tol: Tol,
+    eval: &mut Evaluator<'_>,
+) -> Result<Scaled, ExpectError> {
+    if !c.is_finite() {
+        return Ok(Scaled::zero(n_out));
+    }
+    let mut batch = Batch::default();
+    let mut sums = Sums::new(n_out);
+    let mut xs: Vec<f64> = Vec::new();
+    let mut tails = vec![0.0; n_out];
+    let mut run = |xs: &[f64], sums: &mut Sums, batch: &mut Batch| -> Result<(), ExpectError> {
+        batch.clear();
+        eval(xs, c, batch)?;
+        for i in 0..xs.len() {
+            sums.add(batch, i, (batch.lw[i] - c).exp());
+        }
+        Ok(())
+    };
+    let width = hi.map(|hi| hi.saturating_sub(lo).saturating_add(1));
+    if let Some(w) = width.filter(|w| *w <= tol.max_terms as i64) {
+        let hi = lo.saturating_add(w - 1);
+        let mut x = lo;
+        while x <= hi {
+            let end = x.saturating_add(1023).min(hi);
+            xs.clear();
+            xs.extend((x..=end).map(|v| v as f64));
+            run(&xs, &mut sums, &mut batch)?;
+            x = end.saturating_add(1);
+            if end == hi {
+                break;
+            }
+        }
+        let diff = vec![0.0; n_out];
+        return Ok(finish(c, &sums, &diff, tol));
+    }
+    let mut terms = 0usize;
+    let mut converged = true;
+    // Upward from the mode, then downward from mode − 1.
+    for up in [true, false] {
+        let mut next = if up { Some(mode) } else { mode.checked_sub(1) };
+        let mut chunk = CHUNK;
+        while let Some(start) = next {
+            if (up && hi.is_some_and(|h| start > h)) || (!up && start < lo) {
+                break;
+            }
+            let end = if up {
+                let e = start.saturating_add(chunk - 1);
+                hi.map_or(e, |h| e.min(h))
+            } else {
+                start.saturating_sub(chunk - 1).max(lo)
+            };
+            xs.clear();
+            if up {
+                xs.extend((start..=end).map(|v| v as f64));
+            } else {
+                xs.extend((end..=start).rev().map(|v| v as f64));
+            }
+            run(&xs, &mut sums, &mut batch)?;
+            terms += xs.len();
+            let at_bound = if up {
+                hi.is_some_and(|h| end >= h)
+            } else {
+                end <= lo
+            };
+            if at_bound {
+                break;
+            }
+            next = if up {
+                end.checked_add(1)
+            } else {
+                end.checked_sub(1)
+            };
+            // The tail beyond the last two terms of this chunk.
+            let n = xs.len();
+            let mut done = n >= 2;
+            let mut side = vec![0.0; n_out];
+            if done {
+                let wa = (batch.lw[n - 2] - c).exp();
+                let wb = (batch.lw[n - 1] - c).exp();
+                for (k, side_k) in side.iter_mut().enumerate() {
+                    let a = (wa * batch.f[(n - 2) * n_out + k]).abs();
+                    let b = (wb * batch.f[(n - 1) * n_out + k]).abs();
+                    let bound = if b == 0.0 {
+                        0.0
+                    } else if b < a {
+                        let r = b / a;
+                        b * r / (1.0 - r)
+                    } else {
+                        f64::INFINITY
+                    };
+                    *side_k = bound;
+                    if bound > 0.01 * tol.scaled(sums.l1[k], c) {
+                        done = false;
+                    }
+                }
+            }
+            if done {
+                for k in 0..n_out {
+                    tails[k] += side[k];
+                }
+                break;
+            }
+            if terms >= tol.max_terms || next.is_none() {
+                converged = false;
+                for k in 0..n_out {
+                    tails[k] += side[k];
+                }
+                break;
+            }
+            chunk = (chunk * 2).min(1024);
+        }
+    }
+    let mut out = finish(c, &sums, &tails, tol);
+    if !converged {
+        out.converged = vec![false; n_out];
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tol() -> Tol {
+        Tol {
+            rel: 1e-12,
+            abs: 0.0,
+            max_level: 10,
+            max_terms: 1000,
+        }
+    }
+
+    #[test]
+    fn sinh_sinh_integrates_a_gaussian_far_off_scale() {
+        // ∫ e^{−(y−3)²/2} (1, y) dy = √(2π) (1, 3), with a poor guess of the scale.
+        let mut eval = |ys: &[f64], _c: f64, b: &mut Batch| {
+            for y in ys {
+                b.lw.push(-0.5 * (y - 3.0) * (y - 3.0));
+                b.f.extend([1.0, *y]);
+                b.e.extend([0.0, 0.0]);
+            }
+            Ok(())
+        };
+        let r = sinh_sinh(3.0, 5.0, (-1e300, 1e300), 0.0, 2, tol(), &mut eval).unwrap();
+        let root = (2.0 * std::f64::consts::PI).sqrt();
+        let f = r.log_scale.exp();
+        assert!((r.values[0] * f - root).abs() < 1e-12);
+        assert!((r.values[1] * f - 3.0 * root).abs() < 1e-11);
+        assert!(r.converged.iter().all(|c| *c));
+    }
+
+    #[test]
+    fn outward_sum_of_a_geometric_series() {
+        // Σ_{x≥0} 2^{−x} = 2, with the tail bound in the error.
+        let mut eval = |xs: &[f64], _c: f64, b: &mut Batch| {
+            for x in xs {
+                b.lw.push(-x * std::f64::consts::LN_2);
+                b.f.push(1.0);
+                b.e.push(0.0);
+            }
+            Ok(())
+        };
+        let r = sum_outward(0, None, 0, 0.0, 1, tol(), &mut eval).unwrap();
+        assert!((r.values[0] - 2.0).abs() <= r.errors[0] + 1e-15);
+        assert!(r.errors[0] < 1e-12);
+        let exact = sum_outward(0, Some(3), 0, 0.0, 1, tol(), &mut eval).unwrap();
+        assert_eq!(exact.values[0], 1.875);
+    }
+}
