@@ -533,6 +533,58 @@ const BUILTINS: &[(&str, &str)] = &[
     ("beta", include_str!("../examples/beta.model")),
     ("poisson", include_str!("../examples/poisson.model")),
     ("bernoulli", include_str!("../examples/bernoulli.model")),
+    ("normal_var", include_str!("../examples/normal_var.model")),
+    (
+        "normal_logsigma",
+        include_str!("../examples/normal_logsigma.model"),
+    ),
+    (
+        "normal_natural",
+        include_str!("../examples/normal_natural.model"),
+    ),
+    (
+        "bernoulli_logit",
+        include_str!("../examples/bernoulli_logit.model"),
+    ),
+    ("binomial", include_str!("../examples/binomial.model")),
+    ("poisson_log", include_str!("../examples/poisson_log.model")),
+    ("geometric", include_str!("../examples/geometric.model")),
+    ("negbinom", include_str!("../examples/negbinom.model")),
+    ("exponential", include_str!("../examples/exponential.model")),
+    (
+        "exponential_scale",
+        include_str!("../examples/exponential_scale.model"),
+    ),
+    ("gamma_scale", include_str!("../examples/gamma_scale.model")),
+    ("gamma_mean", include_str!("../examples/gamma_mean.model")),
+    ("lognormal", include_str!("../examples/lognormal.model")),
+    (
+        "inverse_gaussian",
+        include_str!("../examples/inverse_gaussian.model"),
+    ),
+    ("weibull", include_str!("../examples/weibull.model")),
+    ("rayleigh", include_str!("../examples/rayleigh.model")),
+    ("gumbel", include_str!("../examples/gumbel.model")),
+    ("logistic", include_str!("../examples/logistic.model")),
+    ("cauchy", include_str!("../examples/cauchy.model")),
+    ("student_t5", include_str!("../examples/student_t5.model")),
+    ("laplace", include_str!("../examples/laplace.model")),
+    (
+        "categorical3",
+        include_str!("../examples/categorical3.model"),
+    ),
+    (
+        "bivariate_normal",
+        include_str!("../examples/bivariate_normal.model"),
+    ),
+    (
+        "curved_normal",
+        include_str!("../examples/curved_normal.model"),
+    ),
+    (
+        "normal_mixture",
+        include_str!("../examples/normal_mixture.model"),
+    ),
 ];
 
 impl Model {

@@ -8,6 +8,8 @@ use fisher_geometry::expr::{
 };
 use proptest::prelude::*;
 
+pub mod published;
+
 /// Runs `f` with snapshots stored flat in the top-level `snapshots/` folder.
 pub fn with_snapshot_settings(f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();

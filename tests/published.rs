@@ -1,0 +1,112 @@
+//! The table of published Fisher matrices (`tests/common/published.rs`) is well formed: every
+//! entry names a built-in model, its points name exactly that model's parameters, in order and
+//! inside their domains, and each published matrix is symmetric positive definite there.
+//! Comparing the library's Fisher matrices with the table is done where they are computed.
+
+mod common;
+
+use common::published::published;
+use fisher_geometry::Model;
+use fisher_geometry::model::Domain;
+use std::collections::HashSet;
+
+/// Built-in models whose Fisher matrix has no published closed form.
+const UNPUBLISHED: &[&str] = &["normal_mixture"];
+
+/// Relative tolerance for the symmetry of a published matrix.
+const SYMMETRY_TOL: f64 = 1e-14;
+
+#[test]
+fn every_entry_names_a_builtin_once() {
+    let builtins: HashSet<&str> = Model::builtins().into_iter().map(|(n, _)| n).collect();
+    let mut seen = HashSet::new();
+    for entry in published() {
+        assert!(
+            builtins.contains(entry.model),
+            "`{}` is not a built-in model",
+            entry.model
+        );
+        assert!(
+            seen.insert(entry.model),
+            "`{}` is listed twice",
+            entry.model
+        );
+        assert!(
+            !entry.citation.trim().is_empty(),
+            "`{}` has no citation",
+            entry.model
+        );
+    }
+}
+
+#[test]
+fn every_builtin_with_a_published_fisher_matrix_is_in_the_table() {
+    let listed: HashSet<&str> = published().into_iter().map(|e| e.model).collect();
+    for (name, _) in Model::builtins() {
+        assert!(
+            listed.contains(name) != UNPUBLISHED.contains(&name),
+            "`{name}`: listed in the table = {}, marked unpublished = {}",
+            listed.contains(name),
+            UNPUBLISHED.contains(&name)
+        );
+    }
+}
+
+#[test]
+fn points_name_the_model_parameters_in_order_inside_their_domains() {
+    for entry in published() {
+        let model = Model::builtin(entry.model).unwrap();
+        assert!(
+            (2..=3).contains(&entry.points.len()),
+            "`{}`: {} points",
+            entry.model,
+            entry.points.len()
+        );
+        for point in &entry.points {
+            let names: Vec<String> = point.iter().map(|(n, _)| n.to_string()).collect();
+            let expected: Vec<String> = model.params.iter().map(|p| p.name.to_string()).collect();
+            assert_eq!(names, expected, "`{}`: point {point:?}", entry.model);
+            for (param, &(name, v)) in model.params.iter().zip(point) {
+                let inside = v.is_finite()
+                    && match param.domain {
+                        Domain::Real => true,
+                        Domain::Positive => v > 0.0,
+                        Domain::Unit => v > 0.0 && v < 1.0,
+                    };
+                assert!(
+                    inside,
+                    "`{}`: {name} = {v} is outside its domain",
+                    entry.model
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn published_matrices_are_symmetric_positive_definite() {
+    for entry in published() {
+        let d = Model::builtin(entry.model).unwrap().params.len();
+        for point in &entry.points {
+            let theta: Vec<f64> = point.iter().map(|&(_, v)| v).collect();
+            let f = (entry.fisher)(&theta);
+            assert_eq!(f.shape(), (d, d), "`{}` at {point:?}", entry.model);
+            assert!(
+                f.iter().all(|v| v.is_finite()),
+                "`{}` at {point:?}: {f}",
+                entry.model
+            );
+            let scale = f.amax();
+            assert!(
+                (&f - f.transpose()).amax() <= SYMMETRY_TOL * scale,
+                "`{}` at {point:?} is not symmetric: {f}",
+                entry.model
+            );
+            assert!(
+                f.clone().cholesky().is_some(),
+                "`{}` at {point:?} is not positive definite: {f}",
+                entry.model
+            );
+        }
+    }
+}
