@@ -7,7 +7,7 @@
 use egg::{Id, Language, Symbol};
 
 use crate::expr::{Builder, Expr, Op};
-use crate::simplify::{Facts, simplify};
+use crate::simplify::{Facts, simplest, simplify};
 
 /// The derivative `∂expr/∂var`, unsimplified (only `0`/`1` identities are folded).
 ///
@@ -138,7 +138,7 @@ pub fn derivative(expr: &Expr, var: Symbol) -> Expr {
 
 /// The simplified derivative `∂expr/∂var` under the given facts.
 pub fn derivative_simplified(expr: &Expr, var: Symbol, facts: &Facts) -> Expr {
-    simplify(&derivative(expr, var), facts)
+    simplest(&derivative(expr, var), facts)
 }
 
 /// The gradient `(∂expr/∂v₁, …)` over `vars`, each entry simplified.

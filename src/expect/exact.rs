@@ -20,8 +20,8 @@ use crate::eval::{Env, eval_f64};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::{Domain, Model};
 use crate::render::{Pretty, text};
-use crate::simplify::canon::{canonicalize, together};
-use crate::simplify::{Facts, simplify};
+use crate::simplify::canon::canonicalize;
+use crate::simplify::{Facts, simplest as tidy, simplify};
 
 /// Why the exact route does not apply; the caller falls back to numeric expectations.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -387,17 +387,6 @@ pub fn sample_points(model: &Model) -> Vec<Env<f64>> {
             env
         })
         .collect()
-}
-
-/// The simplest of `simplify(e)` and `simplify(together(e))`, by printed size.
-pub fn tidy(e: &Expr, facts: &Facts) -> Expr {
-    let a = simplify(e, facts);
-    let b = simplify(&together(e, facts), facts);
-    if Pretty::of(&b).size() < Pretty::of(&a).size() {
-        b
-    } else {
-        a
-    }
 }
 
 /// Whether `e` vanishes at every sample point (numerical zero-testing, DESIGN §4).

@@ -4,10 +4,10 @@
 use egg::Symbol;
 
 use crate::diff::derivative;
-use crate::expect::exact::{RouteError, Separation, moments, sample_points, separate, tidy};
+use crate::expect::exact::{RouteError, Separation, moments, sample_points, separate};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::Model;
-use crate::simplify::Facts;
+use crate::simplify::{Facts, simplest as tidy};
 
 /// An exact Fisher information matrix with how it was obtained.
 #[derive(Debug, Clone)]

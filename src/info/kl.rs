@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use egg::Symbol;
 
-use crate::expect::exact::{RouteError, moments, separate, tidy};
+use crate::expect::exact::{RouteError, moments, separate};
 use crate::expr::{Builder, Expr};
 use crate::model::Model;
-use crate::simplify::Facts;
+use crate::simplify::{Facts, simplest as tidy};
 
 /// Suffix that names the parameters of the second argument `θ'`: `mu` → `mu_q`.
 pub const Q_SUFFIX: &str = "_q";
@@ -46,7 +46,7 @@ fn q_name(model: &Model, p: Symbol) -> Symbol {
 /// use fisher_geometry::{Model, info};
 /// let kl = info::closed_kl(&Model::builtin("poisson")?)?;
 /// // D(λ‖λ') = λ ln(λ/λ') − λ + λ'
-/// assert_eq!(kl.expr.to_string(), "rate_q + rate*(ln(rate) - ln(rate_q)) - rate");
+/// assert_eq!(kl.expr.to_string(), "rate_q - rate - rate*(ln(rate_q) - ln(rate))");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

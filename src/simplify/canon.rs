@@ -271,7 +271,8 @@ impl Ctx<'_> {
         for (b, e) in fs {
             let y = e.value().filter(|y| *y == y.trunc());
             if let (C::Sum(terms, k), Some(y)) = (&*b, y) {
-                if let Some(g) = content(terms, k.value()) {
+                let g = content(terms, k.value()).unwrap_or(1.0) * self.sign(terms, k.value());
+                if g != 1.0 {
                     if let Some(gy) = fold_pow(g, y) {
                         *coef *= gy;
                         let terms = terms
@@ -287,6 +288,21 @@ impl Ctx<'_> {
             self.insert_factor(&mut out, b, e);
         }
         out
+    }
+
+    /// The sign that makes a sum read the conventional way round: a data variable positive
+    /// (`x - mu`, never `mu - x`), else the constant positive (`1 - p`), else the last term
+    /// positive. Opposite sums (`t - x`, `x - t`) then meet as one base.
+    fn sign(&self, terms: &[(Rc<C>, Constant)], constant: f64) -> f64 {
+        let data = terms
+            .iter()
+            .find(|(t, _)| matches!(&**t, C::Sym(Name(s)) if self.facts.is_data(*s)));
+        let lead = match (data, constant) {
+            (Some((_, c)), _) => c.value(),
+            (None, k) if k != 0.0 => k,
+            _ => terms.last().map_or(1.0, |(_, c)| c.value()),
+        };
+        if lead < 0.0 { -1.0 } else { 1.0 }
     }
 
     /// Expands a canonical expression: sums raised to small positive integer powers in

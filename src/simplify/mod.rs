@@ -36,6 +36,8 @@ pub enum Fact {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {
     map: BTreeMap<Symbol, Fact>,
+    /// The data variables, so that a difference reads `x - mu` rather than `mu - x`.
+    data: std::collections::BTreeSet<Symbol>,
 }
 
 impl Facts {
@@ -56,6 +58,7 @@ impl Facts {
             facts.insert(p.name, fact);
         }
         for d in &model.data {
+            facts.data.insert(d.name);
             let fact = match d.support {
                 Support::Real => Fact::Real,
                 Support::Positive => Fact::Positive,
@@ -80,6 +83,11 @@ impl Facts {
     /// The fact about `name`, if any.
     pub fn get(&self, name: Symbol) -> Option<Fact> {
         self.map.get(&name).copied()
+    }
+
+    /// Whether `name` is a data variable.
+    pub fn is_data(&self, name: Symbol) -> bool {
+        self.data.contains(&name)
     }
 
     /// Whether `name` is known to be strictly positive.
@@ -144,6 +152,16 @@ pub struct Simplified {
     pub before: usize,
     /// Tree size of the output.
     pub after: usize,
+}
+
+/// The shorter (by printed size) of [`simplify`] and `simplify` after
+/// [`canon::together`]: `1/(p(1 − p)) + 1/p²`-style sums of fractions come out over one
+/// denominator when that reads shorter, and stay apart otherwise.
+pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
+    let a = simplify(expr, facts);
+    let b = simplify(&canon::together(expr, facts), facts);
+    let size = |e: &Expr| crate::render::Pretty::of(e).size();
+    if size(&b) < size(&a) { b } else { a }
 }
 
 /// Simplifies with the default limits.
