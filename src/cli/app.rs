@@ -42,6 +42,45 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The Fisher matrix at a point, its three forms and their discrepancy.
+    Eval {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The point: `name=value,name=value`, every parameter.
+        #[arg(long)]
+        at: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The KL divergence `D(p‖q)` between two members of the family.
+    Kl {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The first argument: `name=value,...`.
+        #[arg(long)]
+        p: String,
+        /// The second argument: `name=value,...`.
+        #[arg(long)]
+        q: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check the identities of Fisher information at random points.
+    Check {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// Number of random points.
+        #[arg(long, default_value_t = 4)]
+        points: usize,
+        /// Seed of the random points.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
@@ -52,6 +91,13 @@ enum Command {
 
 /// An error that reaches the user: the text to print on stderr.
 struct Failure(String);
+
+/// Parses a command-line point against the model's parameters.
+fn point(model: &Model, flag: &str, text: &str) -> Result<Vec<(egg::Symbol, f64)>, Failure> {
+    model
+        .parse_point(text)
+        .map_err(|e| Failure(format!("error: {flag} {text}: {e}\n")))
+}
 
 /// Runs the command line with the process arguments.
 pub fn main() -> ExitCode {
@@ -101,10 +147,35 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             })
         }
         Command::List { format } => Ok(list(*format)),
+        Command::Eval { model, at, format } => {
+            let model = load(model, color)?;
+            let at = point(&model, "--at", at)?;
+            super::numeric::eval(&model, &at, *format).map_err(Failure)
+        }
+        Command::Kl {
+            model,
+            p,
+            q,
+            format,
+        } => {
+            let model = load(model, color)?;
+            let p = point(&model, "--p", p)?;
+            let q = point(&model, "--q", q)?;
+            super::numeric::kl(&model, &p, &q, *format).map_err(Failure)
+        }
+        Command::Check {
+            model,
+            points,
+            seed,
+            format,
+        } => {
+            let model = load(model, color)?;
+            super::numeric::check(&model, *points, *seed, *format).map_err(Failure)
+        }
     }
 }
 
-fn json_line(v: &serde_json::Value) -> String {
+pub(super) fn json_line(v: &serde_json::Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s

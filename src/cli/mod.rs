@@ -2,5 +2,6 @@
 
 pub mod app;
 pub mod diagnostic;
+mod numeric;
 
 pub use app::main;

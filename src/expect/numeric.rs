@@ -20,6 +20,10 @@ use std::collections::HashMap;
 use egg::{Language, Symbol};
 
 use super::quadrature::{self, Batch, NEGLIGIBLE, Scaled, Tol};
+
+/// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
+/// negligible tail.
+const SIGNIFICANT: f64 = -200.0;
 use super::{ExpectError, Quadrature};
 use crate::eval::{BatchScratch, Compiled, Env, EvalError, Input, eval_checked};
 use crate::expr::{Builder, Expr, Op};
@@ -35,7 +39,7 @@ pub(super) enum Tape {
 }
 
 /// How a continuous variable is mapped to the real line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Map {
     /// `x = y`.
     Real,
@@ -43,6 +47,10 @@ enum Map {
     Log,
     /// `x = 1/(1 + e^{−y})`.
     Logit,
+    /// `x = c + e^y`: the half-line above a kink at `c`.
+    Above(f64),
+    /// `x = c − e^y`: the half-line below a kink at `c`.
+    Below(f64),
 }
 
 impl Map {
@@ -64,6 +72,14 @@ impl Map {
                     (large, small, lj)
                 }
             }
+            Map::Above(c) => {
+                let x = c + y.exp();
+                (x, 1.0 - x, y)
+            }
+            Map::Below(c) => {
+                let x = c - y.exp();
+                (x, 1.0 - x, y)
+            }
         }
     }
 
@@ -71,7 +87,7 @@ impl Map {
     fn range(self) -> (f64, f64) {
         match self {
             Map::Real => (-1e300, 1e300),
-            Map::Log | Map::Logit => (-700.0, 700.0),
+            Map::Log | Map::Logit | Map::Above(_) | Map::Below(_) => (-700.0, 700.0),
         }
     }
 
@@ -80,7 +96,9 @@ impl Map {
         match self {
             Map::Real => &[0.0, 1.0, -1.0, 10.0, -10.0],
             // x = 1, 0.1, 10
-            Map::Log => &[0.0, -std::f64::consts::LN_10, std::f64::consts::LN_10],
+            Map::Log | Map::Above(_) | Map::Below(_) => {
+                &[0.0, -std::f64::consts::LN_10, std::f64::consts::LN_10]
+            }
             // x = 0.5, 0.1, 0.9
             Map::Logit => &[0.0, -2.197_224_577_336_219_6, 2.197_224_577_336_219_6],
         }
@@ -94,6 +112,12 @@ impl Map {
             Map::Real => l,
             // x' = x'' = x, (ln x')' = 1
             Map::Log => (l0 + lj, l1 * x + 1.0, l2 * x * x + l1 * x),
+            // x' = x'' = ±e^y, (ln |x'|)' = 1
+            Map::Above(_) | Map::Below(_) => {
+                let e = y.exp();
+                let dx = if matches!(self, Map::Above(_)) { e } else { -e };
+                (l0 + lj, l1 * dx + 1.0, l2 * dx * dx + l1 * dx)
+            }
             // x' = xc, x'' = xc(c − x), (ln x')' = c − x, (ln x')'' = −2xc
             Map::Logit => {
                 let xc = x * c;
@@ -125,6 +149,30 @@ pub(super) struct Problem<'a> {
     out: Vec<f64>,
     /// Points at which a compiled expression was evaluated.
     pub evaluations: usize,
+    /// The log-density has `abs`/`sign` (a kink in x): real supports are split at the mode.
+    kinked: bool,
+}
+
+/// The sum of two integrals over adjacent pieces of a support.
+fn combine(a: Scaled, b: Scaled) -> Scaled {
+    let ls = a.log_scale.max(b.log_scale);
+    if ls == f64::NEG_INFINITY {
+        return a;
+    }
+    let (fa, fb) = ((a.log_scale - ls).exp(), (b.log_scale - ls).exp());
+    let zip = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * fa + q * fb).collect();
+    Scaled {
+        log_scale: ls,
+        values: zip(&a.values, &b.values),
+        errors: zip(&a.errors, &b.errors),
+        l1: zip(&a.l1, &b.l1),
+        converged: a
+            .converged
+            .iter()
+            .zip(&b.converged)
+            .map(|(p, q)| *p && *q)
+            .collect(),
+    }
 }
 
 /// The name of the complement input of data variable `x`.
@@ -240,6 +288,11 @@ impl<'a> Problem<'a> {
             scratch: BatchScratch::default(),
             out: Vec::new(),
             evaluations: 0,
+            kinked: model
+                .logp
+                .nodes()
+                .iter()
+                .any(|n| matches!(n, Op::Abs(_) | Op::Sign(_))),
         })
     }
 
@@ -405,15 +458,20 @@ impl<'a> Problem<'a> {
                 batch.lw.push(lw);
                 batch.f.push(1.0);
                 let matters = lw - c > NEGLIGIBLE;
+                // Far out in a heavy tail an expression can overflow in f64 (`(x − x₀)⁴` at
+                // x = 1e83) although its product with the density is negligible: a
+                // non-finite g counts as an error only where the weight is within e^−200 of
+                // the mode's, and contributes nothing beyond.
+                let significant = lw - c > SIGNIFICANT;
                 for k in 1..n_out {
                     let v = self.out[k * n + i];
-                    if !v.is_finite() && matters {
+                    if !v.is_finite() && significant {
                         if tape == Tape::Main {
                             return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
                         }
                         batch.f.push(0.0);
                     } else {
-                        batch.f.push(if matters { v } else { 0.0 });
+                        batch.f.push(if matters && v.is_finite() { v } else { 0.0 });
                     }
                 }
                 batch.e.extend(std::iter::repeat_n(0.0, n_out));
@@ -610,6 +668,13 @@ impl<'a> Problem<'a> {
         let n_out = self.n_out(tape);
         if !qm.is_finite() {
             return Ok(Scaled::zero(n_out));
+        }
+        if self.kinked && map == Map::Real {
+            // A kink (Laplace's |x − μ|) sits at the mode: integrate each side with its own
+            // double-exponential map, which resolves the corner at the endpoint.
+            let above = self.continuous(d, fixed, tape, rel / 2.0, Map::Above(m))?;
+            let below = self.continuous(d, fixed, tape, rel / 2.0, Map::Below(m))?;
+            return Ok(combine(above, below));
         }
         let tol = self.tol(rel);
         let mut eval = |ys: &[f64], c: f64, batch: &mut Batch| {

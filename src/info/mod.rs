@@ -3,9 +3,13 @@
 
 pub mod fisher;
 pub mod kl;
+pub mod numeric;
 
 pub use fisher::{ClosedForm, closed_form, jeffreys};
 pub use kl::{ClosedKl, closed_kl};
+pub use numeric::{
+    FisherAt, Forms, InfoError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
+};
 
 use crate::diff::{Derivatives, derive};
 use crate::expect::exact::RouteError;

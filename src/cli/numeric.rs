@@ -1,0 +1,428 @@
+//! The numeric commands: `fisher eval`, `fisher kl`, `fisher check`. Each returns what it
+//! prints on stdout, or the error text for stderr.
+
+use std::fmt::Write as _;
+
+use egg::Symbol;
+use nalgebra::DMatrix;
+use serde_json::{Value, json};
+
+use super::app::{Format, json_line};
+use crate::eval::eval_f64;
+use crate::info::numeric::{describe_point, discrepancy, env_at};
+use crate::info::{self, FisherAt};
+use crate::model::{Domain, Model};
+use crate::render::number;
+
+fn matrix_json(m: &DMatrix<f64>) -> Value {
+    Value::Array(
+        (0..m.nrows())
+            .map(|i| Value::Array((0..m.ncols()).map(|j| json!(m[(i, j)])).collect()))
+            .collect(),
+    )
+}
+
+fn at_json(at: &[(Symbol, f64)]) -> Value {
+    Value::Object(at.iter().map(|(n, v)| (n.to_string(), json!(v))).collect())
+}
+
+/// Rows of a matrix, numbers aligned, for text output.
+fn matrix_text(m: &DMatrix<f64>, indent: &str) -> String {
+    let cells: Vec<Vec<String>> = (0..m.nrows())
+        .map(|i| {
+            (0..m.ncols())
+                .map(|j| format!("{:.10e}", m[(i, j)]))
+                .collect()
+        })
+        .collect();
+    let w = cells.iter().flatten().map(String::len).max().unwrap_or(0);
+    cells
+        .iter()
+        .map(|r| {
+            format!(
+                "{indent}[{}]\n",
+                r.iter()
+                    .map(|c| format!("{c:>w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            )
+        })
+        .collect()
+}
+
+fn latex_matrix_num(m: &DMatrix<f64>) -> String {
+    let rows: Vec<String> = (0..m.nrows())
+        .map(|i| {
+            (0..m.ncols())
+                .map(|j| {
+                    let s = format!("{:.6e}", m[(i, j)]);
+                    match s.split_once('e') {
+                        Some((a, e)) if e != "0" => format!("{a} \\times 10^{{{e}}}"),
+                        Some((a, _)) => a.to_string(),
+                        None => s,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" & ")
+        })
+        .collect();
+    format!(
+        "\\begin{{pmatrix}} {} \\end{{pmatrix}}",
+        rows.join(" \\\\ ")
+    )
+}
+
+/// `fisher eval`.
+pub(super) fn eval(model: &Model, at: &[(Symbol, f64)], format: Format) -> Result<String, String> {
+    let f = info::fisher_at(model, at).map_err(|e| format!("error: {e}\n"))?;
+    Ok(match format {
+        Format::Json => json_line(&eval_json(&f)),
+        Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
+        Format::Text => eval_text(model, &f),
+    })
+}
+
+fn eval_json(f: &FisherAt) -> Value {
+    json!({
+        "at": at_json(&f.at),
+        "fisher": matrix_json(&f.matrix),
+        "method": f.method.as_str(),
+        "forms": {
+            "outer_product": matrix_json(&f.forms.outer_product),
+            "covariance": matrix_json(&f.forms.covariance),
+            "negative_hessian": matrix_json(&f.forms.negative_hessian),
+        },
+        "max_rel_discrepancy": f.max_rel_discrepancy,
+        "twice_differentiable": f.non_smooth.is_none(),
+        "non_smooth_at": f.non_smooth,
+        "mass": f.mass,
+        "mean_score": f.mean_score.iter().copied().collect::<Vec<f64>>(),
+    })
+}
+
+fn eval_text(model: &Model, f: &FisherAt) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "model {} at {}", model.name, describe_point(&f.at));
+    let _ = writeln!(s, "\nfisher information ({})", f.method.as_str());
+    s.push_str(&matrix_text(&f.matrix, "  "));
+    let _ = writeln!(s, "\nthe three forms, numerically");
+    let _ = writeln!(s, "  E[s s^T]");
+    s.push_str(&matrix_text(&f.forms.outer_product, "    "));
+    let _ = writeln!(s, "  Cov[s]");
+    s.push_str(&matrix_text(&f.forms.covariance, "    "));
+    match &f.non_smooth {
+        None => {
+            let _ = writeln!(s, "  E[-hessian]");
+            s.push_str(&matrix_text(&f.forms.negative_hessian, "    "));
+        }
+        Some(at) => {
+            let _ = writeln!(
+                s,
+                "  E[-hessian]: not the Fisher information here: the log-density is not twice differentiable in the parameters (`{at}`); its value would be"
+            );
+            s.push_str(&matrix_text(&f.forms.negative_hessian, "    "));
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nlargest discrepancy between the forms: {:.2e} (relative to sqrt(F_ii F_jj))",
+        f.max_rel_discrepancy
+    );
+    let _ = writeln!(
+        s,
+        "checks: integral of p = {}, E[s] = ({})",
+        number(f.mass),
+        f.mean_score
+            .iter()
+            .map(|v| format!("{v:.1e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s
+}
+
+/// `fisher kl`.
+pub(super) fn kl(
+    model: &Model,
+    p: &[(Symbol, f64)],
+    q: &[(Symbol, f64)],
+    format: Format,
+) -> Result<String, String> {
+    let err = |e: &dyn std::fmt::Display| format!("error: {e}\n");
+    let (value, method, expr, error) = match info::closed_kl(model) {
+        Ok(kl) => {
+            let mut env = env_at(model, p);
+            for (pn, qn) in &kl.names {
+                if let Some((_, v)) = q.iter().find(|(s, _)| s == pn) {
+                    env.insert(*qn, *v);
+                }
+            }
+            let v = eval_f64(&kl.expr, &env).map_err(|e| err(&e))?;
+            (v, "closed-form", Some(kl.expr), None)
+        }
+        Err(_) => {
+            let (v, e) = info::kl_numeric(model, p, q).map_err(|e| err(&e))?;
+            (v, "numeric", None, Some(e))
+        }
+    };
+    Ok(match format {
+        Format::Json => json_line(&json!({
+            "kl": value,
+            "method": method,
+            "p": at_json(p),
+            "q": at_json(q),
+            "expr": expr.as_ref().map(|e| e.to_string()),
+            "error": error,
+        })),
+        Format::Latex => match &expr {
+            Some(e) => format!(
+                "D(\\theta \\| \\theta_{{q}}) = {}\nD = {}\n",
+                crate::render::latex(e),
+                number(value)
+            ),
+            None => format!("D = {}\n", number(value)),
+        },
+        Format::Text => {
+            let mut s = format!("D(p || q) = {} ({method})\n", number(value));
+            let _ = writeln!(s, "  p: {}\n  q: {}", describe_point(p), describe_point(q));
+            if let Some(e) = expr {
+                let _ = writeln!(s, "  D = {e}");
+            }
+            if let Some(e) = error {
+                let _ = writeln!(s, "  estimated error {e:.1e}");
+            }
+            s
+        }
+    })
+}
+
+/// A small deterministic generator for the check points (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Random points inside the domains: real in (−2, 2), positive in (e^−1, e), unit in
+/// (0.1, 0.9).
+pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Vec<(Symbol, f64)>> {
+    let mut rng = Rng(seed);
+    (0..count)
+        .map(|_| {
+            model
+                .params
+                .iter()
+                .map(|p| {
+                    let u = rng.next();
+                    let v = match p.domain {
+                        Domain::Real => 4.0 * u - 2.0,
+                        Domain::Positive => (2.0 * u - 1.0).exp(),
+                        Domain::Unit => 0.1 + 0.8 * u,
+                    };
+                    (p.name, v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Tolerance of the identity checks, relative to `√(F_ii F_jj)`.
+const CHECK_TOL: f64 = 1e-6;
+
+/// `fisher check`.
+pub(super) fn check(
+    model: &Model,
+    count: usize,
+    seed: u64,
+    format: Format,
+) -> Result<String, String> {
+    let mut reports = Vec::new();
+    let mut text = String::new();
+    let mut all = true;
+    let _ = writeln!(
+        text,
+        "model {}: checking the identities at {count} random points (seed {seed})",
+        model.name
+    );
+    for at in random_points(model, count, seed) {
+        let f = match info::fisher_at(model, &at) {
+            Ok(f) => f,
+            Err(e) => {
+                all = false;
+                let _ = writeln!(text, "\nat {}: failed: {e}", describe_point(&at));
+                reports
+                    .push(json!({ "at": at_json(&at), "error": e.to_string(), "passed": false }));
+                continue;
+            }
+        };
+        let h = info::kl_hessians(model, &at).map_err(|e| format!("error: {e}\n"))?;
+        let fwd = discrepancy(&h.forward, &f.matrix);
+        let rev = discrepancy(&h.reverse, &f.matrix);
+        let orders = second_order(model, &at, &f.matrix);
+        let cubic = orders.iter().all(|o| o.2);
+        let passed = f.max_rel_discrepancy <= CHECK_TOL
+            && fwd <= CHECK_TOL
+            && rev <= CHECK_TOL
+            && cubic
+            && f.non_smooth.is_none();
+        all &= passed;
+        let _ = writeln!(
+            text,
+            "\nat {}: {}",
+            describe_point(&at),
+            if passed { "passed" } else { "FAILED" }
+        );
+        let _ = writeln!(
+            text,
+            "  three forms agree to {:.1e} (method {})",
+            f.max_rel_discrepancy,
+            f.method.as_str()
+        );
+        if let Some(k) = &f.non_smooth {
+            let _ = writeln!(
+                text,
+                "  not twice differentiable in the parameters (`{k}`): the Hessian form does not hold"
+            );
+        }
+        let _ = writeln!(
+            text,
+            "  Hessian of D(theta || theta') in theta' vs F: {fwd:.1e} ({})",
+            h.method
+        );
+        let _ = writeln!(
+            text,
+            "  Hessian of D(theta' || theta) in theta' vs F: {rev:.1e}"
+        );
+        for (label, errs, ok) in &orders {
+            let _ = writeln!(
+                text,
+                "  {label} - d^T F d / 2 at |d| = h, h/2, h/4: {} ({})",
+                errs.iter()
+                    .map(|e| format!("{e:.2e}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if *ok {
+                    "falls like |d|^3"
+                } else {
+                    "does NOT fall like |d|^3"
+                }
+            );
+        }
+        reports.push(json!({
+            "at": at_json(&at),
+            "method": f.method.as_str(),
+            "forms": {
+                "outer_product": matrix_json(&f.forms.outer_product),
+                "covariance": matrix_json(&f.forms.covariance),
+                "negative_hessian": matrix_json(&f.forms.negative_hessian),
+            },
+            "fisher": matrix_json(&f.matrix),
+            "max_rel_discrepancy": f.max_rel_discrepancy,
+            "kl_hessian": {
+                "forward": matrix_json(&h.forward),
+                "reverse": matrix_json(&h.reverse),
+                "forward_discrepancy": fwd,
+                "reverse_discrepancy": rev,
+                "method": h.method,
+            },
+            "kl_second_order": orders.iter().map(|(l, e, ok)| json!({ "divergence": l, "errors": e, "cubic": ok })).collect::<Vec<_>>(),
+            "twice_differentiable": f.non_smooth.is_none(),
+            "passed": passed,
+        }));
+    }
+    let _ = writeln!(
+        text,
+        "\n{}",
+        if all {
+            "all checks passed"
+        } else {
+            "some checks FAILED"
+        }
+    );
+    let out = match format {
+        Format::Json => {
+            json_line(&json!({ "model": model.name, "points": reports, "passed": all }))
+        }
+        _ => text,
+    };
+    if all { Ok(out) } else { Err(out) }
+}
+
+/// `D(θ+δ‖θ) − ½δᵀFδ` and `D(θ‖θ+δ) − ½δᵀFδ` for `δ = h·u, h/2·u, h/4·u`, and whether each
+/// falls like `|δ|³` (each halving divides it by about 8, or it is already at rounding level).
+fn second_order(
+    model: &Model,
+    at: &[(Symbol, f64)],
+    f: &DMatrix<f64>,
+) -> Vec<(String, Vec<f64>, bool)> {
+    let n = at.len();
+    // A direction scaled to each parameter's domain.
+    let dir: Vec<f64> = model
+        .params
+        .iter()
+        .zip(at)
+        .enumerate()
+        .map(|(j, (p, (_, v)))| {
+            let sign = if j % 2 == 0 { 1.0 } else { -0.7 };
+            sign * match p.domain {
+                Domain::Real => 1.0,
+                Domain::Positive => v.abs(),
+                Domain::Unit => v.min(1.0 - v),
+            }
+        })
+        .collect();
+    let h0 = 0.08;
+    let kl = |p: &[(Symbol, f64)], q: &[(Symbol, f64)]| -> Option<f64> {
+        match info::closed_kl(model) {
+            Ok(k) => {
+                let mut env = env_at(model, p);
+                for (pn, qn) in &k.names {
+                    env.insert(*qn, q.iter().find(|(s, _)| s == pn)?.1);
+                }
+                eval_f64(&k.expr, &env).ok()
+            }
+            Err(_) => info::kl_numeric(model, p, q).ok().map(|(v, _)| v),
+        }
+    };
+    let mut out = Vec::new();
+    for reverse in [false, true] {
+        let mut errs = Vec::new();
+        for step in 0..3 {
+            let h = h0 / f64::from(1u32 << step);
+            let moved: Vec<(Symbol, f64)> = at
+                .iter()
+                .zip(&dir)
+                .map(|((s, v), d)| (*s, v + h * d))
+                .collect();
+            let quad: f64 = (0..n)
+                .flat_map(|i| (0..n).map(move |j| (i, j)))
+                .map(|(i, j)| h * dir[i] * f[(i, j)] * h * dir[j])
+                .sum::<f64>()
+                / 2.0;
+            let d = if reverse {
+                kl(at, &moved)
+            } else {
+                kl(&moved, at)
+            };
+            errs.push(d.map_or(f64::NAN, |d| d - quad));
+        }
+        let noise = 1e-9;
+        let ok = errs.iter().all(|e| e.is_finite())
+            && errs
+                .windows(2)
+                .all(|w| w[1].abs() < noise || (3.0..=20.0).contains(&(w[0] / w[1]).abs()));
+        let label = if reverse {
+            "D(theta || theta + d)"
+        } else {
+            "D(theta + d || theta)"
+        };
+        out.push((label.to_string(), errs, ok));
+    }
+    out
+}

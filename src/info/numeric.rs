@@ -1,0 +1,361 @@
+//! The Fisher information at a point, numerically, in its three forms
+//! `E[s sᵀ] = Cov[s] = E[−∇²ℓ]`, with the checks that make the numbers trustworthy: the
+//! density integrates to 1, the score has mean 0, and the log-density is twice
+//! differentiable in θ (else the Hessian form is not the Fisher information).
+
+use egg::{Language, Symbol};
+use nalgebra::{DMatrix, DVector};
+
+use crate::diff::{Derivatives, derive};
+use crate::eval::{Env, EvalError, eval_f64};
+use crate::expect::{ExpectError, Quadrature, check_normalized, expectations};
+use crate::expr::{Expr, Op};
+use crate::model::Model;
+use crate::render::{number, text};
+
+use super::closed_form;
+
+/// A numeric Fisher computation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InfoError {
+    /// The expectations could not be computed or checked.
+    #[error(transparent)]
+    Expect(#[from] ExpectError),
+    /// A closed-form expression could not be evaluated.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// `E[s] ≠ 0`: the log-density is not normalized for every θ, or its support is wrong.
+    #[error(
+        "the score has mean ({mean}) at {at}, not 0: the log-density is not a normalized density in its parameters, or its support does not match its declaration"
+    )]
+    ScoreMean {
+        /// `E[s]`, formatted.
+        mean: String,
+        /// The point, `name=value, …`.
+        at: String,
+    },
+}
+
+/// How the reported Fisher matrix was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The exact closed form, evaluated at the point.
+    ClosedForm,
+    /// Numeric expectation `E[s sᵀ]` at the point.
+    Numeric,
+}
+
+impl Method {
+    /// `"closed-form"` or `"numeric"`, as in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::ClosedForm => "closed-form",
+            Method::Numeric => "numeric",
+        }
+    }
+}
+
+/// The three forms of the Fisher information at a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forms {
+    /// `E[s sᵀ]`.
+    pub outer_product: DMatrix<f64>,
+    /// `Cov[s] = E[s sᵀ] − E[s] E[s]ᵀ`.
+    pub covariance: DMatrix<f64>,
+    /// `E[−∇²ℓ]`.
+    pub negative_hessian: DMatrix<f64>,
+}
+
+/// The Fisher information at one point, with its forms and checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FisherAt {
+    /// The point, in parameter order.
+    pub at: Vec<(Symbol, f64)>,
+    /// The reported matrix: the closed form when it exists, else `E[s sᵀ]`.
+    pub matrix: DMatrix<f64>,
+    /// How `matrix` was obtained.
+    pub method: Method,
+    /// The three forms, numerically.
+    pub forms: Forms,
+    /// Largest discrepancy between the valid forms (and the closed form), each entry scaled
+    /// by `√(F_ii F_jj)`.
+    pub max_rel_discrepancy: f64,
+    /// `Some(subexpression)` when the log-density is not twice differentiable in θ
+    /// (`abs(x - mu)`): the Hessian form is then left out of the discrepancy and is not the
+    /// Fisher information.
+    pub non_smooth: Option<String>,
+    /// `∫p`, checked to be 1.
+    pub mass: f64,
+    /// `E[s]`, checked to be 0.
+    pub mean_score: DVector<f64>,
+}
+
+/// The first `abs(…)` or `sign(…)` in the log-density whose argument depends on a
+/// parameter: there the log-density has a kink in θ.
+pub fn non_smooth(model: &Model) -> Option<String> {
+    let e = &model.logp;
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    e.nodes().iter().find_map(|n| match n {
+        Op::Abs([a]) | Op::Sign([a]) => {
+            let arg = e.subexpr(*a);
+            params.iter().any(|p| arg.contains(*p)).then(|| {
+                let whole = Expr::apply(|ids| n.clone().map_children(|_| ids[0]), &[&arg]);
+                text(&whole).to_string()
+            })
+        }
+        _ => None,
+    })
+}
+
+/// `name=value, …` for messages.
+pub fn describe_point(at: &[(Symbol, f64)]) -> String {
+    at.iter()
+        .map(|(n, v)| format!("{n}={}", number(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An environment binding the model's constants and the point.
+pub fn env_at(model: &Model, at: &[(Symbol, f64)]) -> Env<f64> {
+    let mut env: Env<f64> = model.const_env().into_iter().collect();
+    for (n, v) in at {
+        env.insert(*n, *v);
+    }
+    env
+}
+
+/// The Fisher information at `at` (every parameter, in any order).
+///
+/// ```
+/// use fisher_geometry::{Model, info};
+/// let m = Model::builtin("cauchy")?;
+/// let f = info::fisher_at(&m, &m.parse_point("x0=0,gamma=2")?)?;
+/// assert!((f.matrix[(0, 0)] - 0.125).abs() < 1e-9); // F = 1/(2γ²)
+/// assert_eq!(f.method.as_str(), "numeric");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`InfoError`]: the density does not integrate to 1, the score does not have mean 0, a
+/// value is not finite inside the support, or the quadrature did not reach its accuracy.
+pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoError> {
+    let d = derive(model);
+    fisher_at_with(model, &d, at)
+}
+
+/// [`fisher_at`] with derivatives already computed.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn fisher_at_with(
+    model: &Model,
+    d: &Derivatives,
+    at: &[(Symbol, f64)],
+) -> Result<FisherAt, InfoError> {
+    let n = d.params.len();
+    let q = Quadrature::default();
+    let env = point_env(at);
+    let mass = check_normalized(model, &env, &q)?;
+    // g = (s_j s_k for j ≤ k, s_j, −H_jk for j ≤ k)
+    let mut gs: Vec<Expr> = Vec::new();
+    for j in 0..n {
+        for k in j..n {
+            gs.push(&d.score[j] * &d.score[k]);
+        }
+    }
+    gs.extend(d.score.iter().cloned());
+    for j in 0..n {
+        for k in j..n {
+            gs.push(-&d.hessian[j][k]);
+        }
+    }
+    let est = expectations(model, &env, &gs, &q)?;
+    let pairs = n * (n + 1) / 2;
+    let sym = |offset: usize| {
+        let mut m = DMatrix::zeros(n, n);
+        let mut i = offset;
+        for j in 0..n {
+            for k in j..n {
+                m[(j, k)] = est.values[i];
+                m[(k, j)] = est.values[i];
+                i += 1;
+            }
+        }
+        m
+    };
+    let outer = sym(0);
+    let mean = DVector::from_iterator(n, est.values[pairs..pairs + n].iter().copied());
+    let negative_hessian = sym(pairs + n);
+    let covariance = &outer - &mean * mean.transpose();
+    for j in 0..n {
+        let scale = outer[(j, j)].abs().sqrt();
+        if mean[j].abs() > 1e-6 * scale.max(1e-300) + 1e-12 {
+            return Err(InfoError::ScoreMean {
+                mean: mean
+                    .iter()
+                    .map(|v| number(*v))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                at: describe_point(at),
+            });
+        }
+    }
+    let non_smooth = non_smooth(model);
+    let (matrix, method) = match closed_form(model) {
+        Ok(f) => {
+            let env = env_at(model, at);
+            let mut m = DMatrix::zeros(n, n);
+            for j in 0..n {
+                for k in 0..n {
+                    m[(j, k)] = eval_f64(&f.matrix[j][k], &env)?;
+                }
+            }
+            (m, Method::ClosedForm)
+        }
+        Err(_) => (outer.clone(), Method::Numeric),
+    };
+    let mut candidates = vec![&outer, &covariance];
+    if non_smooth.is_none() {
+        candidates.push(&negative_hessian);
+    }
+    let mut worst: f64 = 0.0;
+    for a in &candidates {
+        worst = worst.max(discrepancy(a, &matrix));
+    }
+    Ok(FisherAt {
+        at: at.to_vec(),
+        matrix,
+        method,
+        forms: Forms {
+            outer_product: outer,
+            covariance,
+            negative_hessian,
+        },
+        max_rel_discrepancy: worst,
+        non_smooth,
+        mass,
+        mean_score: mean,
+    })
+}
+
+fn point_env(at: &[(Symbol, f64)]) -> Env<f64> {
+    at.iter().map(|(n, v)| (*n, *v)).collect()
+}
+
+/// Largest `|a_jk − b_jk| / √(|b_jj b_kk|)`: entries compared on the scale of the matrix,
+/// so an entry that should be 0 is not divided by 0.
+pub fn discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let n = b.nrows();
+    let mut worst: f64 = 0.0;
+    for j in 0..n {
+        for k in 0..n {
+            let scale = (b[(j, j)] * b[(k, k)]).abs().sqrt().max(1e-300);
+            worst = worst.max((a[(j, k)] - b[(j, k)]).abs() / scale);
+        }
+    }
+    worst
+}
+
+/// `D(p‖q) = E_p[ℓ(x; p) − ℓ(x; q)]` by numeric expectation, with its estimated error.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn kl_numeric(
+    model: &Model,
+    p: &[(Symbol, f64)],
+    q: &[(Symbol, f64)],
+) -> Result<(f64, f64), InfoError> {
+    let quad = Quadrature::default();
+    let env = point_env(p);
+    check_normalized(model, &env, &quad)?;
+    let at_q: std::collections::HashMap<Symbol, Expr> =
+        q.iter().map(|(n, v)| (*n, Expr::num(*v))).collect();
+    let g = &model.logp - model.logp.substitute(&at_q);
+    let est = expectations(model, &env, &[g], &quad)?;
+    Ok((est.values[0], est.errors[0]))
+}
+
+/// The two KL Hessians at `θ' = θ` and how they were computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KlHessians {
+    /// `∇²_{θ'} D(θ‖θ')` at `θ' = θ`.
+    pub forward: DMatrix<f64>,
+    /// `∇²_{θ'} D(θ'‖θ)` at `θ' = θ`.
+    pub reverse: DMatrix<f64>,
+    /// `"closed-form"`: dual-number Hessians of the closed-form divergence; `"numeric"`:
+    /// expectations of the symbolically differentiated divergence integrands.
+    pub method: &'static str,
+}
+
+/// The second derivatives of the KL divergence in either argument at `θ' = θ`, computed
+/// from the divergence itself, never from `F`.
+///
+/// With a closed-form divergence `D(θ‖θ')`, num-dual Hessians of that expression in `θ` (with
+/// `θ'` fixed) and in `θ'` (with `θ` fixed). Otherwise `D(θ‖θ') = E_θ[ℓ(θ) − ℓ(θ')]` and
+/// `D(θ'‖θ) = E_θ[e^Δ Δ]` with `Δ = ℓ(x; θ') − ℓ(x; θ)` are differentiated symbolically in
+/// `θ'` under the expectation, and the expectations are taken numerically.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, InfoError> {
+    let n = at.len();
+    if let Ok(kl) = super::closed_kl(model) {
+        let mut env = env_at(model, at);
+        for (p, q) in &kl.names {
+            if let Some((_, v)) = at.iter().find(|(s, _)| s == p) {
+                env.insert(*q, *v);
+            }
+        }
+        let ps: Vec<Symbol> = kl.names.iter().map(|(p, _)| *p).collect();
+        let qs: Vec<Symbol> = kl.names.iter().map(|(_, q)| *q).collect();
+        let (_, _, reverse) = crate::eval::hessian(&kl.expr, &ps, &env)?;
+        let (_, _, forward) = crate::eval::hessian(&kl.expr, &qs, &env)?;
+        return Ok(KlHessians {
+            forward,
+            reverse,
+            method: "closed-form",
+        });
+    }
+    let quad = Quadrature::default();
+    let env = point_env(at);
+    check_normalized(model, &env, &quad)?;
+    let names: Vec<(Symbol, Symbol)> = model
+        .params
+        .iter()
+        .map(|p| (p.name, Symbol::from(format!("{}__kl_q", p.name))))
+        .collect();
+    let rename: std::collections::HashMap<Symbol, Expr> = names
+        .iter()
+        .map(|(p, q)| (*p, Expr::sym(q.as_str())))
+        .collect();
+    let at_q: std::collections::HashMap<Symbol, Expr> = names
+        .iter()
+        .zip(at)
+        .map(|((_, q), (_, v))| (*q, Expr::num(*v)))
+        .collect();
+    let lq = model.logp.substitute(&rename);
+    let delta = &lq - &model.logp;
+    let forward_integrand = -&lq;
+    let reverse_integrand = crate::expr::exp(&delta) * &delta;
+    let mut gs = Vec::with_capacity(2 * n * n);
+    for integrand in [&forward_integrand, &reverse_integrand] {
+        for (_, qj) in &names {
+            let dj = crate::diff::derivative(integrand, *qj);
+            for (_, qk) in &names {
+                gs.push(crate::diff::derivative(&dj, *qk).substitute(&at_q));
+            }
+        }
+    }
+    let est = expectations(model, &env, &gs, &quad)?;
+    let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);
+    let reverse = DMatrix::from_row_slice(n, n, &est.values[n * n..]);
+    Ok(KlHessians {
+        forward,
+        reverse,
+        method: "numeric",
+    })
+}
