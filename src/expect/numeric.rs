@@ -489,10 +489,12 @@ impl<'a> Problem<'a> {
                     batch.f.push(1.0);
                     batch.f.extend(r.values[1..].iter().map(|v| v / m0));
                     batch.e.extend(r.errors.iter().map(|v| v / m0));
+                    batch.a.extend(r.l1.iter().map(|v| v / m0));
                 } else {
                     batch.lw.push(f64::NEG_INFINITY);
                     batch.f.extend(std::iter::repeat_n(0.0, n_out));
                     batch.e.extend(std::iter::repeat_n(0.0, n_out));
+                    batch.a.extend(std::iter::repeat_n(0.0, n_out));
                 }
             }
         }

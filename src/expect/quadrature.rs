@@ -17,6 +17,10 @@ pub(super) struct Batch {
     pub lw: Vec<f64>,
     pub f: Vec<f64>,
     pub e: Vec<f64>,
+    /// `∫|p g|/∫p` of each entry when it is itself an inner integral (nested variables),
+    /// so that cancellation inside (a conditional mean of 0) does not shrink the scale that
+    /// the outer tolerance is relative to; empty for plain points (then `|f|`).
+    pub a: Vec<f64>,
 }
 
 impl Batch {
@@ -24,6 +28,7 @@ impl Batch {
         self.lw.clear();
         self.f.clear();
         self.e.clear();
+        self.a.clear();
     }
 }
 
@@ -131,7 +136,10 @@ impl Sums {
         for k in 0..n {
             let t = weight * batch.f[i * n + k];
             self.s[k] += t;
-            self.l1[k] += t.abs();
+            self.l1[k] += match batch.a.get(i * n + k) {
+                Some(a) => weight.abs() * a,
+                None => t.abs(),
+            };
             self.e[k] += weight.abs() * batch.e[i * n + k];
         }
     }
@@ -191,6 +199,7 @@ pub(super) fn sinh_sinh(
         level0.lw.extend_from_slice(&batch.lw);
         level0.f.extend_from_slice(&batch.f);
         level0.e.extend_from_slice(&batch.e);
+        level0.a.extend_from_slice(&batch.a);
         let last = batch.lw[ys.len() - 1];
         // Stop when negligible (NaN never happens: `eval` reports it).
         Ok(last - c0 <= STOP)
