@@ -110,3 +110,42 @@ fn published_matrices_are_symmetric_positive_definite() {
         }
     }
 }
+
+/// Relative accuracy demanded of the library against the published matrices (entries scaled
+/// by `√(F_ii F_jj)`), the 1e-8 for numeric expectations.
+const AGREE_TOL: f64 = 1e-8;
+
+#[test]
+fn library_fisher_matrices_equal_the_published_ones() {
+    use fisher_geometry::info;
+    use fisher_geometry::info::numeric::discrepancy;
+    for entry in published() {
+        let model = Model::builtin(entry.model).unwrap();
+        for point in &entry.points {
+            let at: Vec<(egg::Symbol, f64)> =
+                point.iter().map(|(n, v)| ((*n).into(), *v)).collect();
+            let theta: Vec<f64> = point.iter().map(|(_, v)| *v).collect();
+            let want = (entry.fisher)(&theta);
+            let got = info::fisher_at(&model, &at)
+                .unwrap_or_else(|e| panic!("{} at {point:?}: {e}", entry.model));
+            // The reported matrix (closed form where it exists) and each valid numeric form.
+            let mut forms = vec![
+                ("reported", &got.matrix),
+                ("E[s s^T]", &got.forms.outer_product),
+            ];
+            forms.push(("Cov[s]", &got.forms.covariance));
+            if got.non_smooth.is_none() {
+                forms.push(("E[-H]", &got.forms.negative_hessian));
+            }
+            for (name, m) in forms {
+                let d = discrepancy(m, &want);
+                assert!(
+                    d <= AGREE_TOL,
+                    "{} at {point:?}: {name} differs from {} by {d:e}\n{m}\nwant {want}",
+                    entry.model,
+                    entry.citation
+                );
+            }
+        }
+    }
+}

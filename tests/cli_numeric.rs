@@ -1,0 +1,127 @@
+//! `fisher eval`, `fisher kl`: the JSON contract of DESIGN §5 and clear errors for bad
+//! points and bad models.
+
+use fisher_geometry::cli::app::run_args;
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = run_args(args.iter().copied());
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn eval_json_has_the_contract_fields() {
+    let v = json(&[
+        "fisher",
+        "eval",
+        "gamma",
+        "--at",
+        "shape=2.5,rate=0.7",
+        "--format",
+        "json",
+    ]);
+    for field in ["at", "fisher", "method", "forms", "max_rel_discrepancy"] {
+        assert!(v.get(field).is_some(), "missing `{field}`: {v}");
+    }
+    for form in ["outer_product", "covariance", "negative_hessian"] {
+        assert!(v["forms"][form].is_array(), "missing form `{form}`");
+    }
+    assert_eq!(v["method"], "closed-form");
+    assert_eq!(v["at"]["shape"], 2.5);
+    // F_rate,rate = k/β²
+    let f = v["fisher"][1][1].as_f64().unwrap();
+    assert!((f - 2.5 / 0.49).abs() < 1e-12, "{f}");
+    assert!(v["max_rel_discrepancy"].as_f64().unwrap() < 1e-8);
+}
+
+#[test]
+fn eval_flags_a_model_that_is_not_twice_differentiable() {
+    let v = json(&[
+        "fisher",
+        "eval",
+        "laplace",
+        "--at",
+        "mu=0.3,b=1.5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["twice_differentiable"], false);
+    assert_eq!(v["non_smooth_at"], "abs(x - mu)");
+    // F = diag(1/b², 1/b²), while E[−H]_μμ = 0 is not the Fisher information.
+    assert!((v["fisher"][0][0].as_f64().unwrap() - 1.0 / 2.25).abs() < 1e-9);
+    assert!(v["forms"]["negative_hessian"][0][0].as_f64().unwrap().abs() < 1e-9);
+    let (_, text, _) = run_args(["fisher", "eval", "laplace", "--at", "mu=0.3,b=1.5"]);
+    assert!(text.contains("not twice differentiable"), "{text}");
+}
+
+#[test]
+fn kl_json_closed_form_and_numeric() {
+    let v = json(&[
+        "fisher",
+        "kl",
+        "normal",
+        "--p",
+        "mu=0,sigma=1",
+        "--q",
+        "mu=1,sigma=2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["method"], "closed-form");
+    // ln 2 + (1 + 1)/8 − ½
+    let want = 2f64.ln() + 0.25 - 0.5;
+    assert!((v["kl"].as_f64().unwrap() - want).abs() < 1e-14);
+    let v = json(&[
+        "fisher",
+        "kl",
+        "cauchy",
+        "--p",
+        "x0=0,gamma=1",
+        "--q",
+        "x0=1,gamma=2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["method"], "numeric");
+    // Chyzak & Nielsen (2019): D = ln(((γ₁ + γ₂)² + (x₁ − x₂)²)/(4γ₁γ₂))
+    let want = ((9.0f64 + 1.0) / 8.0).ln();
+    assert!((v["kl"].as_f64().unwrap() - want).abs() < 1e-9, "{v}");
+}
+
+#[test]
+fn bad_points_are_clear_errors() {
+    for (at, needle) in [
+        ("mu=0", "`sigma` has no value"),
+        ("mu=0,sigma=-1", "outside the domain of `sigma`"),
+        ("mu=0,sigam=1", "did you mean `sigma`"),
+        ("mu=0,sigma=abc", "not a finite number"),
+        ("mu=0,sigma", "not of the form `name=value`"),
+        ("mu=0,mu=1,sigma=1", "given twice"),
+    ] {
+        let (code, out, err) = run_args(["fisher", "eval", "normal", "--at", at]);
+        assert_eq!(code, 1, "{at}");
+        assert!(out.is_empty());
+        assert!(err.contains(needle), "{at}: {err}");
+    }
+}
+
+#[test]
+fn an_unnormalized_density_is_reported_with_its_integral() {
+    let dir = std::env::temp_dir().join(format!("fisher-unnormalized-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("unnormalized.model");
+    std::fs::write(&path, "data x : real\nparam mu : real\nparam sigma : positive\nlogp = -0.5*((x - mu)/sigma)^2 - ln(sigma)\n").unwrap();
+    let (code, _, err) = run_args([
+        "fisher",
+        "eval",
+        path.to_str().unwrap(),
+        "--at",
+        "mu=0,sigma=1",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("log-density integrates to 2.5066 at mu=0, sigma=1, not 1"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
