@@ -89,14 +89,19 @@ enum Command {
     },
 }
 
-/// An error that reaches the user: the text to print on stderr.
-struct Failure(String);
+/// What a failed command prints.
+enum Failure {
+    /// An error message, for stderr.
+    Message(String),
+    /// A complete report that says something failed (`fisher check`), for stdout.
+    Report(String),
+}
 
 /// Parses a command-line point against the model's parameters.
 fn point(model: &Model, flag: &str, text: &str) -> Result<Vec<(egg::Symbol, f64)>, Failure> {
     model
         .parse_point(text)
-        .map_err(|e| Failure(format!("error: {flag} {text}: {e}\n")))
+        .map_err(|e| Failure::Message(format!("error: {flag} {text}: {e}\n")))
 }
 
 /// Runs the command line with the process arguments.
@@ -126,9 +131,16 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(Failure(msg)) => {
+        Err(Failure::Message(msg)) => {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(msg.as_bytes());
+            ExitCode::from(1)
+        }
+        Err(Failure::Report(report)) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout
+                .write_all(report.as_bytes())
+                .and_then(|()| stdout.flush());
             ExitCode::from(1)
         }
     }
@@ -150,7 +162,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
         Command::Eval { model, at, format } => {
             let model = load(model, color)?;
             let at = point(&model, "--at", at)?;
-            super::numeric::eval(&model, &at, *format).map_err(Failure)
+            super::numeric::eval(&model, &at, *format).map_err(Failure::Message)
         }
         Command::Kl {
             model,
@@ -161,7 +173,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             let model = load(model, color)?;
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
-            super::numeric::kl(&model, &p, &q, *format).map_err(Failure)
+            super::numeric::kl(&model, &p, &q, *format).map_err(Failure::Message)
         }
         Command::Check {
             model,
@@ -170,7 +182,12 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             format,
         } => {
             let model = load(model, color)?;
-            super::numeric::check(&model, *points, *seed, *format).map_err(Failure)
+            match super::numeric::check(&model, *points, *seed, *format)
+                .map_err(Failure::Message)?
+            {
+                (report, true) => Ok(report),
+                (report, false) => Err(Failure::Report(report)),
+            }
         }
     }
 }
@@ -186,10 +203,10 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
     let path = Path::new(spec);
     if path.is_file() {
         let source = std::fs::read_to_string(path)
-            .map_err(|e| Failure(format!("error: cannot read `{spec}`: {e}\n")))?;
+            .map_err(|e| Failure::Message(format!("error: cannot read `{spec}`: {e}\n")))?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
         return Model::parse(&source, stem).map_err(|e| {
-            Failure(render_error(
+            Failure::Message(render_error(
                 &source,
                 spec,
                 &e.to_string(),
@@ -201,7 +218,7 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
     if let Some((_, source)) = Model::builtins().into_iter().find(|(n, _)| *n == spec) {
         let file = format!("{spec}.model");
         return Model::parse(source, spec).map_err(|e| {
-            Failure(render_error(
+            Failure::Message(render_error(
                 source,
                 &file,
                 &e.to_string(),
@@ -211,7 +228,7 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
         });
     }
     let names: Vec<&str> = Model::builtins().into_iter().map(|(n, _)| n).collect();
-    Err(Failure(format!(
+    Err(Failure::Message(format!(
         "error: `{spec}` is neither a model file nor a built-in model\n  built-in models: {}\n",
         names.join(", ")
     )))
@@ -397,7 +414,8 @@ where
         ),
         Ok(cli) => match run(&cli, false) {
             Ok(out) => (0, out, String::new()),
-            Err(Failure(msg)) => (1, String::new(), msg),
+            Err(Failure::Message(msg)) => (1, String::new(), msg),
+            Err(Failure::Report(report)) => (1, report, String::new()),
         },
     }
 }

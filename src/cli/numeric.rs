@@ -235,13 +235,13 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Vec<(Symbol,
 /// Tolerance of the identity checks, relative to `√(F_ii F_jj)`.
 const CHECK_TOL: f64 = 1e-6;
 
-/// `fisher check`.
+/// `fisher check`: the report and whether every check passed.
 pub(super) fn check(
     model: &Model,
     count: usize,
     seed: u64,
     format: Format,
-) -> Result<String, String> {
+) -> Result<(String, bool), String> {
     let mut reports = Vec::new();
     let mut text = String::new();
     let mut all = true;
@@ -351,7 +351,7 @@ pub(super) fn check(
         }
         _ => text,
     };
-    if all { Ok(out) } else { Err(out) }
+    Ok((out, all))
 }
 
 /// `D(θ+δ‖θ) − ½δᵀFδ` and `D(θ‖θ+δ) − ½δᵀFδ` for `δ = h·u, h/2·u, h/4·u`, and whether each
