@@ -125,3 +125,24 @@ fn an_unnormalized_density_is_reported_with_its_integral() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn laplace_kl_resolves_the_kink_of_the_second_argument() {
+    // D(L(μ₁,b₁) ‖ L(μ₂,b₂)) = ln(b₂/b₁) + |μ₁ − μ₂|/b₂ + (b₁/b₂)·e^(−|μ₁ − μ₂|/b₁) − 1
+    // (Gil, Alajaji & Linder, "Rényi divergence measures for commonly used univariate
+    // continuous distributions", Information Sciences 249, 2013, Table 3, limit α → 1)
+    for (m1, b1, m2, b2) in [(0.3f64, 1.6f64, 0.35f64, 1.7f64), (0.0, 1.0, 2.0, 0.5)] {
+        let p = format!("mu={m1},b={b1}");
+        let q = format!("mu={m2},b={b2}");
+        let v = json(&[
+            "fisher", "kl", "laplace", "--p", &p, "--q", &q, "--format", "json",
+        ]);
+        let d = (m1 - m2).abs();
+        let want = (b2 / b1).ln() + d / b2 + b1 / b2 * (-d / b1).exp() - 1.0;
+        let got = v["kl"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want.max(1e-3),
+            "{p} ‖ {q}: {got} vs {want}"
+        );
+    }
+}

@@ -51,6 +51,8 @@ enum Map {
     Above(f64),
     /// `x = c − e^y`: the half-line below a kink at `c`.
     Below(f64),
+    /// `x = a + (b − a)/(1 + e^{−y})`: the interval between two kinks.
+    Between(f64, f64),
 }
 
 impl Map {
@@ -80,6 +82,11 @@ impl Map {
                 let x = c - y.exp();
                 (x, 1.0 - x, y)
             }
+            Map::Between(a, b) => {
+                let (u, _, lj) = Map::Logit.point(y);
+                let x = a + (b - a) * u;
+                (x, 1.0 - x, lj + (b - a).ln())
+            }
         }
     }
 
@@ -87,7 +94,9 @@ impl Map {
     fn range(self) -> (f64, f64) {
         match self {
             Map::Real => (-1e300, 1e300),
-            Map::Log | Map::Logit | Map::Above(_) | Map::Below(_) => (-700.0, 700.0),
+            Map::Log | Map::Logit | Map::Above(_) | Map::Below(_) | Map::Between(..) => {
+                (-700.0, 700.0)
+            }
         }
     }
 
@@ -99,8 +108,10 @@ impl Map {
             Map::Log | Map::Above(_) | Map::Below(_) => {
                 &[0.0, -std::f64::consts::LN_10, std::f64::consts::LN_10]
             }
-            // x = 0.5, 0.1, 0.9
-            Map::Logit => &[0.0, -2.197_224_577_336_219_6, 2.197_224_577_336_219_6],
+            // x = 0.5, 0.1, 0.9 (of the interval)
+            Map::Logit | Map::Between(..) => {
+                &[0.0, -2.197_224_577_336_219_6, 2.197_224_577_336_219_6]
+            }
         }
     }
 
@@ -112,6 +123,18 @@ impl Map {
             Map::Real => l,
             // x' = x'' = x, (ln x')' = 1
             Map::Log => (l0 + lj, l1 * x + 1.0, l2 * x * x + l1 * x),
+            // x' = (b − a)uv, x'' = (b − a)uv(v − u) with u = σ(y), v = 1 − u;
+            // (ln x')' = v − u, (ln x')'' = −2uv
+            Map::Between(a, b) => {
+                let (u, v, _) = Map::Logit.point(y);
+                let w = b - a;
+                let dx = w * u * v;
+                (
+                    l0 + lj,
+                    l1 * dx + (v - u),
+                    l2 * dx * dx + l1 * dx * (v - u) - 2.0 * u * v,
+                )
+            }
             // x' = x'' = ±e^y, (ln |x'|)' = 1
             Map::Above(_) | Map::Below(_) => {
                 let e = y.exp();
@@ -350,6 +373,49 @@ impl<'a> Problem<'a> {
         compiled.eval_batch(&inputs, &mut self.scratch, &mut self.out)?;
         self.evaluations += xs.len();
         Ok(())
+    }
+
+    /// Roots in `x_d` of the affine arguments of `abs` and `sign` in the log-density and the
+    /// integrands, with the parameters and the outer data variables fixed; arguments that
+    /// are not affine in `x_d`, or involve inner data variables, give none.
+    fn kinks(&self, d: usize, fixed: &[(f64, f64)]) -> Vec<f64> {
+        let data = &self.model.data;
+        let mut env: Env<f64> = self.model.consts.iter().copied().collect();
+        for (p, v) in self.model.params.iter().zip(&self.params) {
+            env.insert(p.name, *v);
+        }
+        for (var, v) in data.iter().zip(fixed) {
+            env.insert(var.name, v.0);
+        }
+        let x = data[d].name;
+        let inner: Vec<Symbol> = data.iter().skip(d + 1).map(|v| v.name).collect();
+        let mut roots = Vec::new();
+        for e in std::iter::once(&self.model.logp).chain(self.gs) {
+            for node in e.nodes() {
+                let (Op::Abs([a]) | Op::Sign([a])) = node else {
+                    continue;
+                };
+                let arg = e.subexpr(*a);
+                if !arg.contains(x) || inner.iter().any(|s| arg.contains(*s)) {
+                    continue;
+                }
+                let at = |t: f64| {
+                    let mut env = env.clone();
+                    env.insert(x, t);
+                    crate::eval::eval_f64(&arg, &env).ok()
+                };
+                let (Some(a0), Some(a1), Some(a2)) = (at(0.0), at(1.0), at(2.0)) else {
+                    continue;
+                };
+                let slope = a1 - a0;
+                let affine =
+                    ((a2 - a1) - slope).abs() <= 1e-12 * slope.abs().max(a0.abs()).max(1.0);
+                if affine && slope != 0.0 && (-a0 / slope).is_finite() {
+                    roots.push(-a0 / slope);
+                }
+            }
+        }
+        roots
     }
 
     /// The error for a non-finite log-density (`which = None`) or integrand `which = Some(k)`
@@ -672,11 +738,23 @@ impl<'a> Problem<'a> {
             return Ok(Scaled::zero(n_out));
         }
         if self.kinked && map == Map::Real {
-            // A kink (Laplace's |x − μ|) sits at the mode: integrate each side with its own
-            // double-exponential map, which resolves the corner at the endpoint.
-            let above = self.continuous(d, fixed, tape, rel / 2.0, Map::Above(m))?;
-            let below = self.continuous(d, fixed, tape, rel / 2.0, Map::Below(m))?;
-            return Ok(combine(above, below));
+            // Kinks (Laplace's |x − μ|, and |x − μ'| in a KL integrand) at the mode and at
+            // the roots of affine `abs`/`sign` arguments: each piece gets its own
+            // double-exponential map, which resolves a corner at an endpoint.
+            let mut cuts = self.kinks(d, fixed);
+            cuts.push(m);
+            cuts.sort_by(f64::total_cmp);
+            cuts.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0));
+            let pieces = cuts.len() + 1;
+            let piece_rel = rel / pieces as f64;
+            let mut total = self.continuous(d, fixed, tape, piece_rel, Map::Below(cuts[0]))?;
+            for w in cuts.windows(2) {
+                let part = self.continuous(d, fixed, tape, piece_rel, Map::Between(w[0], w[1]))?;
+                total = combine(total, part);
+            }
+            let last = cuts[cuts.len() - 1];
+            let part = self.continuous(d, fixed, tape, piece_rel, Map::Above(last))?;
+            return Ok(combine(total, part));
         }
         let tol = self.tol(rel);
         let mut eval = |ys: &[f64], c: f64, batch: &mut Batch| {
