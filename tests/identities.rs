@@ -3,7 +3,8 @@
 //! `∇²_{θ'} D(θ'‖θ)` and `∇²_{θ'} D(θ‖θ')` at `θ' = θ` equal F (computed from the divergence
 //! itself: num-dual on the closed-form KL, else expectations of the differentiated integrand);
 //! `D(θ+δ‖θ) − ½δᵀFδ` and `D(θ‖θ+δ) − ½δᵀFδ` are `O(|δ|³)`; F is symmetric positive
-//! semi-definite. The non-smooth Laplace model is flagged instead of passing.
+//! semi-definite. The non-smooth Laplace model is flagged (its Hessian form is not F), and
+//! passes on the checks that still apply.
 
 use fisher_geometry::Model;
 use fisher_geometry::cli::app::run_args;
@@ -63,7 +64,7 @@ fn every_smooth_builtin_passes_every_identity() {
     for (name, _) in Model::builtins() {
         let report = check(name, 2, 7);
         let smooth = !NON_SMOOTH.contains(&name);
-        assert_eq!(report["passed"], smooth, "{name}: {report:#}");
+        assert_eq!(report["passed"], true, "{name}: {report:#}");
         for p in report["points"].as_array().unwrap() {
             assert_symmetric_psd(name, &matrix(&p["fisher"]));
             assert_eq!(p["twice_differentiable"], smooth, "{name}");
@@ -79,7 +80,6 @@ proptest! {
     fn identities_hold_at_random_points(index in 0usize..64, seed in any::<u64>()) {
         let builtins = Model::builtins();
         let (name, _) = builtins[index % builtins.len()];
-        prop_assume!(!NON_SMOOTH.contains(&name));
         let report = check(name, 1, seed);
         prop_assert_eq!(&report["passed"], true, "{}: {:#}", name, report);
     }

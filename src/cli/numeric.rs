@@ -266,11 +266,12 @@ pub(super) fn check(
         let rev = discrepancy(&h.reverse, &f.matrix);
         let orders = second_order(model, &at, &f.matrix);
         let cubic = orders.iter().all(|o| o.2);
-        let passed = f.max_rel_discrepancy <= CHECK_TOL
-            && fwd <= CHECK_TOL
-            && rev <= CHECK_TOL
-            && cubic
-            && f.non_smooth.is_none();
+        // With a kink in θ the differentiated KL integrands miss the delta at the kink, so
+        // their Hessians are not evidence either way; the second-order decay of the
+        // divergence itself still tests F.
+        let smooth = f.non_smooth.is_none();
+        let hessians_ok = !smooth || (fwd <= CHECK_TOL && rev <= CHECK_TOL);
+        let passed = f.max_rel_discrepancy <= CHECK_TOL && hessians_ok && cubic;
         all &= passed;
         let _ = writeln!(
             text,
@@ -290,15 +291,22 @@ pub(super) fn check(
                 "  not twice differentiable in the parameters (`{k}`): the Hessian form does not hold"
             );
         }
-        let _ = writeln!(
-            text,
-            "  Hessian of D(theta || theta') in theta' vs F: {fwd:.1e} ({})",
-            h.method
-        );
-        let _ = writeln!(
-            text,
-            "  Hessian of D(theta' || theta) in theta' vs F: {rev:.1e}"
-        );
+        if smooth {
+            let _ = writeln!(
+                text,
+                "  Hessian of D(theta || theta') in theta' vs F: {fwd:.1e} ({})",
+                h.method
+            );
+            let _ = writeln!(
+                text,
+                "  Hessian of D(theta' || theta) in theta' vs F: {rev:.1e}"
+            );
+        } else {
+            let _ = writeln!(
+                text,
+                "  KL Hessians: not checked (differentiating under the integral misses the kink); F is checked by the decay below"
+            );
+        }
         for (label, errs, ok) in &orders {
             let _ = writeln!(
                 text,
@@ -330,6 +338,7 @@ pub(super) fn check(
                 "forward_discrepancy": fwd,
                 "reverse_discrepancy": rev,
                 "method": h.method,
+                "checked": smooth,
             },
             "kl_second_order": orders.iter().map(|(l, e, ok)| json!({ "divergence": l, "errors": e, "cubic": ok })).collect::<Vec<_>>(),
             "twice_differentiable": f.non_smooth.is_none(),
