@@ -1,7 +1,8 @@
 //! The table of published Fisher matrices (`tests/common/published.rs`) is well formed: every
 //! entry names a built-in model, its points name exactly that model's parameters, in order and
 //! inside their domains, and each published matrix is symmetric positive definite there.
-//! Comparing the library's Fisher matrices with the table is done where they are computed.
+//! The library's Fisher matrices, in every valid form, and the Hessians of its KL divergences
+//! in either argument, equal the published ones.
 
 mod common;
 
@@ -134,8 +135,16 @@ fn library_fisher_matrices_equal_the_published_ones() {
                 ("E[s s^T]", &got.forms.outer_product),
             ];
             forms.push(("Cov[s]", &got.forms.covariance));
-            if got.non_smooth.is_none() {
+            // The Hessians of the KL divergence in either argument (num-dual, on the closed
+            // form or at the quadrature nodes), which never see F.
+            let kl = (got.non_smooth.is_none())
+                .then(|| info::kl_hessians(&model, &at))
+                .transpose()
+                .unwrap_or_else(|e| panic!("{} at {point:?}: {e}", entry.model));
+            if let Some(kl) = &kl {
                 forms.push(("E[-H]", &got.forms.negative_hessian));
+                forms.push(("Hessian of D(theta || theta')", &kl.forward));
+                forms.push(("Hessian of D(theta' || theta)", &kl.reverse));
             }
             for (name, m) in forms {
                 let d = discrepancy(m, &want);

@@ -38,6 +38,31 @@ use crate::model::{Domain, Model};
 
 use numeric::{Problem, Tape};
 
+/// Integrands given as a function of the data point, evaluated at every node of the
+/// quadrature alongside the compiled ones (see [`expectations_with`]).
+///
+/// This is how dual numbers enter a numeric expectation: the function evaluates its
+/// integrand over dual numbers and writes out their components, each of which is an
+/// ordinary real integrand. Expectation is linear, so the expectation of a component is the
+/// component of the expectation, for the very node set that the accuracy test accepted.
+pub trait PointIntegrand {
+    /// The number of values written per point.
+    fn len(&self) -> usize;
+
+    /// Whether there are no values.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the values at the data point `data` (in the model's data order) into `out`
+    /// (of length [`len`](Self::len)); an error explains why it could not.
+    ///
+    /// # Errors
+    ///
+    /// A message saying what could not be evaluated.
+    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String>;
+}
+
 /// Accuracy and effort of numeric expectations.
 ///
 /// A value is accepted when its estimated absolute error is at most
@@ -242,6 +267,56 @@ pub fn expectations(
     gs: &[Expr],
     q: &Quadrature,
 ) -> Result<Estimate, ExpectError> {
+    expectations_impl(model, at, gs, None, q)
+}
+
+/// [`expectations`] of the compiled integrands `gs` followed by the values of `extra`:
+/// `Estimate::values` holds `gs.len() + extra.len()` expectations.
+///
+/// The values of `extra` take part in the accuracy test like the others, and are computed
+/// only where the density is not negligible (elsewhere they count as zero).
+///
+/// ```
+/// use fisher_geometry::Model;
+/// use fisher_geometry::eval::Env;
+/// use fisher_geometry::expect::{PointIntegrand, Quadrature, expectations_with};
+/// /// `x³`, by a closure rather than an expression.
+/// struct Cube;
+/// impl PointIntegrand for Cube {
+///     fn len(&self) -> usize { 1 }
+///     fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String> {
+///         out[0] = data[0].powi(3);
+///         Ok(())
+///     }
+/// }
+/// let model = Model::builtin("normal")?;
+/// let at = Env::new().with("mu", 1.0).with("sigma", 2.0);
+/// let est = expectations_with(&model, &at, &[], &mut Cube, &Quadrature::default())?;
+/// assert!((est.values[0] - 13.0).abs() < 1e-9); // μ³ + 3μσ²
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// Those of [`expectations`]; [`ExpectError::NotFinite`] also where `extra` fails or gives
+/// a value that is not finite.
+pub fn expectations_with(
+    model: &Model,
+    at: &Env<f64>,
+    gs: &[Expr],
+    extra: &mut dyn PointIntegrand,
+    q: &Quadrature,
+) -> Result<Estimate, ExpectError> {
+    expectations_impl(model, at, gs, Some(extra), q)
+}
+
+fn expectations_impl<'a>(
+    model: &'a Model,
+    at: &Env<f64>,
+    gs: &'a [Expr],
+    extra: Option<&'a mut (dyn PointIntegrand + 'a)>,
+    q: &Quadrature,
+) -> Result<Estimate, ExpectError> {
     let params = parameter_values(model, at)?;
     let point = point_text(&model.param_names(), &params);
     if model.data.is_empty() {
@@ -249,7 +324,7 @@ pub fn expectations(
             reason: "the model has no data variable to integrate over".to_string(),
         });
     }
-    let mut problem = Problem::new(model, params, gs, q)?;
+    let mut problem = Problem::new(model, params, gs, extra, q)?;
     let r = problem.integrate(0, &mut Vec::new(), Tape::Main, q.rel_tol)?;
     let factor = if r.log_scale == f64::NEG_INFINITY {
         0.0
@@ -268,8 +343,10 @@ pub fn expectations(
         if !ok {
             let what = if k == 0 {
                 "∫p".to_string()
+            } else if let Some(g) = gs.get(k - 1) {
+                format!("E[{g}]")
             } else {
-                format!("E[{}]", gs[k - 1])
+                format!("the pointwise integrand {}", k - 1 - gs.len())
             };
             let scale = r.values[k].abs().max(r.l1[k] * f64::EPSILON);
             let achieved = r.errors[k] / scale;

@@ -24,7 +24,7 @@ use super::quadrature::{self, Batch, NEGLIGIBLE, Scaled, Tol};
 /// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
 /// negligible tail.
 const SIGNIFICANT: f64 = -200.0;
-use super::{ExpectError, Quadrature};
+use super::{ExpectError, PointIntegrand, Quadrature};
 use crate::eval::{BatchScratch, Compiled, Env, EvalError, Input, eval_checked};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::{Model, Support};
@@ -164,6 +164,11 @@ pub(super) struct Problem<'a> {
     /// Parameter values in matrix order.
     params: Vec<f64>,
     main: Compiled,
+    /// Integrands evaluated point by point after those of `main` (main tape only).
+    extra: Option<&'a mut dyn PointIntegrand>,
+    /// Scratch for the data point and the values of `extra`.
+    point: Vec<f64>,
+    extra_out: Vec<f64>,
     locate: Compiled,
     /// Output index in `locate` of `∂_d ℓ` (then `∂²_d ℓ`, `(∂_d ℓ)²`) per continuous variable.
     deriv: Vec<Option<usize>>,
@@ -256,6 +261,7 @@ impl<'a> Problem<'a> {
         model: &'a Model,
         params: Vec<f64>,
         gs: &'a [Expr],
+        extra: Option<&'a mut dyn PointIntegrand>,
         q: &Quadrature,
     ) -> Result<Problem<'a>, ExpectError> {
         let consts: HashMap<Symbol, Expr> = model
@@ -305,6 +311,9 @@ impl<'a> Problem<'a> {
             complement,
             params,
             main,
+            extra_out: vec![0.0; extra.as_ref().map_or(0, |e| e.len())],
+            extra,
+            point: Vec::new(),
             locate,
             deriv,
             q: q.clone(),
@@ -321,7 +330,7 @@ impl<'a> Problem<'a> {
 
     fn n_out(&self, tape: Tape) -> usize {
         match tape {
-            Tape::Main => self.main.n_outputs(),
+            Tape::Main => self.main.n_outputs() + self.extra_out.len(),
             Tape::Locate => self.locate.n_outputs(),
         }
     }
@@ -502,6 +511,10 @@ impl<'a> Problem<'a> {
         batch: &mut Batch,
     ) -> Result<(), ExpectError> {
         let n_out = self.n_out(tape);
+        let n_compiled = match tape {
+            Tape::Main => self.main.n_outputs(),
+            Tape::Locate => self.locate.n_outputs(),
+        };
         let n = ys.len();
         let mut xs = Vec::with_capacity(n);
         let mut cs = Vec::with_capacity(n);
@@ -529,7 +542,7 @@ impl<'a> Problem<'a> {
                 // non-finite g counts as an error only where the weight is within e^−200 of
                 // the mode's, and contributes nothing beyond.
                 let significant = lw - c > SIGNIFICANT;
-                for k in 1..n_out {
+                for k in 1..n_compiled {
                     let v = self.out[k * n + i];
                     if !v.is_finite() && significant {
                         if tape == Tape::Main {
@@ -539,6 +552,10 @@ impl<'a> Problem<'a> {
                     } else {
                         batch.f.push(if matters && v.is_finite() { v } else { 0.0 });
                     }
+                }
+                if tape == Tape::Main && !self.extra_out.is_empty() {
+                    self.eval_extra(fixed, xs[i], matters, significant)?;
+                    batch.f.extend_from_slice(&self.extra_out);
                 }
                 batch.e.extend(std::iter::repeat_n(0.0, n_out));
             }
@@ -562,6 +579,57 @@ impl<'a> Problem<'a> {
                     batch.e.extend(std::iter::repeat_n(0.0, n_out));
                     batch.a.extend(std::iter::repeat_n(0.0, n_out));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of the pointwise integrands at the data point `fixed` + `x` into
+    /// `self.extra_out`: zeros where the weight is negligible, an error where they fail or are
+    /// not finite at a significant weight.
+    fn eval_extra(
+        &mut self,
+        fixed: &[(f64, f64)],
+        x: f64,
+        matters: bool,
+        significant: bool,
+    ) -> Result<(), ExpectError> {
+        self.extra_out.fill(0.0);
+        if !matters {
+            return Ok(());
+        }
+        let Some(extra) = self.extra.as_mut() else {
+            return Ok(());
+        };
+        self.point.clear();
+        self.point.extend(fixed.iter().map(|v| v.0));
+        self.point.push(x);
+        self.evaluations += 1;
+        let failure = match extra.eval(&self.point, &mut self.extra_out) {
+            Err(detail) => Some(detail),
+            Ok(()) => match self.extra_out.iter().position(|v| !v.is_finite()) {
+                Some(k) if significant => Some(format!(
+                    "value {k} is {}",
+                    crate::render::number(self.extra_out[k])
+                )),
+                _ => None,
+            },
+        };
+        if let Some(detail) = failure {
+            let ExpectError::NotFinite { point, support, .. } = self.not_finite(None, fixed, x)
+            else {
+                unreachable!("not_finite builds NotFinite");
+            };
+            return Err(ExpectError::NotFinite {
+                what: "a pointwise integrand".to_string(),
+                point,
+                support,
+                detail,
+            });
+        }
+        for v in &mut self.extra_out {
+            if !v.is_finite() {
+                *v = 0.0;
             }
         }
         Ok(())

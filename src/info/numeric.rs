@@ -5,10 +5,13 @@
 
 use egg::{Language, Symbol};
 use nalgebra::{DMatrix, DVector};
+use num_dual::{DualNum, HyperDual64};
 
 use crate::diff::{Derivatives, derive};
 use crate::eval::{Env, EvalError, eval_f64};
-use crate::expect::{ExpectError, Quadrature, check_normalized, expectations};
+use crate::expect::{
+    ExpectError, PointIntegrand, Quadrature, check_normalized, expectations, expectations_with,
+};
 use crate::expr::{Expr, Op};
 use crate::model::Model;
 use crate::render::{number, text};
@@ -286,7 +289,7 @@ pub struct KlHessians {
     /// `∇²_{θ'} D(θ'‖θ)` at `θ' = θ`.
     pub reverse: DMatrix<f64>,
     /// `"closed-form"`: dual-number Hessians of the closed-form divergence; `"numeric"`:
-    /// expectations of the symbolically differentiated divergence integrands.
+    /// dual-number Hessians of the divergence integrands, summed over the quadrature nodes.
     pub method: &'static str,
 }
 
@@ -294,9 +297,13 @@ pub struct KlHessians {
 /// from the divergence itself, never from `F`.
 ///
 /// With a closed-form divergence `D(θ‖θ')`, num-dual Hessians of that expression in `θ` (with
-/// `θ'` fixed) and in `θ'` (with `θ` fixed). Otherwise `D(θ‖θ') = E_θ[ℓ(θ) − ℓ(θ')]` and
-/// `D(θ'‖θ) = E_θ[e^Δ Δ]` with `Δ = ℓ(x; θ') − ℓ(x; θ)` are differentiated symbolically in
-/// `θ'` under the expectation, and the expectations are taken numerically.
+/// `θ'` fixed) and in `θ'` (with `θ` fixed). Otherwise the divergences are numeric
+/// expectations under `p_θ`: `D(θ‖θ') = E_θ[ℓ(θ) − ℓ(θ')]` and, reweighting by
+/// `p_{θ'}/p_θ = e^Δ`, `D(θ'‖θ) = E_θ[e^Δ Δ]` with `Δ = ℓ(x; θ') − ℓ(x; θ)`. At every node of
+/// the quadrature the integrand is evaluated with `θ'` as hyper-dual numbers
+/// (`θ' = θ + ε₁eⱼ + ε₂eₖ`), and its `ε₁ε₂` parts are integrated: the exact second derivatives
+/// of the quadrature sum for the divergence, on the node set that the accuracy test accepted
+/// for them.
 ///
 /// # Errors
 ///
@@ -323,34 +330,8 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
     let quad = Quadrature::default();
     let env = point_env(at);
     check_normalized(model, &env, &quad)?;
-    let names: Vec<(Symbol, Symbol)> = model
-        .params
-        .iter()
-        .map(|p| (p.name, Symbol::from(format!("{}__kl_q", p.name))))
-        .collect();
-    let rename: std::collections::HashMap<Symbol, Expr> = names
-        .iter()
-        .map(|(p, q)| (*p, Expr::sym(q.as_str())))
-        .collect();
-    let at_q: std::collections::HashMap<Symbol, Expr> = names
-        .iter()
-        .zip(at)
-        .map(|((_, q), (_, v))| (*q, Expr::num(*v)))
-        .collect();
-    let lq = model.logp.substitute(&rename);
-    let delta = &lq - &model.logp;
-    let forward_integrand = -&lq;
-    let reverse_integrand = crate::expr::exp(&delta) * &delta;
-    let mut gs = Vec::with_capacity(2 * n * n);
-    for integrand in [&forward_integrand, &reverse_integrand] {
-        for (_, qj) in &names {
-            let dj = crate::diff::derivative(integrand, *qj);
-            for (_, qk) in &names {
-                gs.push(crate::diff::derivative(&dj, *qk).substitute(&at_q));
-            }
-        }
-    }
-    let est = expectations(model, &env, &gs, &quad)?;
+    let mut integrand = KlDuals::new(model, at);
+    let est = expectations_with(model, &env, &[], &mut integrand, &quad)?;
     let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);
     let reverse = DMatrix::from_row_slice(n, n, &est.values[n * n..]);
     Ok(KlHessians {
@@ -358,4 +339,70 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
         reverse,
         method: "numeric",
     })
+}
+
+/// The `ε₁ε₂` parts of the divergence integrands `ℓ(θ) − ℓ(θ')` and `e^Δ Δ` with
+/// `θ' = θ + ε₁eⱼ + ε₂eₖ` hyper-dual, for every `j, k`: the forward Hessian's entries in
+/// row-major order, then the reverse one's.
+struct KlDuals {
+    logp: Expr,
+    env: Env<HyperDual64>,
+    data: Vec<Symbol>,
+    params: Vec<(Symbol, f64)>,
+}
+
+impl KlDuals {
+    fn new(model: &Model, at: &[(Symbol, f64)]) -> KlDuals {
+        let env = model
+            .consts
+            .iter()
+            .map(|(s, v)| (*s, HyperDual64::from(*v)))
+            .collect();
+        KlDuals {
+            logp: model.logp.clone(),
+            env,
+            data: model.data_names(),
+            params: at.to_vec(),
+        }
+    }
+}
+
+impl PointIntegrand for KlDuals {
+    fn len(&self) -> usize {
+        2 * self.params.len() * self.params.len()
+    }
+
+    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String> {
+        let n = self.params.len();
+        for (s, v) in self.data.iter().zip(data) {
+            self.env.insert(*s, HyperDual64::from(*v));
+        }
+        for j in 0..n {
+            for k in j..n {
+                for (i, (s, v)) in self.params.iter().enumerate() {
+                    let mut d = HyperDual64::from(*v);
+                    if i == j {
+                        d.eps1 = 1.0;
+                    }
+                    if i == k {
+                        d.eps2 = 1.0;
+                    }
+                    self.env.insert(*s, d);
+                }
+                let lq = crate::eval::eval(&self.logp, &self.env).map_err(|e| e.to_string())?;
+                // ℓ(θ) is the real part of ℓ(θ') at θ' = θ.
+                let delta = lq - lq.re;
+                let forward = -lq;
+                let reverse = delta.exp() * delta;
+                for (m, (a, b)) in [(j, k), (k, j)].into_iter().enumerate() {
+                    if m == 1 && j == k {
+                        break;
+                    }
+                    out[a * n + b] = forward.eps1eps2;
+                    out[n * n + a * n + b] = reverse.eps1eps2;
+                }
+            }
+        }
+        Ok(())
+    }
 }
