@@ -32,6 +32,9 @@ pub enum Domain {
     Positive,
     /// The open unit interval `(0, 1)`.
     Unit,
+    /// The open interval `(lo, hi)`, `interval(lo, hi)` in a model file (a correlation is
+    /// `interval(-1, 1)`); finite bounds with `lo < hi`.
+    Interval(Constant, Constant),
 }
 
 /// The support of a data variable.
@@ -226,6 +229,19 @@ pub enum ModelErrorKind {
         name: String,
         /// Its value as text.
         value: String,
+    },
+    /// A parameter domain `interval(LO, HI)` that is empty or unbounded (from
+    /// [`model!`](crate::model!); the parser reports it with its location).
+    #[error(
+        "invalid domain `interval({lo}, {hi})` of `{name}`: the bounds must be finite with the lower below the upper"
+    )]
+    BadInterval {
+        /// The parameter.
+        name: String,
+        /// The lower bound, formatted.
+        lo: String,
+        /// The upper bound, formatted.
+        hi: String,
     },
     /// `int[LO, HI]` with `LO > HI`.
     #[error("empty support `int[{lo}, {hi}]`: the lower bound exceeds the upper bound")]
@@ -650,6 +666,7 @@ impl Model {
                         DomainKw::Real => Domain::Real,
                         DomainKw::Positive => Domain::Positive,
                         DomainKw::Unit => Domain::Unit,
+                        DomainKw::Interval(lo, hi) => Domain::interval(*lo, *hi),
                     };
                     for n in names {
                         let name = Symbol::from(n.name.as_str());
@@ -746,10 +763,23 @@ impl Model {
                     scope.check_expr(value, Ctx::Body(i), &d.value_span)?;
                     logp = Some((value.substitute(&inlined), d.span.clone()));
                 }
-                Item::Param(n, domain) => params.push(Param {
-                    name: *n,
-                    domain: *domain,
-                }),
+                Item::Param(n, domain) => {
+                    if let Domain::Interval(lo, hi) = domain {
+                        let (lo, hi) = (lo.value(), hi.value());
+                        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                            let kind = ModelErrorKind::BadInterval {
+                                name: n.to_string(),
+                                lo: crate::render::number(lo),
+                                hi: crate::render::number(hi),
+                            };
+                            return Err(ModelError::new(kind, d.span.clone()));
+                        }
+                    }
+                    params.push(Param {
+                        name: *n,
+                        domain: *domain,
+                    });
+                }
                 Item::Data(..) => {}
             }
         }
@@ -1014,11 +1044,17 @@ pub fn eval_f64(expr: &Expr, env: &HashMap<Symbol, f64>) -> Option<f64> {
 
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Domain::Real => "real",
-            Domain::Positive => "positive",
-            Domain::Unit => "unit",
-        })
+        match self {
+            Domain::Real => f.write_str("real"),
+            Domain::Positive => f.write_str("positive"),
+            Domain::Unit => f.write_str("unit"),
+            Domain::Interval(lo, hi) => write!(
+                f,
+                "interval({}, {})",
+                crate::render::number(lo.value()),
+                crate::render::number(hi.value())
+            ),
+        }
     }
 }
 
@@ -1136,6 +1172,11 @@ macro_rules! __model_bind {
         let $n = &$crate::Expr::sym(stringify!($n));
         $crate::__model_bind!($($rest)*);
     };
+    (param $n:ident : interval ( $lo:expr , $hi:expr ) ; $($rest:tt)*) => {
+        #[allow(unused_variables)]
+        let $n = &$crate::Expr::sym(stringify!($n));
+        $crate::__model_bind!($($rest)*);
+    };
     (param $n:ident : $d:ident ; $($rest:tt)*) => {
         #[allow(unused_variables)]
         let $n = &$crate::Expr::sym(stringify!($n));
@@ -1178,6 +1219,13 @@ macro_rules! __model_items {
         $d.push($crate::model::Declaration::data(
             stringify!($n),
             $crate::model::SupportDecl::Fixed($crate::__model_support!($s)),
+        ));
+        $crate::__model_items!($d; $($rest)*);
+    };
+    ($d:ident; param $n:ident : interval ( $lo:expr , $hi:expr ) ; $($rest:tt)*) => {
+        $d.push($crate::model::Declaration::param(
+            stringify!($n),
+            $crate::model::Domain::interval(f64::from($lo), f64::from($hi)),
         ));
         $crate::__model_items!($d; $($rest)*);
     };
@@ -1331,27 +1379,43 @@ pub enum PointError {
         /// The value.
         value: f64,
         /// The domain.
-        domain: &'static str,
+        domain: String,
     },
 }
 
 impl Domain {
-    /// Whether `v` lies in the domain: any finite number, `v > 0`, or `0 < v < 1`.
+    /// The open interval `(lo, hi)` (checked when the model is built).
+    pub fn interval(lo: f64, hi: f64) -> Domain {
+        Domain::Interval(Constant::new(lo), Constant::new(hi))
+    }
+
+    /// The bounds `(lo, hi)` of the domain, infinite where it is unbounded.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Domain::Real => (f64::NEG_INFINITY, f64::INFINITY),
+            Domain::Positive => (0.0, f64::INFINITY),
+            Domain::Unit => (0.0, 1.0),
+            Domain::Interval(lo, hi) => (lo.value(), hi.value()),
+        }
+    }
+
+    /// Whether `v` lies in the domain: a finite number strictly inside the bounds.
     pub fn contains(self, v: f64) -> bool {
-        v.is_finite()
-            && match self {
-                Domain::Real => true,
-                Domain::Positive => v > 0.0,
-                Domain::Unit => v > 0.0 && v < 1.0,
-            }
+        let (lo, hi) = self.bounds();
+        v.is_finite() && v > lo && v < hi
     }
 
     /// The domain as written in a model file, with its meaning.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Domain::Real => "real",
-            Domain::Positive => "positive: greater than 0",
-            Domain::Unit => "unit: strictly between 0 and 1",
+            Domain::Real => "real".to_string(),
+            Domain::Positive => "positive: greater than 0".to_string(),
+            Domain::Unit => "unit: strictly between 0 and 1".to_string(),
+            Domain::Interval(lo, hi) => format!(
+                "{self}: strictly between {} and {}",
+                crate::render::number(lo.value()),
+                crate::render::number(hi.value())
+            ),
         }
     }
 }

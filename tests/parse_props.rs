@@ -107,6 +107,30 @@ fn macro_with_consts_lets_and_int_support() {
 }
 
 #[test]
+fn macro_interval_domain_equals_file_form() {
+    let file = Model::builtin("bivariate_normal").unwrap();
+    let m = fisher_geometry::model! {
+        param rho: interval(-1, 1);
+        param half: interval(0.5, 2.5);
+        data x: real;
+        logp = rho * x - half;
+    }
+    .unwrap();
+    assert_eq!(m.params[0].domain, file.params[4].domain);
+    assert_eq!(m.params[0].domain.to_string(), "interval(-1, 1)");
+    assert!(m.params[1].domain.contains(0.6) && !m.params[1].domain.contains(2.5));
+    let empty = fisher_geometry::model! {
+        param rho: interval(1, -1);
+        data x: real;
+        logp = rho * x;
+    };
+    assert_eq!(
+        empty.unwrap_err().to_string(),
+        "invalid domain `interval(1, -1)` of `rho`: the bounds must be finite with the lower below the upper"
+    );
+}
+
+#[test]
 fn macro_runs_the_same_checks() {
     let unused = fisher_geometry::model! {
         data x: real;

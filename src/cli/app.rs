@@ -234,12 +234,8 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
     )))
 }
 
-fn domain_name(d: Domain) -> &'static str {
-    match d {
-        Domain::Real => "real",
-        Domain::Positive => "positive",
-        Domain::Unit => "unit",
-    }
+fn domain_name(d: Domain) -> String {
+    d.to_string()
 }
 
 fn support_name(s: Support) -> String {

@@ -224,6 +224,10 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Vec<(Symbol,
                         Domain::Real => 4.0 * u - 2.0,
                         Domain::Positive => (2.0 * u - 1.0).exp(),
                         Domain::Unit => 0.1 + 0.8 * u,
+                        Domain::Interval(lo, hi) => {
+                            let (lo, hi) = (lo.value(), hi.value());
+                            lo + (hi - lo) * (0.1 + 0.8 * u)
+                        }
                     };
                     (p.name, v)
                 })
@@ -387,6 +391,7 @@ fn second_order(
                 Domain::Real => 1.0,
                 Domain::Positive => v.abs(),
                 Domain::Unit => v.min(1.0 - v),
+                Domain::Interval(lo, hi) => (v - lo.value()).min(hi.value() - v),
             }
         })
         .collect();

@@ -381,6 +381,10 @@ pub fn sample_points(model: &Model) -> Vec<Env<f64>> {
                     Domain::Real => 0.43 - 0.61 * t + 0.05 * t * t,
                     Domain::Positive => 0.9 + 0.47 * t,
                     Domain::Unit => 0.23 + 0.17 * (t % 3.0),
+                    Domain::Interval(lo, hi) => {
+                        let (lo, hi) = (lo.value(), hi.value());
+                        lo + (hi - lo) * (0.23 + 0.17 * (t % 3.0))
+                    }
                 };
                 env.insert(p.name, v);
             }

@@ -34,7 +34,7 @@ use egg::Symbol;
 
 use crate::eval::{Env, EvalError};
 use crate::expr::Expr;
-use crate::model::{Domain, Model};
+use crate::model::Model;
 
 use numeric::{Problem, Tape};
 
@@ -206,13 +206,7 @@ fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectErro
                 .ok_or_else(|| ExpectError::MissingParameter {
                     name: p.name.to_string(),
                 })?;
-            let inside = v.is_finite()
-                && match p.domain {
-                    Domain::Real => true,
-                    Domain::Positive => v > 0.0,
-                    Domain::Unit => v > 0.0 && v < 1.0,
-                };
-            if inside {
+            if p.domain.contains(v) {
                 Ok(v)
             } else {
                 Err(ExpectError::OutsideDomain {

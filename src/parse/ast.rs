@@ -114,7 +114,7 @@ pub enum SupportKw {
 }
 
 /// The domain keyword of a `param` declaration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum DomainKw {
     /// `real`
     Real,
@@ -122,6 +122,8 @@ pub enum DomainKw {
     Positive,
     /// `unit`
     Unit,
+    /// `interval(LO, HI)`, the open interval; `LO < HI`, both finite.
+    Interval(f64, f64),
 }
 
 /// What a declaration line declares.

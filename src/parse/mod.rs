@@ -67,6 +67,14 @@ pub enum ParseErrorKind {
         /// What was found, e.g. "`+`" or "end of line".
         found: String,
     },
+    /// `interval(LO, HI)` with `LO ≥ HI`.
+    #[error("empty interval `interval({lo}, {hi})`: the lower bound must be below the upper bound")]
+    EmptyInterval {
+        /// The lower bound as written.
+        lo: String,
+        /// The upper bound as written.
+        hi: String,
+    },
     /// More than [`MAX_DEPTH`] levels of nesting.
     #[error("expression nested too deeply (more than {MAX_DEPTH} levels)")]
     TooDeep,

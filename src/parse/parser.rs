@@ -200,7 +200,7 @@ impl Parser<'_> {
     }
 
     fn domain(&mut self) -> PResult<DomainKw> {
-        const WHAT: &str = "a parameter domain (`real`, `positive` or `unit`)";
+        const WHAT: &str = "a parameter domain (`real`, `positive`, `unit` or `interval(LO, HI)`)";
         if self.peek().kind != TokenKind::Ident {
             return self.expected(WHAT);
         }
@@ -208,10 +208,45 @@ impl Parser<'_> {
             "real" => DomainKw::Real,
             "positive" => DomainKw::Positive,
             "unit" => DomainKw::Unit,
+            "interval" => {
+                self.bump();
+                self.expect(TokenKind::LParen, "`(`")?;
+                let (lo, lo_span) = self.number_bound()?;
+                self.expect(TokenKind::Comma, "`,`")?;
+                let (hi, hi_span) = self.number_bound()?;
+                self.expect(TokenKind::RParen, "`)`")?;
+                if lo >= hi {
+                    let span = lo_span.start..hi_span.end;
+                    return Err(ParseError::new(
+                        ParseErrorKind::EmptyInterval {
+                            lo: self.text(&lo_span).to_string(),
+                            hi: self.text(&hi_span).to_string(),
+                        },
+                        span,
+                    ));
+                }
+                return Ok(DomainKw::Interval(lo, hi));
+            }
             _ => return self.expected(WHAT),
         };
         self.bump();
         Ok(d)
+    }
+
+    /// A number literal, possibly negative: a bound of `interval(LO, HI)`.
+    fn number_bound(&mut self) -> PResult<(f64, Span)> {
+        const WHAT: &str = "a number";
+        let start = self.peek().span.start;
+        let negative = self.peek().kind == TokenKind::Minus;
+        if negative {
+            self.bump();
+        }
+        let t = self.peek().clone();
+        let TokenKind::Number(v) = t.kind else {
+            return self.expected(WHAT);
+        };
+        self.bump();
+        Ok((if negative { -v } else { v }, start..t.span.end))
     }
 
     /// An integer literal (possibly negative) or a constant's name.

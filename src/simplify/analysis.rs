@@ -33,6 +33,8 @@ pub struct Sign {
     pub unit: bool,
     /// In the open interval (−1, 0).
     pub neg_unit: bool,
+    /// In the open interval (−1, 1): `|v| < 1`, so `1 − v > 0` and `1 + v > 0`.
+    pub ball: bool,
     /// An integer.
     pub integer: bool,
 }
@@ -47,6 +49,7 @@ impl Sign {
         nonzero: false,
         unit: false,
         neg_unit: false,
+        ball: false,
         integer: false,
     };
 
@@ -84,6 +87,7 @@ impl Sign {
             nonzero: v != 0.0,
             unit: v > 0.0 && v < 1.0,
             neg_unit: v > -1.0 && v < 0.0,
+            ball: v.abs() < 1.0,
             integer: v.is_finite() && v.fract() == 0.0,
         }
     }
@@ -103,6 +107,15 @@ impl Sign {
                 ..Sign::UNKNOWN
             },
             Some(Fact::Const(v)) => Sign::of_value(v),
+            Some(Fact::Interval(lo, hi)) => Sign {
+                positive: lo >= 0.0,
+                negative: hi <= 0.0,
+                unit: lo >= 0.0 && hi <= 1.0,
+                neg_unit: lo >= -1.0 && hi <= 0.0,
+                ball: lo >= -1.0 && hi <= 1.0,
+                ..Sign::UNKNOWN
+            }
+            .close(),
         }
     }
 
@@ -110,6 +123,7 @@ impl Sign {
     pub fn close(mut self) -> Sign {
         self.positive |= self.unit;
         self.negative |= self.neg_unit;
+        self.ball |= self.unit || self.neg_unit;
         self.positive |= self.nonneg && self.nonzero;
         self.negative |= self.nonpos && self.nonzero;
         self.nonneg |= self.positive;
@@ -128,6 +142,7 @@ impl Sign {
             nonzero: self.nonzero || other.nonzero,
             unit: self.unit || other.unit,
             neg_unit: self.neg_unit || other.neg_unit,
+            ball: self.ball || other.ball,
             integer: self.integer || other.integer,
         }
         .close()
@@ -143,6 +158,7 @@ impl Sign {
             nonzero: self.nonzero,
             unit: self.neg_unit,
             neg_unit: self.unit,
+            ball: self.ball,
             integer: self.integer,
         }
     }
@@ -170,6 +186,7 @@ impl Sign {
             nonzero: a.nonzero && b.nonzero,
             unit: (a.unit && b.unit) || (a.neg_unit && b.neg_unit),
             neg_unit: (a.unit && b.neg_unit) || (a.neg_unit && b.unit),
+            ball: a.ball && b.ball,
             integer: a.integer && b.integer,
         }
         .close()
@@ -198,6 +215,10 @@ impl Sign {
         if even {
             s.nonneg = true;
             s.nonzero = a.nonzero;
+        }
+        // |u|^n < 1 for |u| < 1 and a positive integer n.
+        if a.ball && b_value.is_some_and(|n| n.fract() == 0.0 && n >= 1.0) {
+            s.ball = true;
         }
         if a.nonneg && b.nonneg {
             s.nonneg = true;
@@ -300,6 +321,9 @@ impl egg::Analysis<Op> for SignFold {
                 let one = |x: Id| data(x).value.map(Constant::value) == Some(1.0);
                 if (one(*a) && s(*b).neg_unit) || (one(*b) && s(*a).neg_unit) {
                     sum.union(Sign::unit())
+                } else if (one(*a) && s(*b).ball) || (one(*b) && s(*a).ball) {
+                    // 1 + v > 0 for |v| < 1
+                    sum.union(Sign::positive())
                 } else {
                     sum
                 }
@@ -309,6 +333,9 @@ impl egg::Analysis<Op> for SignFold {
                 let one = data(*a).value.map(Constant::value) == Some(1.0);
                 if one && s(*b).unit {
                     diff.union(Sign::unit())
+                } else if one && s(*b).ball {
+                    // 1 − v > 0 for |v| < 1
+                    diff.union(Sign::positive())
                 } else {
                     diff
                 }

@@ -128,6 +128,26 @@ mod tests {
     }
 
     #[test]
+    fn interval_facts() {
+        // r in (−1, 1): |r| < 1, so 1 − r², 1 + r, 1 − r and 1 − r⁴ are positive; r itself
+        // has no sign. q in (0.5, 2) is positive.
+        let f = facts(&[
+            ("r", Fact::Interval(-1.0, 1.0)),
+            ("q", Fact::Interval(0.5, 2.0)),
+        ]);
+        #[rustfmt::skip]
+        check(&f, &[
+            ("(sqrt (^ (+ 1 (* -1 (^ r 2))) 2))",         "(+ 1 (* -1 (^ r 2)))"),
+            ("(abs (+ 1 r))",                              "(+ 1 r)"),
+            ("(abs (- 1 r))",                              "(+ 1 (* -1 r))"),
+            ("(abs (+ 1 (* -1 (^ r 4))))",                 "(+ 1 (* -1 (^ r 4)))"),
+            ("(abs r)",                                    "(abs r)"),
+            ("(abs (+ 1 (* -1 (* 2 r))))",                 "(abs (+ 1 (* -2 r)))"),
+            ("(sqrt (^ q 2))",                             "q"),
+        ]);
+    }
+
+    #[test]
     fn without_facts() {
         let f = Facts::none();
         #[rustfmt::skip]

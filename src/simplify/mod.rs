@@ -28,6 +28,8 @@ pub enum Fact {
     NonNegativeInteger,
     /// An integer (an integer range that reaches below 0).
     Integer,
+    /// In the open interval `(lo, hi)`.
+    Interval(f64, f64),
     /// A named constant with this value.
     Const(f64),
 }
@@ -54,6 +56,7 @@ impl Facts {
                 Domain::Real => Fact::Real,
                 Domain::Positive => Fact::Positive,
                 Domain::Unit => Fact::Unit,
+                Domain::Interval(lo, hi) => Fact::Interval(lo.value(), hi.value()),
             };
             facts.insert(p.name, fact);
         }
@@ -95,6 +98,8 @@ impl Facts {
         match self.get(name) {
             Some(Fact::Positive | Fact::Unit) => true,
             Some(Fact::Const(v)) => v > 0.0,
+            // (lo, hi) with lo ≥ 0 excludes lo itself
+            Some(Fact::Interval(lo, _)) => lo >= 0.0,
             _ => false,
         }
     }
