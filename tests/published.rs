@@ -151,3 +151,37 @@ fn library_fisher_matrices_equal_the_published_ones() {
         }
     }
 }
+
+/// The Jeffreys prior `√det F` of every model with a closed form equals the square root of
+/// the determinant of the published matrix (relative 1e-10): a check of the symbolic
+/// block determinant and its simplification.
+#[test]
+fn jeffreys_priors_equal_the_root_determinant_of_the_published_matrices() {
+    use fisher_geometry::info;
+    use fisher_geometry::simplify::Facts;
+    let mut checked = 0;
+    for entry in published() {
+        let model = Model::builtin(entry.model).unwrap();
+        let Ok(f) = info::closed_form(&model) else {
+            continue;
+        };
+        let jeffreys = info::jeffreys(&f.matrix, &Facts::of(&model))
+            .unwrap_or_else(|| panic!("{}: no Jeffreys prior", entry.model));
+        for point in &entry.points {
+            let mut env = model.const_env();
+            env.extend(point.iter().map(|(n, v)| (egg::Symbol::from(*n), *v)));
+            let theta: Vec<f64> = point.iter().map(|(_, v)| *v).collect();
+            let want = (entry.fisher)(&theta).determinant().sqrt();
+            let got = fisher_geometry::eval::eval_f64(&jeffreys, &env.into_iter().collect())
+                .unwrap_or_else(|e| panic!("{}: {e}", entry.model));
+            assert!(
+                (got - want).abs() <= 1e-10 * want,
+                "{} at {point:?}: Jeffreys {jeffreys} = {got}, √det F = {want} ({})",
+                entry.model,
+                entry.citation
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} points checked");
+}

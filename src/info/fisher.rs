@@ -108,21 +108,74 @@ fn vanishes(e: &Expr, points: &[crate::eval::Env<f64>]) -> bool {
             .all(|p| crate::eval::eval_f64(e, p).is_ok_and(|v| v.abs() <= 1e-12 * (1.0 + v.abs())))
 }
 
-/// The Jeffreys prior density `√det F` (unnormalized), simplified; `None` above four
-/// parameters, where the symbolic determinant is not attempted.
+/// The Jeffreys prior density `√det F` (unnormalized), simplified.
+///
+/// The determinant is the product of the determinants of the diagonal blocks that the zero
+/// pattern of `F` separates (the bivariate normal's means and its scale-correlation block),
+/// each by cofactor expansion that skips zero entries. `None` when a block is larger than
+/// [`MAX_JEFFREYS_BLOCK`].
 pub fn jeffreys(matrix: &[Vec<Expr>], facts: &Facts) -> Option<Expr> {
-    let det = determinant(matrix)?;
+    let mut det: Option<Expr> = None;
+    for block in blocks(matrix) {
+        if block.len() > MAX_JEFFREYS_BLOCK {
+            return None;
+        }
+        let sub: Vec<Vec<Expr>> = block
+            .iter()
+            .map(|&i| block.iter().map(|&j| matrix[i][j].clone()).collect())
+            .collect();
+        let d = tidy(&determinant(&sub), facts);
+        det = Some(match det {
+            None => d,
+            Some(acc) => &acc * &d,
+        });
+    }
+    let det = det.unwrap_or_else(|| Expr::num(1.0));
     let root = Expr::apply(|ids| Op::Sqrt([ids[0]]), &[&tidy(&det, facts)]);
     Some(tidy(&root, facts))
 }
 
-/// The determinant by cofactor expansion along the first row, for up to 4×4.
-fn determinant(m: &[Vec<Expr>]) -> Option<Expr> {
+/// The largest diagonal block of `F` whose determinant [`jeffreys`] expands symbolically
+/// (`6! = 720` cofactor terms at most).
+pub const MAX_JEFFREYS_BLOCK: usize = 6;
+
+/// The index sets of the diagonal blocks of a symmetric matrix: the connected components of
+/// the graph whose edges are the entries that are not the literal 0, in increasing order.
+fn blocks(m: &[Vec<Expr>]) -> Vec<Vec<usize>> {
     let n = m.len();
-    match n {
-        0 => Some(Expr::num(1.0)),
-        1 => Some(m[0][0].clone()),
-        2..=4 => {
+    let mut component: Vec<Option<usize>> = vec![None; n];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for start in 0..n {
+        if component[start].is_some() {
+            continue;
+        }
+        let id = out.len();
+        let mut members = vec![start];
+        component[start] = Some(id);
+        let mut next = 0;
+        while next < members.len() {
+            let i = members[next];
+            next += 1;
+            for j in 0..n {
+                let linked = m[i][j].as_num() != Some(0.0) || m[j][i].as_num() != Some(0.0);
+                if component[j].is_none() && linked {
+                    component[j] = Some(id);
+                    members.push(j);
+                }
+            }
+        }
+        members.sort_unstable();
+        out.push(members);
+    }
+    out
+}
+
+/// The determinant by cofactor expansion along the first row, skipping zero entries.
+fn determinant(m: &[Vec<Expr>]) -> Expr {
+    match m.len() {
+        0 => Expr::num(1.0),
+        1 => m[0][0].clone(),
+        _ => {
             let mut acc = Expr::num(0.0);
             for (c, a) in m[0].iter().enumerate() {
                 if a.as_num() == Some(0.0) {
@@ -138,11 +191,28 @@ fn determinant(m: &[Vec<Expr>]) -> Option<Expr> {
                             .collect()
                     })
                     .collect();
-                let term = a * determinant(&minor)?;
+                let term = a * determinant(&minor);
                 acc = if c % 2 == 0 { acc + term } else { acc - term };
             }
-            Some(acc)
+            acc
         }
-        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_follow_the_zero_pattern() {
+        let z = Expr::num(0.0);
+        let a = Expr::sym("a");
+        // [[a 0 a], [0 a 0], [a 0 a]] → {0, 2}, {1}
+        let m = vec![
+            vec![a.clone(), z.clone(), a.clone()],
+            vec![z.clone(), a.clone(), z.clone()],
+            vec![a.clone(), z.clone(), a.clone()],
+        ];
+        assert_eq!(blocks(&m), vec![vec![0, 2], vec![1]]);
     }
 }
