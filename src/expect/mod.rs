@@ -24,7 +24,7 @@
 //! all become double-exponentially decaying integrands), and the step is halved until two
 //! levels agree; discrete supports are summed outward from the mode with a ratio-test tail
 //! bound. Everything is weighted in log space, `exp(logp − logp(mode))`, so normalizing
-//! constants far outside the range of `f64` are harmless. See [`numeric`] for the details.
+//! constants far outside the range of `f64` are harmless. The module `numeric` has the details.
 
 pub mod exact;
 mod numeric;

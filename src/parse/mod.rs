@@ -1,7 +1,7 @@
 //! Lexer, span-carrying syntax tree and Pratt parser of the model language (DESIGN §2).
 //!
 //! [`parse`] turns source text into a [`File`] of declarations; names are not resolved here
-//! (that is [`crate::model`]'s job). Every error is a [`ParseError`] with the byte span of the
+//! (that is [`mod@crate::model`]'s job). Every error is a [`ParseError`] with the byte span of the
 //! offending text.
 //!
 //! Numbers are `2`, `0.5`, `1e-3`, `2.5E+4`; a number must start with a digit (`.5` is

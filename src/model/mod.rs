@@ -12,13 +12,19 @@ use std::fmt;
 use std::ops::Range;
 
 use egg::Symbol;
-use thiserror::Error;
 
 use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op, special};
-use crate::parse::{
-    self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, ParseError, ParseErrorKind,
-    SupportKw,
-};
+use crate::parse::{self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
+
+mod error;
+mod macros;
+mod point;
+
+pub use error::{ModelError, ModelErrorKind, closest};
+pub use point::PointError;
+
+#[doc(hidden)]
+pub use macros::macro_support;
 
 /// A byte range into the model source (`0..0` for models built by [`model!`](crate::model!)).
 pub type Span = Range<usize>;
@@ -87,209 +93,6 @@ pub struct Model {
     pub lets: Vec<(Symbol, Expr)>,
     /// The log-density with every `let` inlined; constants stay as names.
     pub logp: Expr,
-}
-
-/// An error in a model: what is wrong and the span of the offending text.
-#[derive(Debug, Clone, PartialEq, Error)]
-#[error("{kind}")]
-pub struct ModelError {
-    /// What went wrong.
-    pub kind: ModelErrorKind,
-    /// Where, as a byte range into the source (`0..0` when there is no source).
-    pub span: Span,
-}
-
-impl ModelError {
-    fn new(kind: ModelErrorKind, span: Span) -> Self {
-        ModelError { kind, span }
-    }
-
-    /// The 1-based line and column (in characters) of the start of the span in `source`.
-    pub fn line_col(&self, source: &str) -> (usize, usize) {
-        let mut start = self.span.start.min(source.len());
-        while !source.is_char_boundary(start) {
-            start -= 1;
-        }
-        let before = &source[..start];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
-    }
-}
-
-impl From<ParseError> for ModelError {
-    fn from(e: ParseError) -> Self {
-        ModelError::new(ModelErrorKind::Parse(e.kind), e.span)
-    }
-}
-
-/// `; did you mean `x`?` or nothing.
-fn did_you_mean(suggestion: &Option<String>) -> String {
-    suggestion
-        .as_ref()
-        .map_or(String::new(), |s| format!("; did you mean `{s}`?"))
-}
-
-/// The kinds of [`ModelError`].
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ModelErrorKind {
-    /// A lexical or syntax error.
-    #[error(transparent)]
-    Parse(#[from] ParseErrorKind),
-    /// A name that is not declared.
-    #[error("unknown name `{name}`{}", did_you_mean(.suggestion))]
-    UnknownName {
-        /// The name.
-        name: String,
-        /// A declared name within edit distance 2, if any.
-        suggestion: Option<String>,
-    },
-    /// A call of something that is not a function of the language.
-    #[error("unknown function `{name}`{}", did_you_mean(.suggestion))]
-    UnknownFunction {
-        /// The name.
-        name: String,
-        /// A function name within edit distance 2, if any.
-        suggestion: Option<String>,
-    },
-    /// A declared name or constant called like a function.
-    #[error("`{0}` is not a function")]
-    NotAFunction(String),
-    /// A function name used as a value.
-    #[error("`{0}` is a function; call it as `{0}(...)`")]
-    FunctionAsValue(String),
-    /// A call with the wrong number of arguments.
-    #[error("`{name}` takes {expected} argument{}, found {found}", if *.expected == 1 { "" } else { "s" })]
-    WrongArity {
-        /// The function.
-        name: String,
-        /// Its arity.
-        expected: usize,
-        /// The number of arguments given.
-        found: usize,
-    },
-    /// A name declared twice.
-    #[error("`{0}` is declared twice")]
-    Duplicate(String),
-    /// A declaration of `pi`, `e` or a function name.
-    #[error("`{name}` is a built-in {what} and cannot be declared")]
-    Reserved {
-        /// The name.
-        name: String,
-        /// "constant" or "function".
-        what: &'static str,
-    },
-    /// A second `model NAME` line.
-    #[error("repeated `model` declaration")]
-    RepeatedModelName,
-    /// No `logp = ...` line.
-    #[error("missing `logp = ...` declaration")]
-    MissingLogp,
-    /// A second `logp = ...` line.
-    #[error("repeated `logp`; a model has exactly one")]
-    RepeatedLogp,
-    /// No parameters declared.
-    #[error("the model declares no parameters")]
-    NoParams,
-    /// A parameter that `logp` does not depend on.
-    #[error("parameter `{0}` does not occur in `logp`")]
-    UnusedParam(String),
-    /// A data variable that `logp` does not depend on.
-    #[error("data variable `{0}` does not occur in `logp`")]
-    UnusedData(String),
-    /// A data variable, parameter or `let` used in a `const`.
-    #[error("{what} `{name}` cannot be used in a `const`")]
-    NotConstant {
-        /// The name.
-        name: String,
-        /// "data variable", "parameter" or "`let`".
-        what: &'static str,
-    },
-    /// A `let` or `const` used above its definition (or in it).
-    #[error("`{0}` is used before its definition")]
-    UsedBeforeDefinition(String),
-    /// A `const` whose value is infinite or not a number.
-    #[error("constant `{name}` is not a finite number (it evaluates to `{value}`)")]
-    ConstNotFinite {
-        /// The constant.
-        name: String,
-        /// Its value as text.
-        value: String,
-    },
-    /// An `int[LO, HI]` bound naming something other than a constant.
-    #[error("the bound `{0}` is not a `const`")]
-    BoundNotConst(String),
-    /// An `int[LO, HI]` bound that is not a number (from the `model!` macro).
-    #[error("an `int` bound must be an integer or the name of a `const`")]
-    BadBound,
-    /// An `int[LO, HI]` bound naming a constant that is not an integer.
-    #[error("the bound `{name}` is not an integer (its value is `{value}`)")]
-    BoundNotInteger {
-        /// The constant.
-        name: String,
-        /// Its value as text.
-        value: String,
-    },
-    /// A parameter domain `interval(LO, HI)` that is empty or unbounded (from
-    /// [`model!`](crate::model!); the parser reports it with its location).
-    #[error(
-        "invalid domain `interval({lo}, {hi})` of `{name}`: the bounds must be finite with the lower below the upper"
-    )]
-    BadInterval {
-        /// The parameter.
-        name: String,
-        /// The lower bound, formatted.
-        lo: String,
-        /// The upper bound, formatted.
-        hi: String,
-    },
-    /// `int[LO, HI]` with `LO > HI`.
-    #[error("empty support `int[{lo}, {hi}]`: the lower bound exceeds the upper bound")]
-    EmptySupport {
-        /// The lower bound.
-        lo: i64,
-        /// The upper bound.
-        hi: i64,
-    },
-    /// [`Model::builtin`] with an unknown name.
-    #[error("unknown built-in model `{name}`{}", did_you_mean(.suggestion))]
-    UnknownBuiltin {
-        /// The name.
-        name: String,
-        /// A built-in name within edit distance 2, if any.
-        suggestion: Option<String>,
-    },
-    /// A syntax tree whose children do not precede their parents (never from [`parse`]).
-    #[error("malformed syntax tree")]
-    MalformedTree,
-}
-
-/// Levenshtein distance between two strings, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The candidate closest to `name` within edit distance 2 (the first one on ties).
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = edit_distance(name, c);
-        if d <= 2 && d < name.chars().count().max(2) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c.to_string())
 }
 
 /// A bound of an `int[LO, HI]` support before constants are resolved.
@@ -543,63 +346,84 @@ fn scope_entries(decls: &[Declaration]) -> Vec<(Symbol, Kind, usize, Span)> {
 
 /// The built-in models: name and source, from `examples/<name>.model`.
 const BUILTINS: &[(&str, &str)] = &[
-    ("normal", include_str!("../examples/normal.model")),
-    ("normal_info", include_str!("../examples/normal_info.model")),
-    ("gamma", include_str!("../examples/gamma.model")),
-    ("beta", include_str!("../examples/beta.model")),
-    ("poisson", include_str!("../examples/poisson.model")),
-    ("bernoulli", include_str!("../examples/bernoulli.model")),
-    ("normal_var", include_str!("../examples/normal_var.model")),
+    ("normal", include_str!("../../examples/normal.model")),
+    (
+        "normal_info",
+        include_str!("../../examples/normal_info.model"),
+    ),
+    ("gamma", include_str!("../../examples/gamma.model")),
+    ("beta", include_str!("../../examples/beta.model")),
+    ("poisson", include_str!("../../examples/poisson.model")),
+    ("bernoulli", include_str!("../../examples/bernoulli.model")),
+    (
+        "normal_var",
+        include_str!("../../examples/normal_var.model"),
+    ),
     (
         "normal_logsigma",
-        include_str!("../examples/normal_logsigma.model"),
+        include_str!("../../examples/normal_logsigma.model"),
     ),
     (
         "normal_natural",
-        include_str!("../examples/normal_natural.model"),
+        include_str!("../../examples/normal_natural.model"),
     ),
     (
         "bernoulli_logit",
-        include_str!("../examples/bernoulli_logit.model"),
+        include_str!("../../examples/bernoulli_logit.model"),
     ),
-    ("binomial", include_str!("../examples/binomial.model")),
-    ("poisson_log", include_str!("../examples/poisson_log.model")),
-    ("geometric", include_str!("../examples/geometric.model")),
-    ("negbinom", include_str!("../examples/negbinom.model")),
-    ("exponential", include_str!("../examples/exponential.model")),
+    ("binomial", include_str!("../../examples/binomial.model")),
+    (
+        "poisson_log",
+        include_str!("../../examples/poisson_log.model"),
+    ),
+    ("geometric", include_str!("../../examples/geometric.model")),
+    ("negbinom", include_str!("../../examples/negbinom.model")),
+    (
+        "exponential",
+        include_str!("../../examples/exponential.model"),
+    ),
     (
         "exponential_scale",
-        include_str!("../examples/exponential_scale.model"),
+        include_str!("../../examples/exponential_scale.model"),
     ),
-    ("gamma_scale", include_str!("../examples/gamma_scale.model")),
-    ("gamma_mean", include_str!("../examples/gamma_mean.model")),
-    ("lognormal", include_str!("../examples/lognormal.model")),
+    (
+        "gamma_scale",
+        include_str!("../../examples/gamma_scale.model"),
+    ),
+    (
+        "gamma_mean",
+        include_str!("../../examples/gamma_mean.model"),
+    ),
+    ("lognormal", include_str!("../../examples/lognormal.model")),
     (
         "inverse_gaussian",
-        include_str!("../examples/inverse_gaussian.model"),
+        include_str!("../../examples/inverse_gaussian.model"),
     ),
-    ("weibull", include_str!("../examples/weibull.model")),
-    ("rayleigh", include_str!("../examples/rayleigh.model")),
-    ("gumbel", include_str!("../examples/gumbel.model")),
-    ("logistic", include_str!("../examples/logistic.model")),
-    ("cauchy", include_str!("../examples/cauchy.model")),
-    ("student_t5", include_str!("../examples/student_t5.model")),
-    ("laplace", include_str!("../examples/laplace.model")),
+    ("weibull", include_str!("../../examples/weibull.model")),
+    ("rayleigh", include_str!("../../examples/rayleigh.model")),
+    ("gumbel", include_str!("../../examples/gumbel.model")),
+    ("logistic", include_str!("../../examples/logistic.model")),
+    ("cauchy", include_str!("../../examples/cauchy.model")),
+    (
+        "student_t5",
+        include_str!("../../examples/student_t5.model"),
+    ),
+    ("laplace", include_str!("../../examples/laplace.model")),
     (
         "categorical3",
-        include_str!("../examples/categorical3.model"),
+        include_str!("../../examples/categorical3.model"),
     ),
     (
         "bivariate_normal",
-        include_str!("../examples/bivariate_normal.model"),
+        include_str!("../../examples/bivariate_normal.model"),
     ),
     (
         "curved_normal",
-        include_str!("../examples/curved_normal.model"),
+        include_str!("../../examples/curved_normal.model"),
     ),
     (
         "normal_mixture",
-        include_str!("../examples/normal_mixture.model"),
+        include_str!("../../examples/normal_mixture.model"),
     ),
 ];
 
@@ -1089,400 +913,5 @@ impl fmt::Display for Model {
             writeln!(f, "let {n} = {}", crate::render::text(e))?;
         }
         writeln!(f, "logp = {}", crate::render::text(&self.logp))
-    }
-}
-
-/// Declares a [`Model`] in Rust, with the same lines as a model file ending in `;`, and
-/// returns `Result<Model, ModelError>` from the same checks as [`Model::parse`].
-///
-/// Each declared name is bound to a local `&Expr`, so the `const`, `let` and `logp`
-/// right-hand sides are ordinary Rust expressions built with operator overloading and the
-/// function builders of [`crate::expr`] (`ln`, `exp`, `lgamma`, …), which the macro
-/// imports; `pi` and `e` are in scope too. Write powers as `.pow(2)`: Rust's `^` has the
-/// wrong precedence. `int[LO, HI]` bounds are integers or declared constants.
-///
-/// ```
-/// let m = fisher_geometry::model! {
-///     model normal;
-///     data x: real;
-///     param mu: real;
-///     param sigma: positive;
-///     let z = (x - mu) / sigma;
-///     logp = -0.5 * z.pow(2) - ln(sigma) - 0.5 * ln(2.0 * pi);
-/// }?;
-/// assert_eq!(m.param_names(), ["mu".into(), "sigma".into()]); // F = diag(1/σ², 2/σ²)
-/// # Ok::<(), fisher_geometry::model::ModelError>(())
-/// ```
-///
-/// A misspelled name does not compile:
-///
-/// ```compile_fail
-/// let m = fisher_geometry::model! {
-///     data x: real;
-///     param sigma: positive;
-///     logp = -x / sigam;
-/// };
-/// ```
-///
-/// # Errors
-///
-/// The errors of [`Model::try_new`]: a parameter that does not occur in `logp`, a data
-/// variable in a `const`, a repeated `logp`, … (with the empty span `0..0`).
-#[macro_export]
-macro_rules! model {
-    ($($body:tt)*) => {{
-        #[allow(unused_imports)]
-        use $crate::expr::{
-            abs, cos, digamma, exp, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt,
-            trigamma,
-        };
-        #[allow(unused_imports)]
-        use $crate::model::macro_support::{e, pi};
-        $crate::__model_bind!($($body)*);
-        let mut decls: ::std::vec::Vec<$crate::model::Declaration> = ::std::vec::Vec::new();
-        $crate::__model_items!(decls; $($body)*);
-        $crate::model::Model::try_new("model", &decls)
-    }};
-}
-
-/// Binds each declared name of a `model!` body to a local `&Expr`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __model_bind {
-    () => {};
-    (model $name:ident ; $($rest:tt)*) => { $crate::__model_bind!($($rest)*); };
-    (logp = $v:expr ; $($rest:tt)*) => { $crate::__model_bind!($($rest)*); };
-    (const $n:ident = $v:expr ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-    (let $n:ident = $v:expr ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-    (data $n:ident : int [ $lo:expr , $hi:expr ] ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-    (data $n:ident : $s:ident ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-    (param $n:ident : interval ( $lo:expr , $hi:expr ) ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-    (param $n:ident : $d:ident ; $($rest:tt)*) => {
-        #[allow(unused_variables)]
-        let $n = &$crate::Expr::sym(stringify!($n));
-        $crate::__model_bind!($($rest)*);
-    };
-}
-
-/// Pushes one [`Declaration`] per line of a `model!` body.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __model_items {
-    ($d:ident;) => {};
-    ($d:ident; model $name:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::name(stringify!($name)));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; logp = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::logp($v));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; const $n:ident = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::constant(stringify!($n), $v));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; let $n:ident = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::define(stringify!($n), $v));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; data $n:ident : int [ $lo:expr , $hi:expr ] ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::data(
-            stringify!($n),
-            $crate::model::SupportDecl::Int(
-                $crate::model::IntBound::from($lo),
-                $crate::model::IntBound::from($hi),
-            ),
-        ));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; data $n:ident : $s:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::data(
-            stringify!($n),
-            $crate::model::SupportDecl::Fixed($crate::__model_support!($s)),
-        ));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; param $n:ident : interval ( $lo:expr , $hi:expr ) ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::param(
-            stringify!($n),
-            $crate::model::Domain::interval(f64::from($lo), f64::from($hi)),
-        ));
-        $crate::__model_items!($d; $($rest)*);
-    };
-    ($d:ident; param $n:ident : $dom:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::param(stringify!($n), $crate::__model_domain!($dom)));
-        $crate::__model_items!($d; $($rest)*);
-    };
-}
-
-/// A support keyword of a `model!` body.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __model_support {
-    (real) => {
-        $crate::model::Support::Real
-    };
-    (positive) => {
-        $crate::model::Support::Positive
-    };
-    (unit) => {
-        $crate::model::Support::Unit
-    };
-    (binary) => {
-        $crate::model::Support::Binary
-    };
-    (count) => {
-        $crate::model::Support::Count
-    };
-}
-
-/// A domain keyword of a `model!` body.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __model_domain {
-    (real) => {
-        $crate::model::Domain::Real
-    };
-    (positive) => {
-        $crate::model::Domain::Positive
-    };
-    (unit) => {
-        $crate::model::Domain::Unit
-    };
-}
-
-/// The constants `pi` and `e` as values that combine with [`Expr`]s, `f64` and `i32` under
-/// the arithmetic operators; the `model!` macro imports them.
-#[doc(hidden)]
-pub mod macro_support {
-    #![allow(non_camel_case_types)] // named as written in model files
-    use std::ops::{Add, Div, Mul, Neg, Sub};
-
-    use crate::expr::Expr;
-
-    /// π in a `model!` body.
-    #[derive(Debug, Clone, Copy)]
-    pub struct pi;
-
-    /// Euler's number in a `model!` body.
-    #[derive(Debug, Clone, Copy)]
-    pub struct e;
-
-    impl From<pi> for Expr {
-        fn from(_: pi) -> Expr {
-            Expr::pi()
-        }
-    }
-
-    impl From<e> for Expr {
-        fn from(_: e) -> Expr {
-            Expr::e()
-        }
-    }
-
-    macro_rules! constant_ops {
-        ($t:ident: $($trait:ident $method:ident),*) => {
-            $(
-                impl<R: Into<Expr>> $trait<R> for $t {
-                    type Output = Expr;
-                    fn $method(self, rhs: R) -> Expr {
-                        Expr::from(self).$method(rhs)
-                    }
-                }
-                impl $trait<$t> for f64 {
-                    type Output = Expr;
-                    fn $method(self, rhs: $t) -> Expr {
-                        Expr::num(self).$method(Expr::from(rhs))
-                    }
-                }
-                impl $trait<$t> for i32 {
-                    type Output = Expr;
-                    fn $method(self, rhs: $t) -> Expr {
-                        Expr::from(self).$method(Expr::from(rhs))
-                    }
-                }
-            )*
-            impl Neg for $t {
-                type Output = Expr;
-                fn neg(self) -> Expr {
-                    -Expr::from(self)
-                }
-            }
-            impl $t {
-                /// `self ^ exponent`.
-                pub fn pow(self, exponent: impl Into<Expr>) -> Expr {
-                    Expr::from(self).pow(exponent)
-                }
-            }
-        };
-    }
-
-    constant_ops!(pi: Add add, Sub sub, Mul mul, Div div);
-    constant_ops!(e: Add add, Sub sub, Mul mul, Div div);
-}
-
-/// A parameter point given on the command line was not usable.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PointError {
-    /// An item is not `name=value`.
-    #[error("`{0}` is not of the form `name=value`")]
-    Malformed(String),
-    /// A name that is not a parameter of the model.
-    #[error("`{name}` is not a parameter of this model (parameters: {params}){}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
-    UnknownParameter {
-        /// The name given.
-        name: String,
-        /// The model's parameters, comma-separated.
-        params: String,
-        /// A close parameter name.
-        suggestion: Option<String>,
-    },
-    /// A parameter given twice.
-    #[error("parameter `{0}` is given twice")]
-    Repeated(String),
-    /// A parameter without a value.
-    #[error("parameter `{0}` has no value (give every parameter: `name=value,name=value`)")]
-    Missing(String),
-    /// A value that is not a finite number.
-    #[error("`{value}` is not a finite number (for `{name}`)")]
-    NotANumber {
-        /// The parameter.
-        name: String,
-        /// The text given.
-        value: String,
-    },
-    /// A value outside the declared domain.
-    #[error("{name}={value} is outside the domain of `{name}` ({domain})")]
-    OutsideDomain {
-        /// The parameter.
-        name: String,
-        /// The value.
-        value: f64,
-        /// The domain.
-        domain: String,
-    },
-}
-
-impl Domain {
-    /// The open interval `(lo, hi)` (checked when the model is built).
-    pub fn interval(lo: f64, hi: f64) -> Domain {
-        Domain::Interval(Constant::new(lo), Constant::new(hi))
-    }
-
-    /// The bounds `(lo, hi)` of the domain, infinite where it is unbounded.
-    pub fn bounds(self) -> (f64, f64) {
-        match self {
-            Domain::Real => (f64::NEG_INFINITY, f64::INFINITY),
-            Domain::Positive => (0.0, f64::INFINITY),
-            Domain::Unit => (0.0, 1.0),
-            Domain::Interval(lo, hi) => (lo.value(), hi.value()),
-        }
-    }
-
-    /// Whether `v` lies in the domain: a finite number strictly inside the bounds.
-    pub fn contains(self, v: f64) -> bool {
-        let (lo, hi) = self.bounds();
-        v.is_finite() && v > lo && v < hi
-    }
-
-    /// The domain as written in a model file, with its meaning.
-    pub fn describe(self) -> String {
-        match self {
-            Domain::Real => "real".to_string(),
-            Domain::Positive => "positive: greater than 0".to_string(),
-            Domain::Unit => "unit: strictly between 0 and 1".to_string(),
-            Domain::Interval(lo, hi) => format!(
-                "{self}: strictly between {} and {}",
-                crate::render::number(lo.value()),
-                crate::render::number(hi.value())
-            ),
-        }
-    }
-}
-
-impl Model {
-    /// Parses a parameter point `name=value,name=value` naming every parameter once, and
-    /// checks each value against its domain. Returns the values in parameter order.
-    ///
-    /// ```
-    /// use fisher_geometry::Model;
-    /// let m = Model::builtin("normal")?;
-    /// let p = m.parse_point("sigma=2, mu=-1")?;
-    /// assert_eq!(p, [("mu".into(), -1.0), ("sigma".into(), 2.0)]);
-    /// assert!(m.parse_point("mu=0,sigma=-1").is_err()); // σ must be positive
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A [`PointError`] naming the offending item.
-    pub fn parse_point(&self, text: &str) -> Result<Vec<(Symbol, f64)>, PointError> {
-        let mut values: Vec<Option<f64>> = vec![None; self.params.len()];
-        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = item
-                .split_once('=')
-                .map(|(n, v)| (n.trim(), v.trim()))
-                .ok_or_else(|| PointError::Malformed(item.to_string()))?;
-            let Some(i) = self.params.iter().position(|p| p.name.as_str() == name) else {
-                return Err(PointError::UnknownParameter {
-                    name: name.to_string(),
-                    params: self
-                        .params
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    suggestion: closest(name, self.params.iter().map(|p| p.name.as_str())),
-                });
-            };
-            let v: f64 = value
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| PointError::NotANumber {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                })?;
-            if values[i].is_some() {
-                return Err(PointError::Repeated(name.to_string()));
-            }
-            let domain = self.params[i].domain;
-            if !domain.contains(v) {
-                return Err(PointError::OutsideDomain {
-                    name: name.to_string(),
-                    value: v,
-                    domain: domain.describe(),
-                });
-            }
-            values[i] = Some(v);
-        }
-        self.params
-            .iter()
-            .zip(values)
-            .map(|(p, v)| {
-                v.map(|v| (p.name, v))
-                    .ok_or_else(|| PointError::Missing(p.name.to_string()))
-            })
-            .collect()
     }
 }

@@ -1,0 +1,209 @@
+//! The errors of a model, with the span of the offending text, and name suggestions.
+
+use thiserror::Error;
+
+use super::Span;
+use crate::parse::{ParseError, ParseErrorKind};
+
+/// An error in a model: what is wrong and the span of the offending text.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{kind}")]
+pub struct ModelError {
+    /// What went wrong.
+    pub kind: ModelErrorKind,
+    /// Where, as a byte range into the source (`0..0` when there is no source).
+    pub span: Span,
+}
+
+impl ModelError {
+    pub(super) fn new(kind: ModelErrorKind, span: Span) -> Self {
+        ModelError { kind, span }
+    }
+
+    /// The 1-based line and column (in characters) of the start of the span in `source`.
+    pub fn line_col(&self, source: &str) -> (usize, usize) {
+        let mut start = self.span.start.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+impl From<ParseError> for ModelError {
+    fn from(e: ParseError) -> Self {
+        ModelError::new(ModelErrorKind::Parse(e.kind), e.span)
+    }
+}
+
+/// `; did you mean `x`?` or nothing.
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map_or(String::new(), |s| format!("; did you mean `{s}`?"))
+}
+
+/// The kinds of [`ModelError`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ModelErrorKind {
+    /// A lexical or syntax error.
+    #[error(transparent)]
+    Parse(#[from] ParseErrorKind),
+    /// A name that is not declared.
+    #[error("unknown name `{name}`{}", did_you_mean(.suggestion))]
+    UnknownName {
+        /// The name.
+        name: String,
+        /// A declared name within edit distance 2, if any.
+        suggestion: Option<String>,
+    },
+    /// A call of something that is not a function of the language.
+    #[error("unknown function `{name}`{}", did_you_mean(.suggestion))]
+    UnknownFunction {
+        /// The name.
+        name: String,
+        /// A function name within edit distance 2, if any.
+        suggestion: Option<String>,
+    },
+    /// A declared name or constant called like a function.
+    #[error("`{0}` is not a function")]
+    NotAFunction(String),
+    /// A function name used as a value.
+    #[error("`{0}` is a function; call it as `{0}(...)`")]
+    FunctionAsValue(String),
+    /// A call with the wrong number of arguments.
+    #[error("`{name}` takes {expected} argument{}, found {found}", if *.expected == 1 { "" } else { "s" })]
+    WrongArity {
+        /// The function.
+        name: String,
+        /// Its arity.
+        expected: usize,
+        /// The number of arguments given.
+        found: usize,
+    },
+    /// A name declared twice.
+    #[error("`{0}` is declared twice")]
+    Duplicate(String),
+    /// A declaration of `pi`, `e` or a function name.
+    #[error("`{name}` is a built-in {what} and cannot be declared")]
+    Reserved {
+        /// The name.
+        name: String,
+        /// "constant" or "function".
+        what: &'static str,
+    },
+    /// A second `model NAME` line.
+    #[error("repeated `model` declaration")]
+    RepeatedModelName,
+    /// No `logp = ...` line.
+    #[error("missing `logp = ...` declaration")]
+    MissingLogp,
+    /// A second `logp = ...` line.
+    #[error("repeated `logp`; a model has exactly one")]
+    RepeatedLogp,
+    /// No parameters declared.
+    #[error("the model declares no parameters")]
+    NoParams,
+    /// A parameter that `logp` does not depend on.
+    #[error("parameter `{0}` does not occur in `logp`")]
+    UnusedParam(String),
+    /// A data variable that `logp` does not depend on.
+    #[error("data variable `{0}` does not occur in `logp`")]
+    UnusedData(String),
+    /// A data variable, parameter or `let` used in a `const`.
+    #[error("{what} `{name}` cannot be used in a `const`")]
+    NotConstant {
+        /// The name.
+        name: String,
+        /// "data variable", "parameter" or "`let`".
+        what: &'static str,
+    },
+    /// A `let` or `const` used above its definition (or in it).
+    #[error("`{0}` is used before its definition")]
+    UsedBeforeDefinition(String),
+    /// A `const` whose value is infinite or not a number.
+    #[error("constant `{name}` is not a finite number (it evaluates to `{value}`)")]
+    ConstNotFinite {
+        /// The constant.
+        name: String,
+        /// Its value as text.
+        value: String,
+    },
+    /// An `int[LO, HI]` bound naming something other than a constant.
+    #[error("the bound `{0}` is not a `const`")]
+    BoundNotConst(String),
+    /// An `int[LO, HI]` bound that is not a number (from the `model!` macro).
+    #[error("an `int` bound must be an integer or the name of a `const`")]
+    BadBound,
+    /// An `int[LO, HI]` bound naming a constant that is not an integer.
+    #[error("the bound `{name}` is not an integer (its value is `{value}`)")]
+    BoundNotInteger {
+        /// The constant.
+        name: String,
+        /// Its value as text.
+        value: String,
+    },
+    /// A parameter domain `interval(LO, HI)` that is empty or unbounded (from
+    /// [`model!`](crate::model!); the parser reports it with its location).
+    #[error(
+        "invalid domain `interval({lo}, {hi})` of `{name}`: the bounds must be finite with the lower below the upper"
+    )]
+    BadInterval {
+        /// The parameter.
+        name: String,
+        /// The lower bound, formatted.
+        lo: String,
+        /// The upper bound, formatted.
+        hi: String,
+    },
+    /// `int[LO, HI]` with `LO > HI`.
+    #[error("empty support `int[{lo}, {hi}]`: the lower bound exceeds the upper bound")]
+    EmptySupport {
+        /// The lower bound.
+        lo: i64,
+        /// The upper bound.
+        hi: i64,
+    },
+    /// [`Model::builtin`](super::Model::builtin) with an unknown name.
+    #[error("unknown built-in model `{name}`{}", did_you_mean(.suggestion))]
+    UnknownBuiltin {
+        /// The name.
+        name: String,
+        /// A built-in name within edit distance 2, if any.
+        suggestion: Option<String>,
+    },
+    /// A syntax tree whose children do not precede their parents (never from [`parse`](crate::parse::parse)).
+    #[error("malformed syntax tree")]
+    MalformedTree,
+}
+
+/// Levenshtein distance between two strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `name` within edit distance 2 (the first one on ties).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(name, c);
+        if d <= 2 && d < name.chars().count().max(2) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
