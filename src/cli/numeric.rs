@@ -172,6 +172,7 @@ pub(super) fn kl(
             "p": at_json(p),
             "q": at_json(q),
             "expr": expr.as_ref().map(|e| e.to_string()),
+            "latex": expr.as_ref().map(|e| crate::render::latex(e).to_string()),
             "error": error,
         })),
         Format::Latex => match &expr {

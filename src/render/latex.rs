@@ -15,17 +15,19 @@ const GREEK: &[&str] = &[
 ];
 
 /// LaTeX for an identifier: `sigma` → `\sigma`, `x1` → `x_{1}`, `eta2` → `\eta_{2}`,
-/// `log_sigma` → `\mathrm{log}_{\sigma}`, `shape` → `\mathrm{shape}`.
+/// `log_sigma` → `\mathrm{log}_{\sigma}`, `eta1_q` → `\eta_{1,q}` (one subscript: TeX
+/// rejects two in a row), `shape` → `\mathrm{shape}`.
 pub fn latex_name(name: &str) -> String {
     if let Some((head, tail)) = name.split_once('_') {
         if !head.is_empty() && !tail.is_empty() {
+            if let Some((base, digits)) = split_index(head) {
+                return format!("{}_{{{digits},{}}}", latex_name(base), latex_name(tail));
+            }
             return format!("{}_{{{}}}", latex_name(head), latex_name(tail));
         }
     }
-    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    if digits > 0 && digits < name.len() {
-        let (head, tail) = name.split_at(name.len() - digits);
-        return format!("{}_{{{}}}", latex_name(head), tail);
+    if let Some((base, digits)) = split_index(name) {
+        return format!("{}_{{{digits}}}", latex_name(base));
     }
     if GREEK.contains(&name) {
         return format!("\\{name}");
@@ -37,6 +39,12 @@ pub fn latex_name(name: &str) -> String {
         return name.to_string();
     }
     format!("\\mathrm{{{}}}", name.replace('_', "\\_"))
+}
+
+/// `eta12` → `("eta", "12")`: a name with trailing digits after a non-digit head.
+fn split_index(name: &str) -> Option<(&str, &str)> {
+    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    (digits > 0 && digits < name.len()).then(|| name.split_at(name.len() - digits))
 }
 
 /// Display adapter printing an expression as LaTeX.
@@ -208,5 +216,62 @@ fn paren(p: &Pretty, need: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("\\right)")
     } else {
         write_latex(p, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latex_name;
+
+    #[test]
+    fn names() {
+        #[rustfmt::skip]
+        let table = [
+            ("sigma", "\\sigma"),
+            ("x", "x"),
+            ("x1", "x_{1}"),
+            ("eta12", "\\eta_{12}"),
+            ("shape", "\\mathrm{shape}"),
+            ("log_sigma", "\\mathrm{log}_{\\sigma}"),
+            ("sigma_q", "\\sigma_{q}"),
+            ("eta1_q", "\\eta_{1,q}"),
+            ("s2_q", "s_{2,q}"),
+            ("log_sigma_q", "\\mathrm{log}_{\\sigma_{q}}"),
+            ("sigma2_q", "\\sigma_{2,q}"),
+        ];
+        for (name, want) in table {
+            assert_eq!(latex_name(name), want, "{name}");
+            assert!(!double_subscript(&latex_name(name)), "{name}");
+        }
+    }
+
+    /// Whether a subscript group `_{…}` is directly followed by another, which TeX rejects.
+    fn double_subscript(s: &str) -> bool {
+        let b = s.as_bytes();
+        (0..b.len().saturating_sub(1)).any(|i| {
+            if &b[i..i + 2] != b"_{" {
+                return false;
+            }
+            let mut depth = 0;
+            for j in i + 1..b.len() {
+                match b[j] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return b[j + 1..].starts_with(b"_");
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            false
+        })
+    }
+
+    #[test]
+    fn the_double_subscript_check_can_fail() {
+        assert!(double_subscript("\\eta_{1}_{q}"));
+        assert!(!double_subscript("\\mathrm{log}_{\\sigma_{q}}"));
     }
 }
