@@ -181,6 +181,29 @@ fn logp_of(expr: &str) -> Option<Expr> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
+    /// `interval(LO, HI)` with any finite bounds, as printed: parses to exactly those bounds,
+    /// and the model prints back to the same text; an empty interval is an error at the
+    /// bounds.
+    #[test]
+    fn interval_domains_round_trip(a in -1e6f64..1e6, b in -1e6f64..1e6) {
+        let (lo, hi) = (render::number(a.min(b)), render::number(a.max(b)));
+        let src = format!("data x : real\nparam r : interval({lo}, {hi})\nlogp = r*x\n");
+        match Model::parse(&src, "m") {
+            Ok(m) => {
+                prop_assert!(a != b);
+                prop_assert_eq!(m.params[0].domain.bounds(), (a.min(b), a.max(b)));
+                let printed = m.to_string();
+                prop_assert!(printed.contains(&format!("param r : interval({lo}, {hi})")), "{}", printed);
+                let again = Model::parse(&printed, "m").unwrap();
+                prop_assert_eq!(again.params[0].domain, m.params[0].domain);
+            }
+            Err(e) => {
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(&src[e.span.clone()], format!("{lo}, {hi}"));
+            }
+        }
+    }
+
     #[test]
     fn random_bytes_never_panic(src in common::arb_bytes_source()) {
         let _ = Model::parse(&src, "fuzz");
