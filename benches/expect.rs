@@ -4,6 +4,9 @@
 //! score-identity route. Each iteration is one whole `expect::expectations` call: compiling the
 //! integrands, locating the mode, and the quadrature.
 //!
+//! Also the two KL Hessians at `θ' = θ` by hyper-dual numbers at the quadrature nodes
+//! (`info::kl_hessians`, the numeric route, with its normalization check).
+//!
 //! Run: `cargo bench --bench expect -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
@@ -66,6 +69,18 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_function(*name, |b| {
             b.iter(|| expectations(black_box(model), black_box(at), &gs, &q).unwrap())
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("numeric_kl_hessians");
+    for (name, model, at) in &cases {
+        let point: Vec<(egg::Symbol, f64)> = model
+            .params
+            .iter()
+            .map(|p| (p.name, *at.get(p.name).unwrap()))
+            .collect();
+        group.bench_function(*name, |b| {
+            b.iter(|| fisher_geometry::info::kl_hessians(black_box(model), &point).unwrap())
         });
     }
     group.finish();
