@@ -11,6 +11,7 @@
 //! bound the work. The scheduler, rule order and e-graph construction are deterministic, and
 //! the cost breaks ties by a structural fingerprint.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use egg::{BackoffScheduler, Extractor, Runner};
@@ -21,20 +22,26 @@ use super::rules;
 use super::{Facts, Limits, StopReason};
 use crate::expr::{Expr, Op};
 
+/// The rule sets, compiled once per process: parsing and compiling the patterns costs more
+/// than a small saturation, and the rules never change.
+fn rules() -> &'static [rules::Rewrite] {
+    static RULES: OnceLock<Vec<rules::Rewrite>> = OnceLock::new();
+    RULES.get_or_init(rules::all)
+}
+
 /// Runs the rule sets on `expr` within `limits` and extracts the cheapest equal expression.
 ///
 /// The result never changes the value of `expr` at a point where both are finite and the
 /// declared [`Facts`] hold. `limits.iterations` and `limits.nodes` bound the search;
 /// `limits.max_input` is the caller's business (see [`super::simplify_with`]).
 pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason) {
-    let rules = rules::all();
     let runner: Runner<Op, SignFold> = Runner::new(SignFold::new(facts))
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
         .with_time_limit(Duration::MAX)
         .with_scheduler(BackoffScheduler::default())
         .with_expr(expr.as_rec())
-        .run(&rules);
+        .run(rules());
     let stop = match runner.stop_reason {
         Some(egg::StopReason::Saturated) | None => StopReason::Saturated,
         Some(egg::StopReason::IterationLimit(n)) => StopReason::IterationLimit(n),

@@ -158,8 +158,18 @@ pub struct Simplified {
 /// [`canon::together`]: `1/(p(1 − p)) + 1/p²`-style sums of fractions come out over one
 /// denominator when that reads shorter, and stay apart otherwise.
 pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
-    let a = simplify(expr, facts);
-    let b = simplify(&canon::together(expr, facts), facts);
+    let limits = Limits::default();
+    let before = expr.tree_size();
+    let c = canon::canonicalize(expr, facts);
+    let t = canon::canonicalize(&canon::together(expr, facts), facts);
+    // Both searches start from their canonical forms; when `together` changed nothing that
+    // the canonical pass does not undo, the second search would repeat the first.
+    let same = t == c;
+    let a = simplify_canonical(c, before, facts, limits).expr;
+    if same {
+        return a;
+    }
+    let b = simplify_canonical(t, before, facts, limits).expr;
     let size = |e: &Expr| crate::render::Pretty::of(e).size();
     if size(&b) < size(&a) { b } else { a }
 }
@@ -172,8 +182,15 @@ pub fn simplify(expr: &Expr, facts: &Facts) -> Expr {
 /// Simplifies: canonical pass, bounded e-graph search, canonical pass.
 pub fn simplify_with(expr: &Expr, facts: &Facts, limits: Limits) -> Simplified {
     let before = expr.tree_size();
-    let c = canon::canonicalize(expr, facts);
-    let (e, stop) = if c.tree_size() > limits.max_input {
+    simplify_canonical(canon::canonicalize(expr, facts), before, facts, limits)
+}
+
+/// The e-graph search and the closing canonical pass on `c`, already canonical.
+fn simplify_canonical(c: Expr, before: usize, facts: &Facts, limits: Limits) -> Simplified {
+    let (e, stop) = if c.nodes().len() == 1 {
+        // A leaf: no rule has a leaf as its left side, so the search would return it as is.
+        (canon::canonicalize(&c, facts), StopReason::Saturated)
+    } else if c.tree_size() > limits.max_input {
         (c, StopReason::Skipped)
     } else {
         let (e, stop) = egraph::saturate(&c, facts, limits);
