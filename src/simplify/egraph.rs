@@ -11,10 +11,13 @@
 //! bound the work. The scheduler, rule order and e-graph construction are deterministic, and
 //! the cost breaks ties by a structural fingerprint.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use egg::{BackoffScheduler, Extractor, Runner};
+use egg::{
+    BackoffScheduler, ENodeOrVar, Extractor, Id, Language, PatternAst, Runner, SearchMatches,
+    Searcher, Var,
+};
 
 use super::analysis::SignFold;
 use super::cost::Readable;
@@ -23,10 +26,81 @@ use super::{Facts, Limits, StopReason};
 use crate::expr::{Expr, Op};
 
 /// The rule sets, compiled once per process: parsing and compiling the patterns costs more
-/// than a small saturation, and the rules never change.
+/// than a small saturation, and the rules never change. Each searcher is [`Guarded`].
 fn rules() -> &'static [rules::Rewrite] {
     static RULES: OnceLock<Vec<rules::Rewrite>> = OnceLock::new();
-    RULES.get_or_init(rules::all)
+    RULES.get_or_init(|| rules::all().into_iter().map(guarded).collect())
+}
+
+/// The e-graph's analysis type, for the searcher trait objects.
+type EGraph = super::analysis::EGraph;
+
+/// A searcher that first checks that every operator of its pattern occurs somewhere in the
+/// e-graph, and finds nothing without searching when one does not: a match needs an e-node
+/// of each. egg indexes e-classes by operator only for a pattern's root; this extends the
+/// test to the inner operators, so that `(+ (^ (sin ?x) 2) (^ (cos ?x) 2))` costs nothing on
+/// an e-graph without `sin`, instead of a visit to every sum. The matches, when the search
+/// runs, are the inner searcher's, so the saturation is unchanged.
+struct Guarded {
+    inner: Arc<dyn Searcher<Op, SignFold> + Sync + Send>,
+    /// The operators of the pattern, one per kind.
+    needs: Vec<<Op as Language>::Discriminant>,
+}
+
+impl Guarded {
+    fn possible(&self, egraph: &EGraph) -> bool {
+        self.needs
+            .iter()
+            .all(|op| egraph.classes_for_op(op).is_some_and(|ids| ids.len() > 0))
+    }
+}
+
+impl Searcher<Op, SignFold> for Guarded {
+    fn search_eclass_with_limit(
+        &self,
+        egraph: &EGraph,
+        eclass: Id,
+        limit: usize,
+    ) -> Option<SearchMatches<'_, Op>> {
+        self.inner.search_eclass_with_limit(egraph, eclass, limit)
+    }
+
+    fn search_with_limit(&self, egraph: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Op>> {
+        if self.possible(egraph) {
+            self.inner.search_with_limit(egraph, limit)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn get_pattern_ast(&self) -> Option<&PatternAst<Op>> {
+        self.inner.get_pattern_ast()
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        self.inner.vars()
+    }
+}
+
+/// `rule` with its searcher [`Guarded`] by the operators of its pattern.
+fn guarded(mut rule: rules::Rewrite) -> rules::Rewrite {
+    let Some(ast) = rule.searcher.get_pattern_ast() else {
+        return rule;
+    };
+    let mut needs = Vec::new();
+    for node in ast.as_ref() {
+        if let ENodeOrVar::ENode(op) = node {
+            let d = op.discriminant();
+            if !needs.contains(&d) {
+                needs.push(d);
+            }
+        }
+    }
+    rule.searcher = Arc::new(Guarded {
+        inner: rule.searcher.clone(),
+        needs,
+    });
+    rule
 }
 
 /// Runs the rule sets on `expr` within `limits` and extracts the cheapest equal expression.
