@@ -160,18 +160,23 @@ pub struct Simplified {
 pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
     let limits = Limits::default();
     let before = expr.tree_size();
-    let c = canon::canonicalize(expr, facts);
-    let t = canon::canonicalize(&canon::together(expr, facts), facts);
+    let size = |e: &Expr| crate::render::Pretty::of(e).size();
+    let pair = canon::Pair::new(expr, facts);
+    let c = pair.canonical();
+    let a = simplify_canonical(c.clone(), before, facts, limits).expr;
+    let size_a = size(&a);
+    // Nothing prints shorter than one leaf.
+    if size_a <= 1 {
+        return a;
+    }
+    let t = canon::canonicalize(&pair.together(), facts);
     // Both searches start from their canonical forms; when `together` changed nothing that
     // the canonical pass does not undo, the second search would repeat the first.
-    let same = t == c;
-    let a = simplify_canonical(c, before, facts, limits).expr;
-    if same {
+    if t == c {
         return a;
     }
     let b = simplify_canonical(t, before, facts, limits).expr;
-    let size = |e: &Expr| crate::render::Pretty::of(e).size();
-    if size(&b) < size(&a) { b } else { a }
+    if size(&b) < size_a { b } else { a }
 }
 
 /// Simplifies with the default limits.
