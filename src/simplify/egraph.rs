@@ -15,8 +15,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use egg::{
-    BackoffScheduler, ENodeOrVar, Extractor, Id, Language, PatternAst, Runner, SearchMatches,
-    Searcher, Var,
+    BackoffScheduler, ENodeOrVar, Extractor, Id, Language, PatternAst, RewriteScheduler, Runner,
+    RunnerLimits, RunnerResult, SearchMatches, Searcher, Var,
 };
 
 use super::analysis::SignFold;
@@ -82,6 +82,51 @@ impl Searcher<Op, SignFold> for Guarded {
     }
 }
 
+/// egg's [`BackoffScheduler`], except that the search of one iteration checks the runner's
+/// limits once, before it starts (the runner does), rather than after every rule: searching
+/// does not change the e-graph, and without a time limit nothing else can change between
+/// rules, so the checks would all repeat the first one. Each check reads the clock.
+#[derive(Default)]
+struct Scheduler(BackoffScheduler);
+
+impl RewriteScheduler<Op, SignFold> for Scheduler {
+    fn can_stop(&mut self, iteration: usize) -> bool {
+        RewriteScheduler::<Op, SignFold>::can_stop(&mut self.0, iteration)
+    }
+
+    fn search_rewrites<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph,
+        rewrites: &[&'a rules::Rewrite],
+        _limits: &RunnerLimits,
+    ) -> RunnerResult<Vec<Vec<SearchMatches<'a, Op>>>> {
+        Ok(rewrites
+            .iter()
+            .map(|rw| self.0.search_rewrite(iteration, egraph, rw))
+            .collect())
+    }
+
+    fn search_rewrite<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph,
+        rewrite: &'a rules::Rewrite,
+    ) -> Vec<SearchMatches<'a, Op>> {
+        self.0.search_rewrite(iteration, egraph, rewrite)
+    }
+
+    fn apply_rewrite(
+        &mut self,
+        iteration: usize,
+        egraph: &mut EGraph,
+        rewrite: &rules::Rewrite,
+        matches: Vec<SearchMatches<'_, Op>>,
+    ) -> usize {
+        self.0.apply_rewrite(iteration, egraph, rewrite, matches)
+    }
+}
+
 /// `rule` with its searcher [`Guarded`] by the operators of its pattern.
 fn guarded(mut rule: rules::Rewrite) -> rules::Rewrite {
     let Some(ast) = rule.searcher.get_pattern_ast() else {
@@ -113,7 +158,7 @@ pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
         .with_time_limit(Duration::MAX)
-        .with_scheduler(BackoffScheduler::default())
+        .with_scheduler(Scheduler::default())
         .with_expr(expr.as_rec())
         .run(rules());
     let stop = match runner.stop_reason {
