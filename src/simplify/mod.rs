@@ -157,6 +157,12 @@ pub struct Simplified {
 /// The shorter (by printed size) of [`simplify`] and `simplify` after
 /// [`canon::together`]: `1/(p(1 − p)) + 1/p²`-style sums of fractions come out over one
 /// denominator when that reads shorter, and stay apart otherwise.
+///
+/// The common-denominator form is a second candidate, searched with a smaller budget
+/// ([`TOGETHER_NODES`] e-nodes): its expanded numerator is where the factoring rules grow
+/// the e-graph fastest. It is not searched when it cannot win or would repeat the first
+/// search: when the first result is a single leaf, when it has the same canonical form as
+/// the input, or when it is more than [`TOGETHER_RATIO`] times the size of the first result.
 pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
     let limits = Limits::default();
     let before = expr.tree_size();
@@ -170,14 +176,26 @@ pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
         return a;
     }
     let t = canon::canonicalize(&pair.together(), facts);
-    // Both searches start from their canonical forms; when `together` changed nothing that
-    // the canonical pass does not undo, the second search would repeat the first.
-    if t == c {
+    if t == c || t.tree_size() > TOGETHER_RATIO * a.tree_size() {
         return a;
     }
-    let b = simplify_canonical(t, before, facts, limits).expr;
+    let together_limits = Limits {
+        nodes: limits.nodes.min(TOGETHER_NODES),
+        ..limits
+    };
+    let b = simplify_canonical(t, before, facts, together_limits).expr;
     if size(&b) < size_a { b } else { a }
 }
+
+/// The e-node budget of the common-denominator candidate in [`simplest`]. On the built-in
+/// models, every such candidate that wins needs fewer than 150 e-nodes; the ones that grow
+/// to thousands (mixtures, the categorical) lose.
+pub const TOGETHER_NODES: usize = 500;
+
+/// [`simplest`] skips the common-denominator candidate when its canonical form has more than
+/// this many times the tree size of the first result. On the built-in models, the
+/// candidates that win are at most 1.4 times that size.
+pub const TOGETHER_RATIO: usize = 2;
 
 /// Simplifies with the default limits.
 pub fn simplify(expr: &Expr, facts: &Facts) -> Expr {
