@@ -8,6 +8,7 @@ pub mod special;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use egg::{Id, Language, RecExpr, Symbol};
 
@@ -197,6 +198,62 @@ fn compact(rec: &RecExpr<Op>, root: Id) -> RecExpr<Op> {
     out
 }
 
+/// The Fx hash (rustc's): a multiply-rotate per word, much faster than the default SipHash
+/// for the small keys of the hash-consing tables, and as good for them. Tables keyed with
+/// it are only looked up, never iterated, so their order does not matter.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for b in chunks.remainder() {
+            self.add(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // The product's high bits are its best; the table indexes by the low ones.
+        self.0.rotate_left(26)
+    }
+}
+
+/// A hash map with the [`FxHasher`], for lookup tables that are never iterated.
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 /// A hash-consing builder of expressions: equal nodes get equal ids, so shared
 /// subexpressions are stored once. Its smart constructors fold the trivial identities
 /// (`0 + a = a`, `1·a = a`, `0·a = 0`, `a^1 = a`, numbers with numbers) and nothing else;
@@ -204,7 +261,7 @@ fn compact(rec: &RecExpr<Op>, root: Id) -> RecExpr<Op> {
 #[derive(Default)]
 pub struct Builder {
     rec: RecExpr<Op>,
-    memo: HashMap<Op, Id>,
+    memo: FxHashMap<Op, Id>,
 }
 
 impl Builder {

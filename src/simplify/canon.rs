@@ -12,13 +12,12 @@
 //! The pass distributes nothing (`2(a + b)` stays), so it never grows an expression.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use egg::{Id, Language, Symbol};
 
 use super::Facts;
-use crate::expr::{Builder, Constant, Expr, Op};
+use crate::expr::{Builder, Constant, Expr, FxHashMap, Op};
 
 /// A name ordered by its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,6 +109,33 @@ pub fn together(expr: &Expr, facts: &Facts) -> Expr {
     emit(&Rc::new(ctx.together_deep(c)))
 }
 
+/// [`canonicalize`] now, [`together`] later if asked for: the canonical form is built once
+/// for both.
+pub(crate) struct Pair<'a> {
+    ctx: Ctx<'a>,
+    c: Rc<C>,
+}
+
+impl<'a> Pair<'a> {
+    /// Builds the canonical form of `expr`.
+    pub(crate) fn new(expr: &Expr, facts: &'a Facts) -> Pair<'a> {
+        let ctx = Ctx { facts };
+        let c = ctx.build(expr);
+        Pair { ctx, c }
+    }
+
+    /// `canonicalize(expr)`.
+    pub(crate) fn canonical(&self) -> Expr {
+        emit(&self.c)
+    }
+
+    /// `together(expr)`.
+    pub(crate) fn together(self) -> Expr {
+        let c = Rc::new(self.ctx.expand_c(self.c));
+        emit(&Rc::new(self.ctx.together_deep(c)))
+    }
+}
+
 /// Most terms a product may expand into before [`expand`] keeps it as a product.
 pub const MAX_EXPANDED_TERMS: usize = 256;
 
@@ -119,7 +145,7 @@ const MAX_EXPANDED_POWER: f64 = 6.0;
 fn emit(root: &Rc<C>) -> Expr {
     let mut out = Emitter {
         b: Builder::default(),
-        memo: HashMap::new(),
+        memo: FxHashMap::default(),
     };
     let id = out.emit(root);
     out.b.finish(id)
@@ -927,7 +953,7 @@ fn prod_from(coef: f64, fs: Vec<(Rc<C>, Rc<C>)>) -> C {
 /// the coefficient first.
 struct Emitter {
     b: Builder,
-    memo: HashMap<*const C, Id>,
+    memo: FxHashMap<*const C, Id>,
 }
 
 impl Emitter {

@@ -79,6 +79,16 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
+/// FNV-1a over formatted text, without building the string: the hash of `format!(…)`.
+struct FnvWriter(u64);
+
+impl std::fmt::Write for FnvWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 = fnv(self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
 /// The cost function used for extraction.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Readable;
@@ -113,7 +123,10 @@ impl CostFunction<Op> for Readable {
             }
             _ => {}
         }
-        fingerprint = fnv(fingerprint, enode.to_string().as_bytes());
+        let mut text = FnvWriter(fingerprint);
+        // Writing to a hasher cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{enode}"));
+        fingerprint = text.0;
         let mut size = weight;
         let mut depth = 0;
         for c in &children {

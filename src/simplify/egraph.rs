@@ -11,9 +11,13 @@
 //! bound the work. The scheduler, rule order and e-graph construction are deterministic, and
 //! the cost breaks ties by a structural fingerprint.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use egg::{BackoffScheduler, Extractor, Runner};
+use egg::{
+    BackoffScheduler, ENodeOrVar, Extractor, Id, Language, PatternAst, RewriteScheduler, Runner,
+    RunnerLimits, RunnerResult, SearchMatches, Searcher, Var,
+};
 
 use super::analysis::SignFold;
 use super::cost::Readable;
@@ -21,20 +25,142 @@ use super::rules;
 use super::{Facts, Limits, StopReason};
 use crate::expr::{Expr, Op};
 
+/// The rule sets, compiled once per process: parsing and compiling the patterns costs more
+/// than a small saturation, and the rules never change. Each searcher is [`Guarded`].
+fn rules() -> &'static [rules::Rewrite] {
+    static RULES: OnceLock<Vec<rules::Rewrite>> = OnceLock::new();
+    RULES.get_or_init(|| rules::all().into_iter().map(guarded).collect())
+}
+
+/// The e-graph's analysis type, for the searcher trait objects.
+type EGraph = super::analysis::EGraph;
+
+/// A searcher that first checks that every operator of its pattern occurs somewhere in the
+/// e-graph, and finds nothing without searching when one does not: a match needs an e-node
+/// of each. egg indexes e-classes by operator only for a pattern's root; this extends the
+/// test to the inner operators, so that `(+ (^ (sin ?x) 2) (^ (cos ?x) 2))` costs nothing on
+/// an e-graph without `sin`, instead of a visit to every sum. The matches, when the search
+/// runs, are the inner searcher's, so the saturation is unchanged.
+struct Guarded {
+    inner: Arc<dyn Searcher<Op, SignFold> + Sync + Send>,
+    /// The operators of the pattern, one per kind.
+    needs: Vec<<Op as Language>::Discriminant>,
+}
+
+impl Guarded {
+    fn possible(&self, egraph: &EGraph) -> bool {
+        self.needs
+            .iter()
+            .all(|op| egraph.classes_for_op(op).is_some_and(|ids| ids.len() > 0))
+    }
+}
+
+impl Searcher<Op, SignFold> for Guarded {
+    fn search_eclass_with_limit(
+        &self,
+        egraph: &EGraph,
+        eclass: Id,
+        limit: usize,
+    ) -> Option<SearchMatches<'_, Op>> {
+        self.inner.search_eclass_with_limit(egraph, eclass, limit)
+    }
+
+    fn search_with_limit(&self, egraph: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Op>> {
+        if self.possible(egraph) {
+            self.inner.search_with_limit(egraph, limit)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn get_pattern_ast(&self) -> Option<&PatternAst<Op>> {
+        self.inner.get_pattern_ast()
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        self.inner.vars()
+    }
+}
+
+/// egg's [`BackoffScheduler`], except that the search of one iteration checks the runner's
+/// limits once, before it starts (the runner does), rather than after every rule: searching
+/// does not change the e-graph, and without a time limit nothing else can change between
+/// rules, so the checks would all repeat the first one. Each check reads the clock.
+#[derive(Default)]
+struct Scheduler(BackoffScheduler);
+
+impl RewriteScheduler<Op, SignFold> for Scheduler {
+    fn can_stop(&mut self, iteration: usize) -> bool {
+        RewriteScheduler::<Op, SignFold>::can_stop(&mut self.0, iteration)
+    }
+
+    fn search_rewrites<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph,
+        rewrites: &[&'a rules::Rewrite],
+        _limits: &RunnerLimits,
+    ) -> RunnerResult<Vec<Vec<SearchMatches<'a, Op>>>> {
+        Ok(rewrites
+            .iter()
+            .map(|rw| self.0.search_rewrite(iteration, egraph, rw))
+            .collect())
+    }
+
+    fn search_rewrite<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph,
+        rewrite: &'a rules::Rewrite,
+    ) -> Vec<SearchMatches<'a, Op>> {
+        self.0.search_rewrite(iteration, egraph, rewrite)
+    }
+
+    fn apply_rewrite(
+        &mut self,
+        iteration: usize,
+        egraph: &mut EGraph,
+        rewrite: &rules::Rewrite,
+        matches: Vec<SearchMatches<'_, Op>>,
+    ) -> usize {
+        self.0.apply_rewrite(iteration, egraph, rewrite, matches)
+    }
+}
+
+/// `rule` with its searcher [`Guarded`] by the operators of its pattern.
+fn guarded(mut rule: rules::Rewrite) -> rules::Rewrite {
+    let Some(ast) = rule.searcher.get_pattern_ast() else {
+        return rule;
+    };
+    let mut needs = Vec::new();
+    for node in ast.as_ref() {
+        if let ENodeOrVar::ENode(op) = node {
+            let d = op.discriminant();
+            if !needs.contains(&d) {
+                needs.push(d);
+            }
+        }
+    }
+    rule.searcher = Arc::new(Guarded {
+        inner: rule.searcher.clone(),
+        needs,
+    });
+    rule
+}
+
 /// Runs the rule sets on `expr` within `limits` and extracts the cheapest equal expression.
 ///
 /// The result never changes the value of `expr` at a point where both are finite and the
 /// declared [`Facts`] hold. `limits.iterations` and `limits.nodes` bound the search;
 /// `limits.max_input` is the caller's business (see [`super::simplify_with`]).
 pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason) {
-    let rules = rules::all();
     let runner: Runner<Op, SignFold> = Runner::new(SignFold::new(facts))
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
         .with_time_limit(Duration::MAX)
-        .with_scheduler(BackoffScheduler::default())
+        .with_scheduler(Scheduler::default())
         .with_expr(expr.as_rec())
-        .run(&rules);
+        .run(rules());
     let stop = match runner.stop_reason {
         Some(egg::StopReason::Saturated) | None => StopReason::Saturated,
         Some(egg::StopReason::IterationLimit(n)) => StopReason::IterationLimit(n),
