@@ -3,7 +3,7 @@
 //! Run with `cargo bench --bench derive`. Target: under 5 ms per model.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fisher_geometry::{Model, diff};
+use fisher_geometry::{Model, simplify};
 
 fn derive_builtins(c: &mut Criterion) {
     let mut group = c.benchmark_group("derive");
@@ -12,7 +12,7 @@ fn derive_builtins(c: &mut Criterion) {
             b.iter(|| {
                 let model =
                     Model::parse(std::hint::black_box(source), name).expect("built-in parses");
-                diff::derive(&model)
+                simplify::derive(&model)
             })
         });
     }

@@ -11,7 +11,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fisher_geometry::eval::{BatchScratch, Compiled, Env, Input, hessian};
 use fisher_geometry::expr::ln;
-use fisher_geometry::{Expr, Model, diff};
+use fisher_geometry::{Expr, Model, simplify};
 use nalgebra::SVector;
 use num_dual::DualNum;
 
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     let xs = data();
     // The score and Hessian as `fisher derive normal` prints them.
     let model = Model::builtin("normal").unwrap();
-    let d = diff::derive(&model);
+    let d = simplify::derive(&model);
     let exprs: Vec<Expr> = d
         .score
         .iter()

@@ -1,5 +1,5 @@
 //! The numeric Fisher matrix `E[s sᵀ]` at one point, from the score expressions of
-//! `diff::derive`, at relative tolerance 1e-10 (results good to 1e-8), for the Cauchy and
+//! `simplify::derive`, at relative tolerance 1e-10 (results good to 1e-8), for the Cauchy and
 //! Student-t (ν = 5) location-scale models, whose Fisher matrices have no closed form on the
 //! score-identity route. Each iteration is one whole `expect::expectations` call: compiling the
 //! integrands, locating the mode, and the quadrature.
@@ -14,11 +14,11 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use fisher_geometry::eval::Env;
 use fisher_geometry::expect::{Quadrature, expectations};
-use fisher_geometry::{Expr, Model, diff};
+use fisher_geometry::{Expr, Model, simplify};
 
 /// `s_i s_j` for `j ≤ i`, the packed lower triangle of `s sᵀ`.
 fn outer_products(model: &Model) -> Vec<Expr> {
-    let s = diff::derive(model).score;
+    let s = simplify::derive(model).score;
     let mut gs = Vec::new();
     for i in 0..s.len() {
         for j in 0..=i {

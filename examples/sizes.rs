@@ -5,7 +5,7 @@
 //! "after" is what `fisher derive` prints.
 
 use fisher_geometry::render::Pretty;
-use fisher_geometry::{Expr, Model, diff};
+use fisher_geometry::{Expr, Model, diff, simplify};
 
 /// Size of an expression as printed.
 fn size(e: &Expr) -> usize {
@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .flat_map(|s| params.iter().map(move |p| size(&diff::derivative(s, *p))))
             .sum();
-        let d = diff::derive(&model);
+        let d = simplify::derive(&model);
         let score_before: usize = raw_score.iter().map(size).sum();
         let score_after: usize = d.score.iter().map(size).sum();
         let hess_after: usize = d.hessian.iter().flatten().map(size).sum();

@@ -2,13 +2,14 @@
 //!
 //! Exact Fisher geometry from a log-density written by the user. This stage covers the model
 //! language, symbolic derivatives with e-graph simplification, numeric evaluation over dual
-//! numbers and rendering; the Fisher information matrix, KL divergence and the geometry built
-//! on them come next.
+//! numbers, expectations (exact by the score identity, or by quadrature), the Fisher
+//! information matrix and the KL divergence, and rendering; the geometry built on them
+//! (reparameterization, geodesics, natural gradient, …) comes next.
 //!
 //! A tour, in pipeline order:
 //!
 //! ```
-//! use fisher_geometry::{Model, diff, render};
+//! use fisher_geometry::{Model, render, simplify};
 //! use fisher_geometry::eval::{Compiled, Env, eval_f64};
 //!
 //! // model: parse and check a model file (or a built-in, or the `model!` macro)
@@ -18,7 +19,7 @@
 //!     "normal",
 //! )?;
 //! // diff + simplify: the score and Hessian, simplified under `sigma : positive`
-//! let d = diff::derive(&model);
+//! let d = simplify::derive(&model);
 //! assert_eq!(d.score[1].to_string(), "(x - mu)^2/sigma^3 - 1/sigma"); // ∂ℓ/∂σ
 //! // render: LaTeX
 //! assert_eq!(render::latex(&d.score[0]).to_string(), "\\frac{x - \\mu}{\\sigma^{2}}");
@@ -27,10 +28,14 @@
 //! assert_eq!(eval_f64(&d.hessian[0][0], &env)?, -0.25); // ∂²ℓ/∂μ² = −1/σ²
 //! let c = Compiled::new(&d.score, &["x".into(), "mu".into(), "sigma".into()])?;
 //! assert_eq!(c.eval(&[1.0, 0.0, 2.0])?, [0.25, -0.375]);
+//! // expect + info: the Fisher matrix in closed form, by the score identity E[s] = 0
+//! let f = fisher_geometry::info::closed_form(&model)?;
+//! assert_eq!(f.matrix[1][1].to_string(), "2/sigma^2"); // F_σσ = 2/σ²
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Pipeline order: a module uses only modules above it (DESIGN §3).
+// Pipeline order: a module uses only modules above it (DESIGN §3); `render` re-exports the
+// text printer that lives in `expr`.
 pub mod expr;
 
 pub mod parse;

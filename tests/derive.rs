@@ -2,7 +2,7 @@
 //! Hessian, the JSON contract, and the textbook form of the normal model's derivatives.
 
 use fisher_geometry::cli::app::run_args;
-use fisher_geometry::{Model, diff};
+use fisher_geometry::{Model, simplify};
 
 fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
@@ -26,7 +26,7 @@ fn derive_text_and_latex_of_every_builtin() {
 #[test]
 fn normal_derivatives_read_like_a_textbook() {
     let model = Model::builtin("normal").unwrap();
-    let d = diff::derive(&model);
+    let d = simplify::derive(&model);
     let score: Vec<String> = d.score.iter().map(|e| e.to_string()).collect();
     assert_eq!(score, ["(x - mu)/sigma^2", "(x - mu)^2/sigma^3 - 1/sigma"]);
     let h: Vec<Vec<String>> = d

@@ -9,8 +9,9 @@
 mod common;
 
 use common::{arb_tree, point_in_domains};
-use fisher_geometry::diff::{derivative, partial};
+use fisher_geometry::diff::derivative;
 use fisher_geometry::eval::{self, Env, eval_f64};
+use fisher_geometry::simplify::partial;
 use fisher_geometry::simplify::{Fact, Facts, simplify};
 use fisher_geometry::{Expr, Model};
 use proptest::prelude::*;
@@ -109,7 +110,7 @@ fn builtin_derivatives_match_dual_numbers_at_fixed_points() {
     for (name, pt) in points {
         let model = Model::builtin(name).unwrap();
         let env: Env<f64> = pt.iter().map(|(n, v)| (*n, *v)).collect();
-        let d = fisher_geometry::diff::derive(&model);
+        let d = fisher_geometry::simplify::derive(&model);
         let (_, g, h) = eval::hessian(&model.logp, &d.params, &env).unwrap();
         for i in 0..d.params.len() {
             let v = eval_f64(&d.score[i], &env).unwrap();

@@ -6,7 +6,7 @@ use fisher_geometry::expect::{
     ExpectError, Quadrature, check_normalized, expectations, normalization,
 };
 use fisher_geometry::expr::ln;
-use fisher_geometry::{Expr, Model, diff};
+use fisher_geometry::{Expr, Model, simplify};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -46,9 +46,9 @@ fn expect(model: &Model, point: &[(&str, f64)], gs: &[Expr]) -> Vec<f64> {
     est.values
 }
 
-/// The numeric Fisher matrix `E[s sᵀ]` from the score expressions of `diff::derive`.
+/// The numeric Fisher matrix `E[s sᵀ]` from the score expressions of `simplify::derive`.
 fn fisher(model: &Model, point: &[(&str, f64)]) -> Vec<Vec<f64>> {
-    let d = diff::derive(model);
+    let d = simplify::derive(model);
     let n = d.score.len();
     let mut gs = Vec::new();
     for i in 0..n {
@@ -252,7 +252,7 @@ fn fisher_student_t() {
 fn score_has_mean_zero() {
     // E[s] = 0 at every point (the score identity).
     let m = cauchy();
-    let d = diff::derive(&m);
+    let d = simplify::derive(&m);
     let est = expectations(
         &m,
         &env(&[("x0", 1.0), ("gamma", 2.0)]),

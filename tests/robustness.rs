@@ -3,7 +3,7 @@
 //! with exit code 1, never a panic.
 
 use fisher_geometry::cli::app::run_args;
-use fisher_geometry::{Model, diff};
+use fisher_geometry::{Model, simplify};
 
 #[test]
 fn ten_thousand_term_sum_parses_differentiates_and_simplifies() {
@@ -15,7 +15,7 @@ fn ten_thousand_term_sum_parses_differentiates_and_simplifies() {
         terms.join(" + ")
     );
     let model = Model::parse(&src, "long").unwrap();
-    let d = diff::derive(&model);
+    let d = simplify::derive(&model);
     // Σ c_k x μ² with Σ c_k = 40_000 - 3 (the pattern 1..7 repeated): ∂/∂μ = 2·39997·x·μ.
     let total: u32 = (0..10_000).map(|k| k % 7 + 1).sum();
     assert_eq!(d.score[0].to_string(), format!("{}*mu*x", 2 * total));
@@ -71,7 +71,7 @@ fn ten_thousand_distinct_terms_stay_bounded() {
         terms.join(" + ")
     );
     let model = Model::parse(&src, "wide").unwrap();
-    let d = diff::derive(&model);
+    let d = simplify::derive(&model);
     let printed = d.score[0].to_string();
     assert!(
         printed.starts_with("x + "),

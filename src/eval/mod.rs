@@ -79,7 +79,7 @@ pub enum EvalError {
 fn fmt_bindings(at: &[(Symbol, f64)]) -> String {
     let list: Vec<String> = at
         .iter()
-        .map(|(s, v)| format!("{s}={}", crate::render::number(*v)))
+        .map(|(s, v)| format!("{s}={}", crate::expr::number(*v)))
         .collect();
     if list.is_empty() {
         String::new()
@@ -371,7 +371,7 @@ fn eval_nodes<D: Scalar>(expr: &Expr, env: &Env<D>) -> Result<Vec<D>, EvalError>
 
 fn polygamma_order_error(expr: &Expr, order: Id) -> EvalError {
     EvalError::PolygammaOrder {
-        order: crate::render::text(&expr.subexpr(order)).to_string(),
+        order: crate::expr::text(&expr.subexpr(order)).to_string(),
     }
 }
 
@@ -428,7 +428,7 @@ pub fn eval_checked<D: Scalar>(expr: &Expr, env: &Env<D>) -> Result<D, EvalError
         .filter_map(|s| env.get(s).map(|v| (s, v.re())))
         .collect();
     Err(EvalError::NonFinite {
-        expr: crate::render::text(&sub).to_string(),
+        expr: crate::expr::text(&sub).to_string(),
         value: vals[id].re(),
         at,
     })

@@ -4,12 +4,12 @@
 //! ones, nested for several data variables.
 //!
 //! ```
-//! use fisher_geometry::{Model, diff};
+//! use fisher_geometry::{Model, simplify};
 //! use fisher_geometry::eval::Env;
 //! use fisher_geometry::expect::{Quadrature, expectations};
 //!
 //! let model = Model::builtin("normal")?;
-//! let d = diff::derive(&model);
+//! let d = simplify::derive(&model);
 //! let gs = [&d.score[1] * &d.score[1]]; // s_σ²
 //! let at = Env::new().with("mu", 0.0).with("sigma", 2.0);
 //! let est = expectations(&model, &at, &gs, &Quadrature::default())?;
@@ -121,7 +121,7 @@ pub enum ExpectError {
     /// The requested accuracy was not reached.
     #[error(
         "could not reach relative accuracy {} for {what} at {at}: estimated error {}",
-        crate::render::number(*.tol),
+        crate::expr::number(*.tol),
         significant(*.achieved, 2)
     )]
     NotConverged {
@@ -180,12 +180,12 @@ pub enum ExpectError {
     },
 }
 
-/// `v` rounded to `digits` significant digits, printed by [`crate::render::number`].
+/// `v` rounded to `digits` significant digits, printed by [`crate::expr::number`].
 fn significant(v: f64, digits: usize) -> String {
     let rounded = format!("{:.*e}", digits.saturating_sub(1), v)
         .parse::<f64>()
         .unwrap_or(v);
-    crate::render::number(rounded)
+    crate::expr::number(rounded)
 }
 
 /// The parameter values of `at` in matrix order, checked against the declared domains.
@@ -211,7 +211,7 @@ fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectErro
             } else {
                 Err(ExpectError::OutsideDomain {
                     name: p.name.to_string(),
-                    value: crate::render::number(v),
+                    value: crate::expr::number(v),
                     domain: p.domain.to_string(),
                 })
             }
@@ -224,7 +224,7 @@ fn point_text(names: &[Symbol], values: &[f64]) -> String {
     names
         .iter()
         .zip(values)
-        .map(|(n, v)| format!("{n}={}", crate::render::number(*v)))
+        .map(|(n, v)| format!("{n}={}", crate::expr::number(*v)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -443,7 +443,7 @@ impl<'a> Problem<'a> {
         let point = data
             .iter()
             .zip(&values)
-            .map(|(var, v)| format!("{}={}", var.name, crate::render::number(*v)))
+            .map(|(var, v)| format!("{}={}", var.name, crate::expr::number(*v)))
             .collect::<Vec<_>>()
             .join(", ");
         let support = data
@@ -458,7 +458,7 @@ impl<'a> Problem<'a> {
         let detail = match eval_checked(expr, &env) {
             Err(EvalError::NonFinite { expr, .. }) => format!("`{expr}` is not finite"),
             Err(e) => e.to_string(),
-            Ok(v) => format!("its value is {}", crate::render::number(v)),
+            Ok(v) => format!("its value is {}", crate::expr::number(v)),
         };
         ExpectError::NotFinite {
             what,
@@ -610,7 +610,7 @@ impl<'a> Problem<'a> {
             Ok(()) => match self.extra_out.iter().position(|v| !v.is_finite()) {
                 Some(k) if significant => Some(format!(
                     "value {k} is {}",
-                    crate::render::number(self.extra_out[k])
+                    crate::expr::number(self.extra_out[k])
                 )),
                 _ => None,
             },

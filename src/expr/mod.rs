@@ -4,6 +4,8 @@
 
 mod op;
 mod ops;
+mod pretty;
+mod print;
 pub mod special;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +18,8 @@ pub use op::{Constant, FUNCTIONS, Fixity, Op, OpInfo, PREC_ADD, PREC_MUL, PREC_N
 pub use ops::{
     abs, cos, digamma, exp, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
+pub use pretty::Pretty;
+pub use print::{Text, fmt_number, number, text};
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///
@@ -158,13 +162,13 @@ impl Expr {
 impl fmt::Display for Expr {
     /// Prints the expression in the model language (pasteable back into a model file).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&crate::render::text(self), f)
+        fmt::Display::fmt(&text(self), f)
     }
 }
 
 impl fmt::Debug for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Expr({})", crate::render::text(self))
+        write!(f, "Expr({})", text(self))
     }
 }
 

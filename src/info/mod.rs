@@ -11,11 +11,11 @@ pub use numeric::{
     FisherAt, Forms, InfoError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
 };
 
-use crate::diff::{Derivatives, derive};
 use crate::expect::exact::RouteError;
 use crate::expr::Expr;
 use crate::model::Model;
 use crate::simplify::Facts;
+use crate::simplify::{Derivatives, derive};
 
 /// Everything `fisher derive` reports: derivatives, the Fisher matrix in closed form when
 /// the score-identity route applies (else why not), and the Jeffreys prior.

@@ -7,14 +7,14 @@ use egg::{Language, Symbol};
 use nalgebra::{DMatrix, DVector};
 use num_dual::{DualNum, HyperDual64};
 
-use crate::diff::{Derivatives, derive};
 use crate::eval::{Env, EvalError, eval_f64};
 use crate::expect::{
     ExpectError, PointIntegrand, Quadrature, check_normalized, expectations, expectations_with,
 };
 use crate::expr::{Expr, Op};
+use crate::expr::{number, text};
 use crate::model::Model;
-use crate::render::{number, text};
+use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
 

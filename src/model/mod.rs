@@ -569,7 +569,7 @@ impl Model {
                     if !v.is_finite() {
                         let kind = ModelErrorKind::ConstNotFinite {
                             name: n.as_str().to_string(),
-                            value: crate::render::number(v),
+                            value: crate::expr::number(v),
                         };
                         return Err(ModelError::new(kind, d.value_span.clone()));
                     }
@@ -593,8 +593,8 @@ impl Model {
                         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
                             let kind = ModelErrorKind::BadInterval {
                                 name: n.to_string(),
-                                lo: crate::render::number(lo),
-                                hi: crate::render::number(hi),
+                                lo: crate::expr::number(lo),
+                                hi: crate::expr::number(hi),
                             };
                             return Err(ModelError::new(kind, d.span.clone()));
                         }
@@ -736,7 +736,7 @@ fn resolve_bound(
             } else {
                 Err(err(ModelErrorKind::BoundNotInteger {
                     name: s.as_str().to_string(),
-                    value: crate::render::number(v),
+                    value: crate::expr::number(v),
                 }))
             }
         }
@@ -875,8 +875,8 @@ impl fmt::Display for Domain {
             Domain::Interval(lo, hi) => write!(
                 f,
                 "interval({}, {})",
-                crate::render::number(lo.value()),
-                crate::render::number(hi.value())
+                crate::expr::number(lo.value()),
+                crate::expr::number(hi.value())
             ),
         }
     }
@@ -901,7 +901,7 @@ impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "model {}", self.name)?;
         for (n, v) in &self.consts {
-            writeln!(f, "const {n} = {}", crate::render::number(*v))?;
+            writeln!(f, "const {n} = {}", crate::expr::number(*v))?;
         }
         for d in &self.data {
             writeln!(f, "data {} : {}", d.name, d.support)?;
@@ -910,8 +910,8 @@ impl fmt::Display for Model {
             writeln!(f, "param {} : {}", p.name, p.domain)?;
         }
         for (n, e) in &self.lets {
-            writeln!(f, "let {n} = {}", crate::render::text(e))?;
+            writeln!(f, "let {n} = {}", crate::expr::text(e))?;
         }
-        writeln!(f, "logp = {}", crate::render::text(&self.logp))
+        writeln!(f, "logp = {}", crate::expr::text(&self.logp))
     }
 }

@@ -77,8 +77,8 @@ impl Domain {
             Domain::Unit => "unit: strictly between 0 and 1".to_string(),
             Domain::Interval(lo, hi) => format!(
                 "{self}: strictly between {} and {}",
-                crate::render::number(lo.value()),
-                crate::render::number(hi.value())
+                crate::expr::number(lo.value()),
+                crate::expr::number(hi.value())
             ),
         }
     }

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use super::{Pretty, number};
 use crate::expr::{Expr, Op, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
+use crate::expr::{Pretty, number};
 
 const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",

@@ -827,9 +827,7 @@ fn content(terms: &[(Rc<C>, Constant)], constant: f64) -> Option<f64> {
         coefs.iter().fold(0u64, |g, c| gcd(g, c.abs() as u64)) as f64
     } else if constant != 0.0 {
         let g = constant.abs();
-        let short = coefs
-            .iter()
-            .all(|c| crate::render::number(c / g).len() <= 6);
+        let short = coefs.iter().all(|c| crate::expr::number(c / g).len() <= 6);
         if short { g } else { 1.0 }
     } else {
         1.0
@@ -862,7 +860,7 @@ fn fold_pow(x: f64, y: f64) -> Option<f64> {
     if y == y.trunc() && y >= 0.0 && v.abs() < 1e15 {
         return Some(v);
     }
-    let short = crate::render::number(v).len() <= 6;
+    let short = crate::expr::number(v).len() <= 6;
     if y == y.trunc() && short {
         return Some(v);
     }

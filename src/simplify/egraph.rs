@@ -344,7 +344,7 @@ mod tests {
         ];
         let mut failures = Vec::new();
         for (input, expected) in table {
-            let got = crate::render::text(&run(input, &f)).to_string();
+            let got = crate::expr::text(&run(input, &f)).to_string();
             if got != expected {
                 failures.push(format!("{input}\n   got  {got}\n   want {expected}"));
             }

@@ -1,10 +1,12 @@
 //! Simplification for presentation and speed: a deterministic canonical pass (`canon`), then
 //! bounded equality saturation with egg (`egraph`) guided by domain facts, then the canonical
 //! pass again. Simplification never changes a value at a point inside the declared domains.
+//! [`derive()`] gives a model's score and Hessian simplified this way.
 
 pub mod analysis;
 pub mod canon;
 pub mod cost;
+mod derivatives;
 pub mod egraph;
 pub mod rules;
 
@@ -14,6 +16,10 @@ use egg::Symbol;
 
 use crate::expr::Expr;
 use crate::model::{Domain, Model, Support};
+
+pub use derivatives::{
+    Derivatives, derivative_simplified, derive, gradient, hessian, hessian_of_gradient, partial,
+};
 
 /// What the declarations say about a name, used as side conditions of rewrite rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -171,7 +177,7 @@ pub struct Simplified {
 pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
     let limits = Limits::default();
     let before = expr.tree_size();
-    let size = |e: &Expr| crate::render::Pretty::of(e).size();
+    let size = |e: &Expr| crate::expr::Pretty::of(e).size();
     let pair = canon::Pair::new(expr, facts);
     let c = pair.canonical();
     let a = simplify_canonical(c.clone(), before, facts, limits).expr;

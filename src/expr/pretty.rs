@@ -7,7 +7,7 @@
 
 use egg::{Id, Language, Symbol};
 
-use crate::expr::{Expr, Op};
+use super::{Expr, Op};
 
 /// A node of the presentation view.
 #[derive(Debug, Clone)]
