@@ -146,3 +146,48 @@ fn laplace_kl_resolves_the_kink_of_the_second_argument() {
         );
     }
 }
+
+/// A second non-smooth model, the asymmetric Laplace law of quantile regression: its Fisher
+/// matrix is diag(τ(1−τ)/σ², 1/σ²) (Yu & Zhang, "A three-parameter asymmetric Laplace
+/// distribution and its extension", Commun. Stat. Theory Methods 34 (2005); F_μμ =
+/// E[(sign(x−μ) + 2τ − 1)²]/(4σ²) with P(x > μ) = 1 − τ), and `fisher check` verifies its KL
+/// Hessians on integration pieces that move with the kink.
+#[test]
+fn asymmetric_laplace_kl_hessians_follow_the_kink() {
+    let path = std::env::temp_dir().join(format!("ald-{}.model", std::process::id()));
+    std::fs::write(
+        &path,
+        "const tau = 0.3\ndata x : real\nparam mu : real\nparam sigma : positive\n\
+         logp = ln(tau*(1 - tau)) - ln(sigma) - (abs(x - mu) + (2*tau - 1)*(x - mu))/(2*sigma)\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let v = json(&[
+        "fisher",
+        "eval",
+        file,
+        "--at",
+        "mu=0.5,sigma=2",
+        "--format",
+        "json",
+    ]);
+    let f = &v["fisher"];
+    let want = [[0.3 * 0.7 / 4.0, 0.0], [0.0, 0.25]];
+    for (j, row) in want.iter().enumerate() {
+        for (k, w) in row.iter().enumerate() {
+            let got = f[j][k].as_f64().unwrap();
+            assert!((got - w).abs() < 1e-9, "F[{j}][{k}] = {got}, want {w}");
+        }
+    }
+    assert_eq!(v["twice_differentiable"], false);
+    let (code, out, err) = run_args(["fisher", "check", file, "--points", "2", "--format", "json"]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for p in report["points"].as_array().unwrap() {
+        assert_eq!(p["kl_hessian"]["checked"], true, "{p:#}");
+        assert_eq!(p["kl_hessian"]["method"], "numeric-kinks");
+        assert!(p["kl_hessian"]["forward_discrepancy"].as_f64().unwrap() < 1e-8);
+        assert!(p["kl_hessian"]["reverse_discrepancy"].as_f64().unwrap() < 1e-8);
+    }
+}

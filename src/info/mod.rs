@@ -2,6 +2,7 @@
 //! its three forms; KL divergence.
 
 pub mod fisher;
+mod kinked;
 pub mod kl;
 pub mod numeric;
 

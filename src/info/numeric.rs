@@ -289,8 +289,13 @@ pub struct KlHessians {
     /// `∇²_{θ'} D(θ'‖θ)` at `θ' = θ`.
     pub reverse: DMatrix<f64>,
     /// `"closed-form"`: dual-number Hessians of the closed-form divergence; `"numeric"`:
-    /// dual-number Hessians of the divergence integrands, summed over the quadrature nodes.
+    /// dual-number Hessians of the divergence integrands, summed over the quadrature nodes;
+    /// `"numeric-kinks"`: the same with the pieces between the kinks of a non-smooth model
+    /// moving with `θ'`.
     pub method: &'static str,
+    /// Whether these are the Hessians of the divergence: false for a model with a kink in θ
+    /// that the pieces cannot follow, where differentiating under the integral misses it.
+    pub valid: bool,
 }
 
 /// The second derivatives of the KL divergence in either argument at `θ' = θ`, computed
@@ -325,11 +330,18 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
             forward,
             reverse,
             method: "closed-form",
+            valid: true,
         });
     }
     let quad = Quadrature::default();
     let env = point_env(at);
     check_normalized(model, &env, &quad)?;
+    let kinked = non_smooth(model).is_some();
+    if kinked {
+        if let Some(h) = super::kinked::kl_hessians(model, at)? {
+            return Ok(h);
+        }
+    }
     let mut integrand = KlDuals::new(model, at);
     let est = expectations_with(model, &env, &[], &mut integrand, &quad)?;
     let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);
@@ -338,6 +350,7 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
         forward,
         reverse,
         method: "numeric",
+        valid: !kinked,
     })
 }
 
