@@ -105,8 +105,10 @@ pub fn expand(expr: &Expr, facts: &Facts) -> Expr {
 /// `1/(p²(1 − p))`. Only the top-level sum is combined.
 pub fn together(expr: &Expr, facts: &Facts) -> Expr {
     let ctx = Ctx { facts };
-    let c = Rc::new(ctx.expand_c(ctx.build(expr)));
-    emit(&Rc::new(ctx.together_deep(c)))
+    let c = ctx.build(expr);
+    let binomials = ctx.binomials(&c);
+    let t = Rc::new(ctx.together_deep(Rc::new(ctx.expand_c(c))));
+    emit(&Rc::new(ctx.recollect(t, &binomials)))
 }
 
 /// [`canonicalize`] now, [`together`] later if asked for: the canonical form is built once
@@ -131,10 +133,36 @@ impl<'a> Pair<'a> {
 
     /// `together(expr)`.
     pub(crate) fn together(self) -> Expr {
+        let binomials = self.ctx.binomials(&self.c);
         let c = Rc::new(self.ctx.expand_c(self.c));
-        emit(&Rc::new(self.ctx.together_deep(c)))
+        let t = Rc::new(self.ctx.together_deep(c));
+        emit(&Rc::new(self.ctx.recollect(t, &binomials)))
     }
 }
+
+/// A binomial `s·v + r` in which [`Ctx::recollect`] tries to write expanded sums: `v` a
+/// name with coefficient `s = ±1`, `r` one term free of `v` (`x − x0`: `v = x`, `r = −x0`).
+#[derive(Debug, Clone)]
+struct Binomial {
+    /// The binomial as a canonical sum.
+    sum: Rc<C>,
+    /// The name solved for, `v = s·(b − r)`.
+    v: Symbol,
+    /// The coefficient of `v`, ±1.
+    s: f64,
+    /// The other term, with its coefficient.
+    r: Rc<C>,
+}
+
+/// Most binomials of an expression that [`Ctx::recollect`] tries on each sum.
+const MAX_BINOMIALS: usize = 4;
+
+/// Sums with more parts than this are not recollected (the shift expands them again).
+const MAX_RECOLLECT_TERMS: usize = 24;
+
+/// The name that stands for a binomial while a sum is rewritten in it. No model name can
+/// hold a control character, so it never meets a real name.
+const PLACEHOLDER: &str = "\u{1}binomial";
 
 /// Most terms a product may expand into before [`expand`] keeps it as a product.
 pub const MAX_EXPANDED_TERMS: usize = 256;
@@ -503,6 +531,232 @@ impl Ctx<'_> {
         self.add(Rc::new(rest), Rc::new(fraction), 1.0)
     }
 
+    /// The binomials of `c` ([`Binomial`]), in canonical order, at most [`MAX_BINOMIALS`]:
+    /// the differences such as `x − x0` that the expanded common-denominator form loses.
+    fn binomials(&self, c: &Rc<C>) -> Vec<Binomial> {
+        fn walk(c: &Rc<C>, seen: &mut std::collections::BTreeSet<Rc<C>>) {
+            if seen.len() > 4 * MAX_BINOMIALS {
+                return;
+            }
+            match &**c {
+                C::Sum(terms, k) => {
+                    if terms.len() == 2 && k.value() == 0.0 {
+                        seen.insert(c.clone());
+                    }
+                    terms.iter().for_each(|(t, _)| walk(t, seen));
+                }
+                C::Prod(_, fs) => fs.iter().for_each(|(b, e)| {
+                    walk(b, seen);
+                    walk(e, seen);
+                }),
+                C::Call(_, args) => args.iter().for_each(|a| walk(a, seen)),
+                _ => {}
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        walk(c, &mut seen);
+        seen.into_iter()
+            .filter_map(|b| self.binomial(b))
+            .take(MAX_BINOMIALS)
+            .collect()
+    }
+
+    /// `b` as a [`Binomial`], solved for its data name if it has one, else for its first
+    /// name with coefficient ±1.
+    fn binomial(&self, b: Rc<C>) -> Option<Binomial> {
+        let C::Sum(terms, k) = &*b else { return None };
+        if terms.len() != 2 || k.value() != 0.0 {
+            return None;
+        }
+        let solvable = |i: usize| match &*terms[i].0 {
+            C::Sym(Name(v)) if terms[i].1.value().abs() == 1.0 => {
+                (!mentions(&terms[1 - i].0, *v)).then_some(*v)
+            }
+            _ => None,
+        };
+        let i = (0..2)
+            .filter(|i| solvable(*i).is_some())
+            .min_by_key(|i| !solvable(*i).is_some_and(|v| self.facts.is_data(v)))?;
+        let v = solvable(i)?;
+        let (r, kr) = &terms[1 - i];
+        Some(Binomial {
+            v,
+            s: terms[i].1.value(),
+            r: Rc::new(self.scale(r.clone(), kr.value())),
+            sum: b.clone(),
+        })
+    }
+
+    /// The binomials whose squares a sum holds expanded: `a·u² + a·v² ∓ 2a·u·v` gives `u ∓ v`.
+    fn squares(&self, terms: &[(Rc<C>, Constant)]) -> Vec<Binomial> {
+        let coef = |t: &C| {
+            terms
+                .iter()
+                .find(|(x, _)| x.as_ref() == t)
+                .map(|(_, k)| k.value())
+        };
+        let square_of = |t: &C| match t {
+            C::Prod(k, fs) if k.value() == 1.0 && fs.len() == 1 && fs[0].1.value() == Some(2.0) => {
+                match &*fs[0].0 {
+                    C::Sym(Name(u)) => Some(*u),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let names: Vec<(Symbol, f64)> = terms
+            .iter()
+            .filter_map(|(t, k)| square_of(t).map(|u| (u, k.value())))
+            .collect();
+        let mut out = Vec::new();
+        for (i, (u, a)) in names.iter().enumerate() {
+            for (v, b) in &names[i + 1..] {
+                if a != b {
+                    continue;
+                }
+                let (su, sv) = (Rc::new(C::Sym(Name(*u))), Rc::new(C::Sym(Name(*v))));
+                let uv = self.mul(su.clone(), sv.clone());
+                let Some(m) = coef(&uv) else { continue };
+                // a·u² + a·v² + m·u·v is a·(u + s·v)² + … with s = m/(2a) = ±1.
+                let s = m / (2.0 * a);
+                if s.abs() != 1.0 {
+                    continue;
+                }
+                let sum = self.add(su.clone(), sv.clone(), s);
+                if let Some(b) = self.binomial(Rc::new(sum)) {
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the sums of `c` in the binomials `bs` (and in the binomials whose squares they
+    /// hold expanded) where that makes them shorter: `γ² + x² + x0² − 2x·x0` becomes
+    /// `γ² + (x − x0)²`, `x + νx − μ − μν` becomes `(1 + ν)(x − μ)`. The inverse of
+    /// [`Ctx::expand_c`] for the binomials that the expansion multiplied out.
+    fn recollect(&self, c: Rc<C>, bs: &[Binomial]) -> C {
+        match &*c {
+            C::Sum(terms, k) => {
+                let sum = terms.iter().fold(num(k.value()), |acc, (t, coef)| {
+                    let t = self.recollect(t.clone(), bs);
+                    self.add(
+                        Rc::new(acc),
+                        Rc::new(self.scale(Rc::new(t), coef.value())),
+                        1.0,
+                    )
+                });
+                self.recollect_sum(Rc::new(sum), bs)
+            }
+            C::Prod(k, fs) => fs.iter().fold(num(k.value()), |acc, (b, e)| {
+                let mut b = match &**b {
+                    C::Sum(..) | C::Prod(..) | C::Call(..) => {
+                        Rc::new(self.recollect(b.clone(), bs))
+                    }
+                    _ => b.clone(),
+                };
+                let mut acc = Rc::new(acc);
+                // `(a/2 − b/2)·c = (a − b)·c/2`
+                if let (Some(g), Some(1.0), true) = (unit_content(&b), e.value(), fs.len() > 1) {
+                    b = Rc::new(self.scale(b, 1.0 / g));
+                    acc = Rc::new(self.scale(acc, g));
+                }
+                self.mul(acc, Rc::new(self.pow(b, e.clone())))
+            }),
+            C::Call(f, args) => {
+                let args = args
+                    .iter()
+                    .map(|a| Rc::new(self.recollect(a.clone(), bs)))
+                    .collect();
+                self.call(&f.0, args)
+            }
+            _ => own(c),
+        }
+    }
+
+    /// One sum written in the binomial that shortens it most, if one does.
+    fn recollect_sum(&self, sum: Rc<C>, bs: &[Binomial]) -> C {
+        let C::Sum(terms, _) = &*sum else {
+            return own(sum);
+        };
+        if terms.len() + 1 > MAX_RECOLLECT_TERMS {
+            return own(sum);
+        }
+        let squares = self.squares(terms);
+        let mut best = sum.clone();
+        let mut best_size = size(&sum);
+        for b in bs.iter().chain(&squares) {
+            if !mentions(&sum, b.v) {
+                continue;
+            }
+            if let Some(c) = self.in_binomial(&sum, b, bs) {
+                let n = size(&c);
+                if n < best_size {
+                    best = Rc::new(c);
+                    best_size = n;
+                }
+            }
+        }
+        own(best)
+    }
+
+    /// `sum` as a polynomial in the binomial `b`, `Σ_d c_d·b^d`, with `b`'s name `v` replaced
+    /// by `s·(b − r)`, and each coefficient `c_d` recollected in turn (in the other
+    /// binomials of `bs`); `None` when `v` occurs other than polynomially.
+    fn in_binomial(&self, sum: &Rc<C>, b: &Binomial, bs: &[Binomial]) -> Option<C> {
+        let name = Symbol::from(PLACEHOLDER);
+        let t = Rc::new(C::Sym(Name(name)));
+        let value = Rc::new(self.scale(Rc::new(self.add(t, b.r.clone(), -1.0)), b.s));
+        let shifted = self.expand_c(Rc::new(self.substitute(sum, b.v, &value)));
+        let poly = self.poly(&Rc::new(shifted), name)?;
+        // The coefficients no longer hold `v`, so the recursion ends.
+        let rest: Vec<Binomial> = bs.iter().filter(|x| x.v != b.v).cloned().collect();
+        Some(poly.into_iter().fold(num(0.0), |acc, (d, coef)| {
+            // A monomial common to the terms of a coefficient moves out: `s1 + ρ²s1 = s1(ρ² + 1)`.
+            let coef = match self.monomial_content(&coef) {
+                Some((common, reduced)) => Rc::new(self.mul(
+                    Rc::new(prod_from(1.0, common)),
+                    Rc::new(self.recollect_sum(Rc::new(reduced), &rest)),
+                )),
+                None => Rc::new(self.recollect_sum(coef, &rest)),
+            };
+            let power = self.pow(b.sum.clone(), Rc::new(num(d as f64)));
+            let term = self.mul(coef, Rc::new(power));
+            self.add(Rc::new(acc), Rc::new(term), 1.0)
+        }))
+    }
+
+    /// `c` with the name `v` replaced by `value`.
+    fn substitute(&self, c: &Rc<C>, v: Symbol, value: &Rc<C>) -> C {
+        if !mentions(c, v) {
+            return (**c).clone();
+        }
+        match &**c {
+            C::Sym(_) => (**value).clone(),
+            C::Sum(terms, k) => terms.iter().fold(num(k.value()), |acc, (t, coef)| {
+                let t = self.substitute(t, v, value);
+                self.add(
+                    Rc::new(acc),
+                    Rc::new(self.scale(Rc::new(t), coef.value())),
+                    1.0,
+                )
+            }),
+            C::Prod(k, fs) => fs.iter().fold(num(k.value()), |acc, (b, e)| {
+                let b = Rc::new(self.substitute(b, v, value));
+                let e = Rc::new(self.substitute(e, v, value));
+                self.mul(Rc::new(acc), Rc::new(self.pow(b, e)))
+            }),
+            C::Call(f, args) => {
+                let args = args
+                    .iter()
+                    .map(|a| Rc::new(self.substitute(a, v, value)))
+                    .collect();
+                self.call(&f.0, args)
+            }
+            C::Num(_) | C::Pi | C::Euler => (**c).clone(),
+        }
+    }
+
     /// Cancels sums in a denominator that divide the numerator sum exactly:
     /// `(2 − 3ρ² + ρ⁴)/(1 − ρ²)² = (2 − ρ²)/(1 − ρ²)`.
     fn cancel(&self, c: C) -> C {
@@ -835,6 +1089,23 @@ fn content(terms: &[(Rc<C>, Constant)], constant: f64) -> Option<f64> {
     (g > 0.0 && g != 1.0).then_some(g)
 }
 
+/// The unit fraction `1/n` that every coefficient of a sum is plus or minus, if there is
+/// one (`a/2 − b/2`: `1/2`), so that the numerator of a fraction reads `(a − b)/2`.
+fn unit_content(c: &C) -> Option<f64> {
+    let C::Sum(terms, k) = c else { return None };
+    let coefs: Vec<f64> = terms
+        .iter()
+        .map(|(_, c)| c.value())
+        .chain([k.value()])
+        .filter(|c| *c != 0.0)
+        .collect();
+    let g = coefs.iter().fold(f64::INFINITY, |g, c| g.min(c.abs()));
+    let n = (1.0 / g).round();
+    let unit = g < 1.0 && (2.0..=64.0).contains(&n) && g * n == 1.0;
+    let same = coefs.iter().all(|c| c.abs() == g);
+    (unit && same).then_some(g)
+}
+
 /// Whether the name `v` occurs anywhere in `c`.
 fn mentions(c: &C, v: Symbol) -> bool {
     match c {
@@ -843,6 +1114,35 @@ fn mentions(c: &C, v: Symbol) -> bool {
         C::Sum(t, _) => t.iter().any(|(x, _)| mentions(x, v)),
         C::Prod(_, fs) => fs.iter().any(|(b, e)| mentions(b, v) || mentions(e, v)),
         C::Call(_, args) => args.iter().any(|a| mentions(a, v)),
+    }
+}
+
+/// The printed size of a canonical expression, roughly: its names, numbers and operators.
+fn size(c: &C) -> usize {
+    match c {
+        C::Num(_) | C::Sym(_) | C::Pi | C::Euler => 1,
+        C::Call(_, args) => 1 + args.iter().map(|a| size(a)).sum::<usize>(),
+        C::Sum(terms, k) => {
+            let parts = terms.len() + usize::from(k.value() != 0.0);
+            let coefs = terms.iter().filter(|(_, c)| c.value().abs() != 1.0).count();
+            let inner: usize = terms.iter().map(|(t, _)| size(t)).sum();
+            inner + 2 * coefs + usize::from(k.value() != 0.0) + parts.saturating_sub(1)
+        }
+        C::Prod(k, fs) => {
+            let coef = if k.value().abs() == 1.0 { 0 } else { 2 };
+            let inner: usize = fs
+                .iter()
+                .map(|(b, e)| {
+                    size(b)
+                        + if e.value() == Some(1.0) {
+                            0
+                        } else {
+                            1 + size(e)
+                        }
+                })
+                .sum();
+            coef + inner + fs.len().saturating_sub(1)
+        }
     }
 }
 
@@ -1105,6 +1405,45 @@ mod tests {
             (&["p"][..], "1/((1 - p)*p) + 1/p^2", "1/(p^2*(1 - p))"),
             // the Bernoulli moment E[x] from E[s] = 0: (1/(1 − p))/(1/p + 1/(1 − p)) = p
             (&["p"][..], "(1/(1 - p))/(1/p + 1/(1 - p))", "p"),
+        ] {
+            let (e, f) = parse(names, input);
+            assert_eq!(together(&e, &f).to_string(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn recollected_binomials() {
+        for (names, input, expected) in [
+            // the Cauchy score: the difference of the input survives the common denominator
+            (
+                &["x", "t", "g"][..],
+                "2*(x - t)/(g^2*((x - t)^2/g^2 + 1))",
+                "2*(x - t)/(g^2 + (x - t)^2)",
+            ),
+            // the Cauchy Hessian: x² + t² − g² − 2xt = (x − t)² − g²
+            (
+                &["x", "t", "g"][..],
+                "2*(x - t)^2/(g^2 + (x - t)^2)^2 - 1/(g^2 + (x - t)^2)",
+                "((x - t)^2 - g^2)/(g^2 + (x - t)^2)^2",
+            ),
+            // x + nx − m − mn = (n + 1)(x − m), the binomial taken from the input
+            (
+                &["x", "m", "n"][..],
+                "(x + n*x - m - m*n)/(1 + (x - m)^2)",
+                "(x - m)*(n + 1)/((x - m)^2 + 1)",
+            ),
+            // a completed square, found in the sum itself: m² + q² − 2mq = (m − q)²
+            (
+                &["m", "q", "s"][..],
+                "(m^2 + q^2 - 2*m*q)/s + 1/s",
+                "((q - m)^2 + 1)/s",
+            ),
+            // refused: `x` and `t` also occur in `ln(x + t)`, not only as polynomials in `x − t`
+            (
+                &["x", "t"][..],
+                "(x - t)^2/t + ln(x + t)/t",
+                "(ln(t + x) + t^2 + x^2 - 2*t*x)/t",
+            ),
         ] {
             let (e, f) = parse(names, input);
             assert_eq!(together(&e, &f).to_string(), expected, "{input}");

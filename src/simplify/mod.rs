@@ -195,8 +195,17 @@ pub fn simplest(expr: &Expr, facts: &Facts) -> Expr {
         ..limits
     };
     let b = simplify_canonical(t, before, facts, together_limits).expr;
-    if size(&b) < size_a { b } else { a }
+    if size(&b) + TOGETHER_MARGIN <= size_a {
+        b
+    } else {
+        a
+    }
 }
+
+/// How much shorter (in printed nodes) the common-denominator candidate of [`simplest`] must
+/// be to win: one fraction over a long denominator reads no better than a sum of two short
+/// ones of nearly the same size (`1/σ² − 3(x − μ)²/σ⁴`, not `−(3(x − μ)² − σ²)/σ⁴`).
+pub const TOGETHER_MARGIN: usize = 2;
 
 /// The e-node budget of the common-denominator candidate in [`simplest`]. On the built-in
 /// models, every such candidate that wins needs fewer than 150 e-nodes; the ones that grow
