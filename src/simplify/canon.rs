@@ -1089,8 +1089,9 @@ fn content(terms: &[(Rc<C>, Constant)], constant: f64) -> Option<f64> {
     (g > 0.0 && g != 1.0).then_some(g)
 }
 
-/// The unit fraction `1/n` that every coefficient of a sum is plus or minus, if there is
-/// one (`a/2 − b/2`: `1/2`), so that the numerator of a fraction reads `(a − b)/2`.
+/// The fraction `1/n` (`2 ≤ n ≤ 64`, the least) by which every coefficient of a sum is an
+/// integer multiple, if some coefficient is not an integer (`a/2 − b/2`: `1/2`;
+/// `a − b/2`: `1/2`), so that the numerator of a fraction reads `(a − b)/2`, `(2a − b)/2`.
 fn unit_content(c: &C) -> Option<f64> {
     let C::Sum(terms, k) = c else { return None };
     let coefs: Vec<f64> = terms
@@ -1099,11 +1100,18 @@ fn unit_content(c: &C) -> Option<f64> {
         .chain([k.value()])
         .filter(|c| *c != 0.0)
         .collect();
-    let g = coefs.iter().fold(f64::INFINITY, |g, c| g.min(c.abs()));
-    let n = (1.0 / g).round();
-    let unit = g < 1.0 && (2.0..=64.0).contains(&n) && g * n == 1.0;
-    let same = coefs.iter().all(|c| c.abs() == g);
-    (unit && same).then_some(g)
+    if coefs.iter().all(|c| c.fract() == 0.0) {
+        return None;
+    }
+    (2..=64u32).map(f64::from).find_map(|n| {
+        coefs
+            .iter()
+            .all(|c| {
+                let m = c * n;
+                m.fract() == 0.0 && m.abs() < 1e6
+            })
+            .then_some(1.0 / n)
+    })
 }
 
 /// Whether the name `v` occurs anywhere in `c`.
