@@ -70,10 +70,14 @@ fn view(e: &Expr, id: Id) -> (bool, Pretty) {
     match &nodes[usize::from(id)] {
         Op::Num(c) => {
             let v = c.value();
-            if v < 0.0 {
-                (true, Pretty::Num(-v))
-            } else {
-                (false, Pretty::Num(v))
+            let (neg, a) = (v < 0.0, v.abs());
+            // A simple fraction reads as one: `1/2`, not `0.5`.
+            match simple_fraction(a) {
+                Some((p, q)) if q > 1.0 => (
+                    neg,
+                    Pretty::Frac(vec![Pretty::Num(p)], vec![Pretty::Num(q)]),
+                ),
+                _ => (neg, Pretty::Num(a)),
             }
         }
         Op::Sym(s) => (false, Pretty::Sym(*s)),

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use egg::Symbol;
+use egg::{Id, Language, Symbol};
 
 use crate::expect::exact::{RouteError, moments, separate};
-use crate::expr::{Builder, Expr};
+use crate::expr::{Builder, Expr, Op, Pretty};
 use crate::model::Model;
+use crate::simplify::canon::expand;
 use crate::simplify::{Facts, simplest as tidy};
 
 /// Suffix that names the parameters of the second argument `θ'`: `mu` → `mu_q`.
@@ -83,6 +84,113 @@ pub fn closed_kl(model: &Model) -> Result<ClosedKl, RouteError> {
         let t = b.mul(dc, mk);
         acc = b.add(acc, t);
     }
-    let expr = tidy(&b.finish(acc), &facts);
+    let raw = b.finish(acc);
+    // The two halves of the divergence mirror each other (`ln(2πσ²) − ln(2πσ'²)`,
+    // `μ²(a + b)/2 − μ²a/2`): with logs of positive products split and products multiplied
+    // out, their common parts cancel. The shortest of the three forms is kept.
+    let split = split_logs(&raw, &facts);
+    let candidates = [
+        tidy(&raw, &facts),
+        tidy(&split, &facts),
+        tidy(&expand(&split, &facts), &facts),
+    ];
+    let size = |e: &Expr| Pretty::of(e).size();
+    let expr = candidates
+        .into_iter()
+        .reduce(|best, e| if size(&e) < size(&best) { e } else { best })
+        .unwrap_or_else(|| Expr::num(0.0));
     Ok(ClosedKl { expr, names })
+}
+
+/// `expr` with the log of every product, quotient or power of factors known positive from
+/// the facts written as a sum of logs: `ln(2πσ²) = ln 2 + ln π + 2 ln σ`.
+fn split_logs(expr: &Expr, facts: &Facts) -> Expr {
+    let nodes = expr.nodes();
+    let mut positive = vec![false; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        let p = |id: &Id| positive[usize::from(*id)];
+        positive[i] = match node {
+            Op::Num(c) => c.value() > 0.0,
+            Op::Sym(s) => facts.is_positive(*s),
+            Op::Pi | Op::Euler | Op::Exp(_) | Op::Sigmoid(_) => true,
+            Op::Mul([a, b]) | Op::Div([a, b]) | Op::Add([a, b]) => p(a) && p(b),
+            Op::Pow([a, _]) | Op::Sqrt([a]) => p(a),
+            _ => false,
+        };
+    }
+    let mut b = Builder::default();
+    let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
+    // ln of node `i`, split while its factors are positive.
+    fn ln_of(i: usize, nodes: &[Op], positive: &[bool], ids: &[Id], b: &mut Builder) -> Id {
+        let ix = |id: &Id| usize::from(*id);
+        match &nodes[i] {
+            Op::Mul([x, y]) if positive[ix(x)] && positive[ix(y)] => {
+                let (lx, ly) = (
+                    ln_of(ix(x), nodes, positive, ids, b),
+                    ln_of(ix(y), nodes, positive, ids, b),
+                );
+                b.add(lx, ly)
+            }
+            Op::Div([x, y]) if positive[ix(x)] && positive[ix(y)] => {
+                let (lx, ly) = (
+                    ln_of(ix(x), nodes, positive, ids, b),
+                    ln_of(ix(y), nodes, positive, ids, b),
+                );
+                b.sub(lx, ly)
+            }
+            Op::Pow([x, k]) if positive[ix(x)] => {
+                let lx = ln_of(ix(x), nodes, positive, ids, b);
+                b.mul(ids[ix(k)], lx)
+            }
+            Op::Sqrt([x]) if positive[ix(x)] => {
+                let lx = ln_of(ix(x), nodes, positive, ids, b);
+                let half = b.num(0.5);
+                b.mul(half, lx)
+            }
+            Op::Exp([x]) => ids[ix(x)],
+            _ => b.unary(Op::Ln, ids[i]),
+        }
+    }
+    for node in nodes {
+        let id = match node {
+            Op::Ln([a]) => ln_of(usize::from(*a), nodes, &positive, &ids, &mut b),
+            _ => b.node(node.clone().map_children(|c| ids[usize::from(c)])),
+        };
+        ids.push(id);
+    }
+    b.finish(ids[usize::from(expr.root())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simplify::Fact;
+
+    #[test]
+    fn logs_split_only_over_positive_factors() {
+        let mut facts = Facts::none();
+        facts.insert("s".into(), Fact::Positive);
+        facts.insert("m".into(), Fact::Real);
+        let e = |src: &str| {
+            let m = Model::parse(
+                &format!(
+                    "data x : real\nparam s : positive\nparam m : real\nlogp = x*(s + m) + {src}"
+                ),
+                "t",
+            )
+            .unwrap();
+            // the θ-only part: the log-density minus x·(s + m)
+            let x = Expr::sym("x");
+            let rest = &m.logp - &(&x * &(Expr::sym("s") + Expr::sym("m")));
+            split_logs(&rest, &facts).to_string()
+        };
+        // ln(2πs²) = ln 2 + ln π + 2 ln s; ln(s/3) = ln s − ln 3; ln(exp(m)) = m
+        assert_eq!(
+            e("ln(2*pi*s^2)"),
+            "x*(s + m) + ln(2) + ln(pi) + 2*ln(s) - x*(s + m)"
+        );
+        assert_eq!(e("ln(s/3)"), "x*(s + m) + ln(s) - ln(3) - x*(s + m)");
+        // m may be negative: ln(m·s) stays whole
+        assert_eq!(e("ln(m^2*s)"), "x*(s + m) + ln(m^2*s) - x*(s + m)");
+    }
 }
