@@ -17,8 +17,7 @@ use nalgebra::DMatrix;
 
 use crate::diff::derivative;
 use crate::eval::{Env, eval_f64};
-use crate::expr::{Builder, Expr, Op};
-use crate::expr::{Pretty, text};
+use crate::expr::{Builder, Expr, Op, Pretty, text};
 use crate::model::{Domain, Model};
 use crate::simplify::canon::canonicalize;
 use crate::simplify::{Facts, simplest as tidy, simplify};

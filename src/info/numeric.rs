@@ -11,8 +11,7 @@ use crate::eval::{Env, EvalError, eval_f64};
 use crate::expect::{
     ExpectError, PointIntegrand, Quadrature, check_normalized, expectations, expectations_with,
 };
-use crate::expr::{Expr, Op};
-use crate::expr::{number, text};
+use crate::expr::{Expr, Op, number, text};
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
