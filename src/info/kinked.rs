@@ -113,7 +113,9 @@ pub(super) fn kl_hessians(
                 env.insert(x, D::from(t));
                 eval(&arg, &env).map(|v| v.re)
             };
-            let (a0, a1, a2) = (at_x(0.0)?, at_x(1.0)?, at_x(2.0)?);
+            let (Ok(a0), Ok(a1), Ok(a2)) = (at_x(0.0), at_x(1.0), at_x(2.0)) else {
+                return Ok(None);
+            };
             let slope = a1 - a0;
             let affine = ((a2 - a1) - slope).abs() <= 1e-12 * slope.abs().max(a0.abs()).max(1.0);
             if !affine || slope == 0.0 || !(-a0 / slope).is_finite() {
