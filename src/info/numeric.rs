@@ -93,14 +93,39 @@ pub struct FisherAt {
 }
 
 /// The first `abs(…)` or `sign(…)` in the log-density whose argument depends on a
-/// parameter: there the log-density has a kink in θ.
+/// parameter: there the log-density has a kink in θ. An `abs` that is smoothed by a power
+/// is skipped: `abs(u^k)` and `abs(u)^k` are twice differentiable for an even integer
+/// `k ≥ 2` or any `k ≥ 3` (`|u|³` has second derivative `6|u|`).
 pub fn non_smooth(model: &Model) -> Option<String> {
     let e = &model.logp;
+    let nodes = e.nodes();
     let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
-    e.nodes().iter().find_map(|n| match n {
+    let smoothing = |k: &egg::Id| match &nodes[usize::from(*k)] {
+        Op::Num(c) => {
+            let k = c.value();
+            k >= 3.0 || (k >= 2.0 && k.fract() == 0.0 && k % 2.0 == 0.0)
+        }
+        _ => false,
+    };
+    // abs nodes used only as the base of a smoothing power
+    let mut uses = vec![(0usize, 0usize); nodes.len()]; // (all uses, smoothing uses)
+    for n in nodes {
+        for c in n.children() {
+            uses[usize::from(*c)].0 += 1;
+        }
+        if let Op::Pow([b, k]) = n {
+            if smoothing(k) {
+                uses[usize::from(*b)].1 += 1;
+            }
+        }
+    }
+    nodes.iter().enumerate().find_map(|(i, n)| match n {
         Op::Abs([a]) | Op::Sign([a]) => {
+            let smoothed = matches!(n, Op::Abs(_))
+                && (matches!(&nodes[usize::from(*a)], Op::Pow([_, k]) if smoothing(k))
+                    || (uses[i].0 > 0 && uses[i].0 == uses[i].1));
             let arg = e.subexpr(*a);
-            params.iter().any(|p| arg.contains(*p)).then(|| {
+            (!smoothed && params.iter().any(|p| arg.contains(*p))).then(|| {
                 let whole = Expr::apply(|ids| n.clone().map_children(|_| ids[0]), &[&arg]);
                 text(&whole).to_string()
             })
@@ -416,5 +441,37 @@ impl PointIntegrand for KlDuals {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod smoothness_tests {
+    use super::*;
+
+    fn flag(logp: &str) -> Option<String> {
+        let src = format!("data x : real\nparam mu : real\nlogp = {logp}\n");
+        non_smooth(&Model::parse(&src, "m").unwrap())
+    }
+
+    #[test]
+    fn kinks_in_theta_are_flagged_unless_a_power_smooths_them() {
+        assert_eq!(flag("-abs(x - mu)").as_deref(), Some("abs(x - mu)"));
+        assert_eq!(
+            flag("-sign(x - mu)*(x - mu)").as_deref(),
+            Some("sign(x - mu)")
+        );
+        // |u|^1.5 is only once differentiable at u = 0
+        assert_eq!(flag("-abs(x - mu)^1.5").as_deref(), Some("abs(x - mu)"));
+        // |u|³, |u³|, |u|² = u² are twice differentiable
+        assert_eq!(flag("-abs(x - mu)^3"), None);
+        assert_eq!(flag("-abs((x - mu)^3)"), None);
+        assert_eq!(flag("-abs(x - mu)^2"), None);
+        // a kink in the data only is no kink in θ
+        assert_eq!(flag("-abs(x) - (x - mu)^2"), None);
+        // used both smoothed and bare: still a kink
+        assert_eq!(
+            flag("-abs(x - mu)^3 - abs(x - mu)").as_deref(),
+            Some("abs(x - mu)")
+        );
     }
 }
