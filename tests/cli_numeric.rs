@@ -71,6 +71,10 @@ fn kl_json_closed_form_and_numeric() {
     // ln 2 + (1 + 1)/8 − ½
     let want = 2f64.ln() + 0.25 - 0.5;
     assert!((v["kl"].as_f64().unwrap() - want).abs() < 1e-14);
+    // the closed form, in the model language and in LaTeX
+    let expr = v["expr"].as_str().unwrap();
+    assert!(expr.contains("sigma_q"), "{expr}");
+    assert!(v["latex"].as_str().unwrap().contains("\\sigma_{q}"), "{v}");
     let v = json(&[
         "fisher",
         "kl",
@@ -83,6 +87,7 @@ fn kl_json_closed_form_and_numeric() {
         "json",
     ]);
     assert_eq!(v["method"], "numeric");
+    assert!(v["latex"].is_null() && v["expr"].is_null(), "{v}");
     // Chyzak & Nielsen (2019): D = ln(((γ₁ + γ₂)² + (x₁ − x₂)²)/(4γ₁γ₂))
     let want = ((9.0f64 + 1.0) / 8.0).ln();
     assert!((v["kl"].as_f64().unwrap() - want).abs() < 1e-9, "{v}");

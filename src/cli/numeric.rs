@@ -224,9 +224,8 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Vec<(Symbol,
                     let v = match p.domain {
                         Domain::Real => 4.0 * u - 2.0,
                         Domain::Positive => (2.0 * u - 1.0).exp(),
-                        Domain::Unit => 0.1 + 0.8 * u,
-                        Domain::Interval(lo, hi) => {
-                            let (lo, hi) = (lo.value(), hi.value());
+                        Domain::Unit | Domain::Interval(..) => {
+                            let (lo, hi) = p.domain.bounds();
                             lo + (hi - lo) * (0.1 + 0.8 * u)
                         }
                     };
@@ -275,8 +274,8 @@ pub(super) fn check(
         // With a kink in θ that the KL pieces cannot follow, differentiating under the
         // integral misses the delta at the kink: those Hessians are not evidence either way,
         // and the second-order decay of the divergence itself still tests F.
-        let smooth = h.valid;
-        let hessians_ok = !smooth || (fwd <= CHECK_TOL && rev <= CHECK_TOL);
+        let hessians_checked = h.valid;
+        let hessians_ok = !hessians_checked || (fwd <= CHECK_TOL && rev <= CHECK_TOL);
         let passed = f.max_rel_discrepancy <= CHECK_TOL && hessians_ok && cubic;
         all &= passed;
         let _ = writeln!(
@@ -297,7 +296,7 @@ pub(super) fn check(
                 "  not twice differentiable in the parameters (`{k}`): the Hessian form does not hold"
             );
         }
-        if smooth {
+        if hessians_checked {
             let how = match h.method {
                 "closed-form" => "dual numbers on the closed-form divergence",
                 "numeric-kinks" => "dual numbers, integration pieces moving with the kinks",
@@ -348,7 +347,7 @@ pub(super) fn check(
                 "forward_discrepancy": fwd,
                 "reverse_discrepancy": rev,
                 "method": h.method,
-                "checked": smooth,
+                "checked": hessians_checked,
             },
             "kl_second_order": orders.iter().map(|(l, e, ok)| json!({ "divergence": l, "errors": e, "cubic": ok })).collect::<Vec<_>>(),
             "twice_differentiable": f.non_smooth.is_none(),
@@ -395,8 +394,10 @@ fn second_order(
             sign * match p.domain {
                 Domain::Real => 1.0,
                 Domain::Positive => v.abs(),
-                Domain::Unit => v.min(1.0 - v),
-                Domain::Interval(lo, hi) => (v - lo.value()).min(hi.value() - v),
+                Domain::Unit | Domain::Interval(..) => {
+                    let (lo, hi) = p.domain.bounds();
+                    (v - lo).min(hi - v)
+                }
             }
         })
         .collect();

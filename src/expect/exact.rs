@@ -131,7 +131,7 @@ pub fn separate(model: &Model) -> Result<Separation, RouteError> {
         e: &logp,
         has_data,
         has_param,
-        facts: &facts,
+        positive: facts.positive_nodes(&logp),
         atoms: BTreeMap::new(),
     };
     let terms = s.sep(logp.root())?;
@@ -169,7 +169,8 @@ struct Separator<'a> {
     e: &'a Expr,
     has_data: Vec<bool>,
     has_param: Vec<bool>,
-    facts: &'a Facts,
+    /// Per node: known positive ([`Facts::positive_nodes`]).
+    positive: Vec<bool>,
     /// Atom text → atom expression.
     atoms: BTreeMap<String, Expr>,
 }
@@ -300,23 +301,7 @@ impl Separator<'_> {
 
     /// Whether the subexpression is known positive from the declared domains.
     fn positive(&self, id: Id) -> bool {
-        match *self.node(id) {
-            Op::Num(c) => c.value() > 0.0,
-            Op::Sym(s) => self.facts.is_positive(s),
-            Op::Pi | Op::Euler | Op::Exp(_) => true,
-            Op::Mul([a, b]) | Op::Div([a, b]) | Op::Add([a, b]) => {
-                self.positive(a) && self.positive(b)
-            }
-            Op::Pow([a, _]) | Op::Sqrt([a]) => self.positive(a),
-            // 1 − u for u in (0, 1)
-            Op::Sub([a, b]) => {
-                matches!(*self.node(a), Op::Num(c) if c.value() >= 1.0)
-                    && matches!(*self.node(b), Op::Sym(s)
-                        if matches!(self.facts.get(s), Some(crate::simplify::Fact::Unit)))
-            }
-            Op::Sigmoid(_) => true,
-            _ => false,
-        }
+        self.positive[usize::from(id)]
     }
 }
 
@@ -379,9 +364,8 @@ pub fn sample_points(model: &Model) -> Vec<Env<f64>> {
                 let v = match p.domain {
                     Domain::Real => 0.43 - 0.61 * t + 0.05 * t * t,
                     Domain::Positive => 0.9 + 0.47 * t,
-                    Domain::Unit => 0.23 + 0.17 * (t % 3.0),
-                    Domain::Interval(lo, hi) => {
-                        let (lo, hi) = (lo.value(), hi.value());
+                    Domain::Unit | Domain::Interval(..) => {
+                        let (lo, hi) = p.domain.bounds();
                         lo + (hi - lo) * (0.23 + 0.17 * (t % 3.0))
                     }
                 };

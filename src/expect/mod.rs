@@ -28,6 +28,8 @@
 
 pub mod exact;
 mod numeric;
+
+pub(crate) use numeric::affine_root;
 mod quadrature;
 
 use egg::Symbol;

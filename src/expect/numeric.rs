@@ -254,6 +254,16 @@ fn use_complements(expr: &Expr, vars: &[Symbol]) -> Expr {
     b.finish(ids[usize::from(expr.root())])
 }
 
+/// The root and slope of `a(t)` when it is affine with a non-zero slope (tested at `t` = 0,
+/// 1, 2 to relative 1e-12): where `abs(a)` or `sign(a)` has its kink.
+pub(crate) fn affine_root(a: impl Fn(f64) -> Option<f64>) -> Option<(f64, f64)> {
+    let (a0, a1, a2) = (a(0.0)?, a(1.0)?, a(2.0)?);
+    let slope = a1 - a0;
+    let affine = ((a2 - a1) - slope).abs() <= 1e-12 * slope.abs().max(a0.abs()).max(1.0);
+    let root = -a0 / slope;
+    (affine && slope != 0.0 && root.is_finite()).then_some((root, slope))
+}
+
 impl<'a> Problem<'a> {
     /// Compiles `logp` and `gs` (and the derivatives that locate modes) for the parameter
     /// values `params` (in matrix order).
@@ -328,10 +338,19 @@ impl<'a> Problem<'a> {
         })
     }
 
+    /// Outputs of the compiled tape.
+    fn n_compiled(&self, tape: Tape) -> usize {
+        match tape {
+            Tape::Main => self.main.n_outputs(),
+            Tape::Locate => self.locate.n_outputs(),
+        }
+    }
+
+    /// Outputs per point: the compiled ones, then (main tape) the pointwise ones.
     fn n_out(&self, tape: Tape) -> usize {
         match tape {
-            Tape::Main => self.main.n_outputs() + self.extra_out.len(),
-            Tape::Locate => self.locate.n_outputs(),
+            Tape::Main => self.n_compiled(tape) + self.extra_out.len(),
+            Tape::Locate => self.n_compiled(tape),
         }
     }
 
@@ -413,14 +432,8 @@ impl<'a> Problem<'a> {
                     env.insert(x, t);
                     crate::eval::eval_f64(&arg, &env).ok()
                 };
-                let (Some(a0), Some(a1), Some(a2)) = (at(0.0), at(1.0), at(2.0)) else {
-                    continue;
-                };
-                let slope = a1 - a0;
-                let affine =
-                    ((a2 - a1) - slope).abs() <= 1e-12 * slope.abs().max(a0.abs()).max(1.0);
-                if affine && slope != 0.0 && (-a0 / slope).is_finite() {
-                    roots.push(-a0 / slope);
+                if let Some((root, _)) = affine_root(at) {
+                    roots.push(root);
                 }
             }
         }
@@ -430,16 +443,40 @@ impl<'a> Problem<'a> {
     /// The error for a non-finite log-density (`which = None`) or integrand `which = Some(k)`
     /// at the data point `fixed` + `x` (the outer values and the value of variable `d`).
     fn not_finite(&self, which: Option<usize>, fixed: &[(f64, f64)], x: f64) -> ExpectError {
-        let data = &self.model.data;
         let mut env: Env<f64> = self.model.consts.iter().copied().collect();
         for (p, v) in self.model.params.iter().zip(&self.params) {
             env.insert(p.name, *v);
         }
-        let mut values: Vec<f64> = fixed.iter().map(|v| v.0).collect();
-        values.push(x);
-        for (var, v) in data.iter().zip(&values) {
-            env.insert(var.name, *v);
+        for (var, v) in self
+            .model
+            .data
+            .iter()
+            .zip(fixed.iter().map(|v| v.0).chain([x]))
+        {
+            env.insert(var.name, v);
         }
+        let (what, expr) = match which {
+            None => ("log-density".to_string(), &self.model.logp),
+            Some(k) => (format!("`{}`", self.gs[k]), &self.gs[k]),
+        };
+        let detail = match eval_checked(expr, &env) {
+            Err(EvalError::NonFinite { expr, .. }) => format!("`{expr}` is not finite"),
+            Err(e) => e.to_string(),
+            Ok(v) => format!("its value is {}", crate::expr::number(v)),
+        };
+        self.not_finite_at(what, fixed, x, detail)
+    }
+
+    /// [`ExpectError::NotFinite`] for `what` at the data point `fixed` + `x`.
+    fn not_finite_at(
+        &self,
+        what: String,
+        fixed: &[(f64, f64)],
+        x: f64,
+        detail: String,
+    ) -> ExpectError {
+        let data = &self.model.data;
+        let values: Vec<f64> = fixed.iter().map(|v| v.0).chain([x]).collect();
         let point = data
             .iter()
             .zip(&values)
@@ -451,15 +488,6 @@ impl<'a> Problem<'a> {
             .map(|var| var.support.to_string())
             .collect::<Vec<_>>()
             .join(" × ");
-        let (what, expr) = match which {
-            None => ("log-density".to_string(), &self.model.logp),
-            Some(k) => (format!("`{}`", self.gs[k]), &self.gs[k]),
-        };
-        let detail = match eval_checked(expr, &env) {
-            Err(EvalError::NonFinite { expr, .. }) => format!("`{expr}` is not finite"),
-            Err(e) => e.to_string(),
-            Ok(v) => format!("its value is {}", crate::expr::number(v)),
-        };
         ExpectError::NotFinite {
             what,
             point,
@@ -511,10 +539,7 @@ impl<'a> Problem<'a> {
         batch: &mut Batch,
     ) -> Result<(), ExpectError> {
         let n_out = self.n_out(tape);
-        let n_compiled = match tape {
-            Tape::Main => self.main.n_outputs(),
-            Tape::Locate => self.locate.n_outputs(),
-        };
+        let n_compiled = self.n_compiled(tape);
         let n = ys.len();
         let mut xs = Vec::with_capacity(n);
         let mut cs = Vec::with_capacity(n);
@@ -616,16 +641,8 @@ impl<'a> Problem<'a> {
             },
         };
         if let Some(detail) = failure {
-            let ExpectError::NotFinite { point, support, .. } = self.not_finite(None, fixed, x)
-            else {
-                unreachable!("not_finite builds NotFinite");
-            };
-            return Err(ExpectError::NotFinite {
-                what: "a pointwise integrand".to_string(),
-                point,
-                support,
-                detail,
-            });
+            let what = "a pointwise integrand".to_string();
+            return Err(self.not_finite_at(what, fixed, x, detail));
         }
         for v in &mut self.extra_out {
             if !v.is_finite() {

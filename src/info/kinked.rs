@@ -22,7 +22,7 @@ use num_dual::{DualNum, HyperDual64};
 
 use super::numeric::{InfoError, KlHessians};
 use crate::eval::{Env, eval};
-use crate::expect::{ExpectError, Quadrature, expectations};
+use crate::expect::{ExpectError, Quadrature, affine_root, expectations};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::{Model, Support};
 
@@ -111,29 +111,24 @@ pub(super) fn kl_hessians(
             let at_x = |t: f64| {
                 let mut env = real.clone();
                 env.insert(x, D::from(t));
-                eval(&arg, &env).map(|v| v.re)
+                eval(&arg, &env).ok().map(|v| v.re)
             };
-            let (Ok(a0), Ok(a1), Ok(a2)) = (at_x(0.0), at_x(1.0), at_x(2.0)) else {
+            let Some((root, slope)) = affine_root(at_x) else {
                 return Ok(None);
             };
-            let slope = a1 - a0;
-            let affine = ((a2 - a1) - slope).abs() <= 1e-12 * slope.abs().max(a0.abs()).max(1.0);
-            if !affine || slope == 0.0 || !(-a0 / slope).is_finite() {
-                return Ok(None);
-            }
             kinks.push(Kink {
                 which,
                 node,
                 arg,
                 slope_sign: slope.signum(),
-                root: -a0 / slope,
+                root,
             });
         }
     }
     if kinks.is_empty() {
         return Ok(None);
     }
-    // Sorted by root, ℓ_θ's kinks before ℓ_θ''s at a tie (a stable sort of that order).
+    // Sorted by root; at a tie the kinks of ℓ_θ come before those of ℓ_θ' (a stable sort).
     let mut order: Vec<usize> = (0..kinks.len()).collect();
     order.sort_by(|a, b| kinks[*a].root.total_cmp(&kinks[*b].root));
     let mut position = vec![0; kinks.len()];

@@ -106,18 +106,7 @@ pub fn closed_kl(model: &Model) -> Result<ClosedKl, RouteError> {
 /// the facts written as a sum of logs: `ln(2πσ²) = ln 2 + ln π + 2 ln σ`.
 fn split_logs(expr: &Expr, facts: &Facts) -> Expr {
     let nodes = expr.nodes();
-    let mut positive = vec![false; nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        let p = |id: &Id| positive[usize::from(*id)];
-        positive[i] = match node {
-            Op::Num(c) => c.value() > 0.0,
-            Op::Sym(s) => facts.is_positive(*s),
-            Op::Pi | Op::Euler | Op::Exp(_) | Op::Sigmoid(_) => true,
-            Op::Mul([a, b]) | Op::Div([a, b]) | Op::Add([a, b]) => p(a) && p(b),
-            Op::Pow([a, _]) | Op::Sqrt([a]) => p(a),
-            _ => false,
-        };
-    }
+    let positive = facts.positive_nodes(expr);
     let mut b = Builder::default();
     let mut ids: Vec<Id> = Vec::with_capacity(nodes.len());
     // ln of node `i`, split while its factors are positive.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use egg::Symbol;
 
-use crate::expr::Expr;
+use crate::expr::{Expr, Op};
 use crate::model::{Domain, Model, Support};
 
 pub use derivatives::{
@@ -115,6 +115,34 @@ impl Facts {
         self.is_positive(name)
             || matches!(self.get(name), Some(Fact::NonNegativeInteger))
             || matches!(self.get(name), Some(Fact::Const(v)) if v >= 0.0)
+    }
+
+    /// For every node of `expr`, whether it is known strictly positive from these facts by
+    /// its syntax alone: positive numbers and names, `π`, `e`, `exp` and `sigmoid`, sums,
+    /// products, quotients and powers of positive parts, and `c − u` with `c ≥ 1` and `u`
+    /// in (0, 1). (The e-graph's sign analysis knows more; this is the cheap test used
+    /// before simplifying, to split logs of products.)
+    pub fn positive_nodes(&self, expr: &Expr) -> Vec<bool> {
+        let nodes = expr.nodes();
+        let mut positive: Vec<bool> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let p = |id: &egg::Id| positive[usize::from(*id)];
+            let v = match node {
+                Op::Num(c) => c.value() > 0.0,
+                Op::Sym(s) => self.is_positive(*s),
+                Op::Pi | Op::Euler | Op::Exp(_) | Op::Sigmoid(_) => true,
+                Op::Mul([a, b]) | Op::Div([a, b]) | Op::Add([a, b]) => p(a) && p(b),
+                Op::Pow([a, _]) | Op::Sqrt([a]) => p(a),
+                Op::Sub([a, b]) => {
+                    matches!(&nodes[usize::from(*a)], Op::Num(c) if c.value() >= 1.0)
+                        && matches!(&nodes[usize::from(*b)], Op::Sym(s)
+                            if self.get(*s) == Some(Fact::Unit))
+                }
+                _ => false,
+            };
+            positive.push(v);
+        }
+        positive
     }
 }
 
