@@ -1178,6 +1178,23 @@ fn fold_pow(x: f64, y: f64) -> Option<f64> {
     None
 }
 
+/// `k·x^y` for numbers when it reads exactly: `x^y` folds ([`fold_pow`]), or `y` is a
+/// negative integer and `k` divided by the integer `x^(−y)` is an integer or a short decimal
+/// that multiplies back to `k` (`18·9^(−1) = 2`, `3·6^(−1) = 0.5`, but `1·3^(−1)` stays).
+fn fold_scaled_pow(k: f64, x: f64, y: f64) -> Option<f64> {
+    if let Some(v) = fold_pow(x, y) {
+        let kv = k * v;
+        return (kv.is_finite() && (v == v.trunc() || kv / v == k)).then_some(kv);
+    }
+    if y >= 0.0 || y != y.trunc() {
+        return None;
+    }
+    let d = fold_pow(x, -y).filter(|d| *d == d.trunc() && *d != 0.0)?;
+    let q = k / d;
+    let exact = q * d == k && (q == q.trunc() || crate::expr::number(q).len() <= 6);
+    exact.then_some(q)
+}
+
 /// Inserts `coef·term` into sorted distinct terms, adding coefficients of equal terms.
 fn insert_term(terms: &mut Vec<(Rc<C>, Constant)>, term: Rc<C>, coef: f64) {
     if coef == 0.0 {
@@ -1196,7 +1213,24 @@ fn insert_term(terms: &mut Vec<(Rc<C>, Constant)>, term: Rc<C>, coef: f64) {
     }
 }
 
-fn sum_from(terms: Vec<(Rc<C>, Constant)>, constant: f64) -> C {
+fn sum_from(mut terms: Vec<(Rc<C>, Constant)>, mut constant: f64) -> C {
+    // A term that is a number once its coefficient is applied (`9·9^(−1)`) is constant.
+    terms.retain(|(t, k)| match &**t {
+        C::Prod(pk, fs)
+            if fs
+                .iter()
+                .all(|(b, e)| b.value().is_some() && e.value().is_some()) =>
+        {
+            match prod_from(k.value() * pk.value(), fs.clone()) {
+                C::Num(v) => {
+                    constant += v.value();
+                    false
+                }
+                _ => true,
+            }
+        }
+        _ => true,
+    });
     if terms.is_empty() {
         return num(constant);
     }
@@ -1226,7 +1260,19 @@ fn factors_of(c: Rc<C>) -> (f64, Factors) {
     }
 }
 
-fn prod_from(coef: f64, fs: Vec<(Rc<C>, Rc<C>)>) -> C {
+fn prod_from(mut coef: f64, mut fs: Vec<(Rc<C>, Rc<C>)>) -> C {
+    // A numeric base whose power reads exactly joins the coefficient (`9^1·135 = 1215`), so
+    // a numeric factor is never left beside the coefficient where like terms would miss it.
+    fs.retain(|(b, e)| match (b.value(), e.value()) {
+        (Some(x), Some(y)) => match fold_scaled_pow(coef, x, y) {
+            Some(v) => {
+                coef = v;
+                false
+            }
+            None => true,
+        },
+        _ => true,
+    });
     if coef == 0.0 {
         return num(0.0);
     }
@@ -1385,6 +1431,12 @@ mod tests {
                 "s^3*(m^2/s^3 + 1/s)",
                 "s^3*(m^2/s^3 + 1/s)",
             ),
+            // Numeric bases meet the coefficient (issue 10: `9^1` beside `135` made
+            // `135·a⁴/b − 486·a⁴/(9b)` over a common denominator lose the factor 9).
+            (&["a"][..], "27*a^3/9", "3*a^3"),
+            (&["a", "b"][..], "135*a^4/b - 486*a^4/(9*b)", "81*a^4/b"),
+            (&["a"][..], "1 - 9/9*a", "1 - a"),
+            (&["a"][..], "a/3", "a/3"),
         ] {
             let (e, f) = parse(names, input);
             assert_eq!(canonicalize(&e, &f).to_string(), expected, "{input}");
@@ -1402,6 +1454,19 @@ mod tests {
             let (e, f) = parse(names, input);
             assert_eq!(expand(&e, &f).to_string(), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn common_denominator_keeps_numeric_bases() {
+        let (e, f) = parse(&["a", "b"], "135*a^4/b - 486*a^4/(9*b)");
+        let c = Ctx { facts: &f };
+        // `together` on the raw (unfolded) sum: 1215·a⁴ − 486·a⁴ over 9b.
+        let t = emit(&Rc::new(c.together(c.build(&e))));
+        let v = |e: &Expr| {
+            let env = crate::eval::Env::new().with("a", 0.7).with("b", 1.3);
+            crate::eval::eval_f64(e, &env).unwrap()
+        };
+        assert!((v(&t) - v(&e)).abs() < 1e-12 * v(&e).abs(), "{t}");
     }
 
     #[test]
