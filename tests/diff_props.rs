@@ -49,7 +49,7 @@ fn usable(e: &Expr, env: &Env<f64>) -> Option<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn first_and_second_derivatives_match_dual_numbers(e in arb_tree(), (a, b) in point_in_domains()) {

@@ -15,9 +15,8 @@ use proptest::test_runner::Config;
 
 fn config() -> Config {
     Config {
-        cases: 256,
         max_global_rejects: 16_384,
-        ..Config::default()
+        ..common::proptest_config(256)
     }
 }
 

@@ -7,6 +7,8 @@
 //! semi-definite. The non-smooth Laplace model is flagged (its Hessian form is not F) and
 //! passes every other check.
 
+mod common;
+
 use fisher_geometry::Model;
 use fisher_geometry::cli::app::run_args;
 use nalgebra::DMatrix;
@@ -75,7 +77,7 @@ fn every_builtin_passes_every_identity() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(24))]
 
     /// Random models and random points (the seed picks the point inside the domains).
     #[test]

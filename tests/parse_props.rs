@@ -179,7 +179,7 @@ fn logp_of(expr: &str) -> Option<Expr> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(512))]
 
     /// `interval(LO, HI)` with any finite bounds, as printed: parses to exactly those bounds,
     /// and the model prints back to the same text; an empty interval is an error at the

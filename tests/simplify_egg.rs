@@ -2,6 +2,8 @@
 //! (real) are evaluated before and after `saturate` at random points by a small f64
 //! evaluator written here (independent of `crate::eval`).
 
+mod common;
+
 use egg::{Language, RecExpr, Symbol};
 use fisher_geometry::expr::{Expr, Op};
 use fisher_geometry::simplify::egraph::saturate;
@@ -168,7 +170,7 @@ fn facts() -> Facts {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn saturate_preserves_values(

@@ -41,6 +41,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Skip the verification of closed forms against quadrature (and the numeric checks
+        /// of the model): faster, and the closed forms are reported as not verified.
+        #[arg(long)]
+        no_verify: bool,
     },
     /// The Fisher matrix at a point, its three forms and their discrepancy.
     Eval {
@@ -52,6 +56,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Compare the closed form with quadrature at the given point only, not also at the
+        /// verification points.
+        #[arg(long)]
+        no_verify: bool,
     },
     /// The KL divergence `D(p‖q)` between two members of the family.
     Kl {
@@ -66,6 +74,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Skip the verification of a closed-form divergence against quadrature and the
+        /// numeric checks of the model at `p` and `q`.
+        #[arg(long)]
+        no_verify: bool,
     },
     /// Check the identities of Fisher information at random points.
     Check {
@@ -149,9 +161,14 @@ pub fn main() -> ExitCode {
 /// Runs one command and returns what it prints on stdout, or the error text.
 fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
     match &cli.command {
-        Command::Derive { model, format } => {
+        Command::Derive {
+            model,
+            format,
+            no_verify,
+        } => {
             let model = load(model, color)?;
-            let d = info::derivation(&model);
+            let d = info::derivation_opts(&model, !no_verify)
+                .map_err(|e| Failure::Message(format!("error: {e}\n")))?;
             Ok(match format {
                 Format::Text => derive_text(&model, &d),
                 Format::Latex => derive_latex(&d),
@@ -159,21 +176,27 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             })
         }
         Command::List { format } => Ok(list(*format)),
-        Command::Eval { model, at, format } => {
+        Command::Eval {
+            model,
+            at,
+            format,
+            no_verify,
+        } => {
             let model = load(model, color)?;
             let at = point(&model, "--at", at)?;
-            super::numeric::eval(&model, &at, *format).map_err(Failure::Message)
+            super::numeric::eval(&model, &at, *format, !no_verify).map_err(Failure::Message)
         }
         Command::Kl {
             model,
             p,
             q,
             format,
+            no_verify,
         } => {
             let model = load(model, color)?;
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
-            super::numeric::kl(&model, &p, &q, *format).map_err(Failure::Message)
+            super::numeric::kl(&model, &p, &q, *format, !no_verify).map_err(Failure::Message)
         }
         Command::Check {
             model,
@@ -292,9 +315,14 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
         let _ = writeln!(s, "  {k:<w$} = {e}");
     }
     let _ = writeln!(s, "\nfisher information");
-    match &derivation.fisher {
-        Ok(f) => {
-            let _ = writeln!(s, "  method: closed-form");
+    match derivation.closed() {
+        Some(f) => {
+            let how = derivation
+                .verification
+                .as_ref()
+                .map(|v| format!(" ({})", v.describe()))
+                .unwrap_or_default();
+            let _ = writeln!(s, "  method: closed-form{how}");
             let mut rows = Vec::new();
             for i in 0..d.params.len() {
                 for j in i..d.params.len() {
@@ -312,12 +340,21 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
                 let _ = writeln!(s, "\njeffreys prior (unnormalized)\n  sqrt(det F) = {j}");
             }
         }
-        Err(why) => {
+        None => {
+            let why = derivation.reason().unwrap_or_default();
+            let rejected = matches!(derivation.verification, Some(info::Verification::Failed(_)));
             let _ = writeln!(
                 s,
-                "  method: numeric (no closed form: {why}); evaluate it at a point with `fisher eval`"
+                "  method: numeric ({}{why}); evaluate it at a point with `fisher eval`",
+                if rejected { "" } else { "no closed form: " }
             );
         }
+    }
+    if let Some(why) = &derivation.skipped_checks {
+        let _ = writeln!(
+            s,
+            "\nnote: the numeric checks of the model (integral of p = 1, E[s] = 0) could not be made: {why}"
+        );
     }
     s
 }
@@ -338,7 +375,7 @@ fn derive_latex(derivation: &Derivation) -> String {
         latex_matrix(&column),
         latex_matrix(&d.hessian)
     );
-    if let Ok(f) = &derivation.fisher {
+    if let Some(f) = derivation.closed() {
         let _ = writeln!(out, "\\mathbf{{F}}({theta}) = {}", latex_matrix(&f.matrix));
     }
     if let Some(j) = &derivation.jeffreys {

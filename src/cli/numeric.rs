@@ -8,8 +8,7 @@ use nalgebra::DMatrix;
 use serde_json::{Value, json};
 
 use super::app::{Format, json_line};
-use crate::eval::eval_f64;
-use crate::info::numeric::{describe_point, discrepancy, env_at};
+use crate::info::numeric::{describe_point, discrepancy};
 use crate::info::{self, FisherAt};
 use crate::model::{Domain, Model};
 use crate::render::number;
@@ -73,8 +72,15 @@ fn latex_matrix_num(m: &DMatrix<f64>) -> String {
 }
 
 /// `fisher eval`.
-pub(super) fn eval(model: &Model, at: &[(Symbol, f64)], format: Format) -> Result<String, String> {
-    let f = info::fisher_at(model, at).map_err(|e| format!("error: {e}\n"))?;
+pub(super) fn eval(
+    model: &Model,
+    at: &[(Symbol, f64)],
+    format: Format,
+    verify: bool,
+) -> Result<String, String> {
+    let d = crate::simplify::derive(model);
+    let f = info::numeric::fisher_at_opts(model, &d, at, verify)
+        .map_err(|e| format!("error: {e}\n"))?;
     Ok(match format {
         Format::Json => json_line(&eval_json(&f)),
         Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
@@ -97,6 +103,7 @@ fn eval_json(f: &FisherAt) -> Value {
         "non_smooth_at": f.non_smooth,
         "mass": f.mass,
         "mean_score": f.mean_score.iter().copied().collect::<Vec<f64>>(),
+        "verification": f.verification.as_ref().map(crate::render::json::verification),
     })
 }
 
@@ -105,6 +112,19 @@ fn eval_text(model: &Model, f: &FisherAt) -> String {
     let _ = writeln!(s, "model {} at {}", model.name, describe_point(&f.at));
     let _ = writeln!(s, "\nfisher information ({})", f.method.as_str());
     s.push_str(&matrix_text(&f.matrix, "  "));
+    match &f.verification {
+        Some(v @ info::Verification::Failed(_)) => {
+            let _ = writeln!(
+                s,
+                "  note: the closed form {}; the numeric E[s s^T] is reported instead",
+                v.describe()
+            );
+        }
+        Some(v) => {
+            let _ = writeln!(s, "  closed form {}", v.describe());
+        }
+        None => {}
+    }
     let _ = writeln!(s, "\nthe three forms, numerically");
     let _ = writeln!(s, "  E[s s^T]");
     s.push_str(&matrix_text(&f.forms.outer_product, "    "));
@@ -147,24 +167,49 @@ pub(super) fn kl(
     p: &[(Symbol, f64)],
     q: &[(Symbol, f64)],
     format: Format,
+    verify: bool,
 ) -> Result<String, String> {
     let err = |e: &dyn std::fmt::Display| format!("error: {e}\n");
-    let (value, method, expr, error) = match info::closed_kl(model) {
-        Ok(kl) => {
-            let mut env = env_at(model, p);
-            for (pn, qn) in &kl.names {
-                if let Some((_, v)) = q.iter().find(|(s, _)| s == pn) {
-                    env.insert(*qn, *v);
-                }
+    // The checks `fisher eval` makes (∫p = 1, E[s] = 0, finite inside the support) at both
+    // arguments; quadrature that cannot resolve a point skips them there, and says so.
+    let mut notes = Vec::new();
+    if verify {
+        let d = crate::simplify::derive(model);
+        for (label, at) in [("p", p), ("q", q)] {
+            match info::numeric::numeric_forms(model, &d, at) {
+                Ok(_) => {}
+                Err(e) if info::verify::is_model_error(&e) => return Err(err(&e)),
+                Err(e) => notes.push(format!(
+                    "the checks of the model at {label} were skipped: {e}"
+                )),
             }
-            let v = eval_f64(&kl.expr, &env).map_err(|e| err(&e))?;
+        }
+    }
+    let closed = info::closed_kl(model).ok();
+    let verification = match (&closed, verify) {
+        (Some(kl), true) => Some(
+            info::verify::verify_kl(model, kl, &[(p.to_vec(), q.to_vec())]).map_err(|e| err(&e))?,
+        ),
+        (Some(_), false) => Some(info::Verification::Skipped),
+        (None, _) => None,
+    };
+    let usable = verification.as_ref().is_none_or(info::Verification::usable);
+    let (value, method, expr, error) = match closed.filter(|_| usable) {
+        Some(kl) => {
+            let v = info::verify::closed_kl_at(model, &kl, p, q).map_err(|e| err(&e))?;
             (v, "closed-form", Some(kl.expr), None)
         }
-        Err(_) => {
+        None => {
             let (v, e) = info::kl_numeric(model, p, q).map_err(|e| err(&e))?;
             (v, "numeric", None, Some(e))
         }
     };
+    if let Some(v @ info::Verification::Failed(_)) = &verification {
+        notes.push(format!(
+            "the closed-form divergence {}; the numeric value is reported instead",
+            v.describe()
+        ));
+    }
     Ok(match format {
         Format::Json => json_line(&json!({
             "kl": value,
@@ -174,6 +219,8 @@ pub(super) fn kl(
             "expr": expr.as_ref().map(|e| e.to_string()),
             "latex": expr.as_ref().map(|e| crate::render::latex(e).to_string()),
             "error": error,
+            "verification": verification.as_ref().map(crate::render::json::verification),
+            "notes": notes,
         })),
         Format::Latex => match &expr {
             Some(e) => format!(
@@ -189,51 +236,18 @@ pub(super) fn kl(
             if let Some(e) = expr {
                 let _ = writeln!(s, "  D = {e}");
             }
+            if let Some(v) = verification.as_ref().filter(|v| v.usable()) {
+                let _ = writeln!(s, "  closed form {}", v.describe());
+            }
             if let Some(e) = error {
                 let _ = writeln!(s, "  estimated error {e:.1e}");
+            }
+            for n in &notes {
+                let _ = writeln!(s, "  note: {n}");
             }
             s
         }
     })
-}
-
-/// A small deterministic generator for the check points (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Random points inside the domains: real in (−2, 2), positive in (e^−1, e), unit in
-/// (0.1, 0.9).
-pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Vec<(Symbol, f64)>> {
-    let mut rng = Rng(seed);
-    (0..count)
-        .map(|_| {
-            model
-                .params
-                .iter()
-                .map(|p| {
-                    let u = rng.next();
-                    let v = match p.domain {
-                        Domain::Real => 4.0 * u - 2.0,
-                        Domain::Positive => (2.0 * u - 1.0).exp(),
-                        Domain::Unit | Domain::Interval(..) => {
-                            let (lo, hi) = p.domain.bounds();
-                            lo + (hi - lo) * (0.1 + 0.8 * u)
-                        }
-                    };
-                    (p.name, v)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Tolerance of the identity checks, relative to `√(F_ii F_jj)`.
@@ -255,28 +269,63 @@ pub(super) fn check(
         model.name,
         if count == 1 { "" } else { "s" }
     );
-    for at in random_points(model, count, seed) {
-        let f = match info::fisher_at(model, &at) {
+    if count == 0 {
+        return Err("error: --points 0 checks nothing: ask for at least one point\n".to_string());
+    }
+    // The closed-form divergence, derived once and verified against quadrature; one that
+    // fails is not used (the numeric divergence is), and fails the check.
+    let d = crate::simplify::derive(model);
+    let mut closed = info::closed_kl(model).ok();
+    let mut kl_verification = None;
+    if let Some(kl) = &closed {
+        let v = match info::verify::verify_kl(model, kl, &[]) {
+            Ok(v) => v,
+            Err(e) => info::Verification::Unchecked {
+                reason: e.to_string(),
+            },
+        };
+        if !v.usable() {
+            all = false;
+            let _ = writeln!(text, "\nclosed-form divergence: {}", v.describe());
+            closed = None;
+        }
+        kl_verification = Some(v);
+    }
+    for at in info::verify::random_points(model, count, seed) {
+        let failed = |e: &dyn std::fmt::Display, text: &mut String, reports: &mut Vec<Value>| {
+            let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(&at));
+            reports.push(json!({ "at": at_json(&at), "error": e.to_string(), "passed": false }));
+        };
+        let f = match info::numeric::fisher_at_with(model, &d, &at) {
             Ok(f) => f,
             Err(e) => {
                 all = false;
-                let _ = writeln!(text, "\nat {}: failed: {e}", describe_point(&at));
-                reports
-                    .push(json!({ "at": at_json(&at), "error": e.to_string(), "passed": false }));
+                failed(&e, &mut text, &mut reports);
                 continue;
             }
         };
-        let h = info::kl_hessians(model, &at).map_err(|e| format!("error: {e}\n"))?;
+        let h = match info::numeric::kl_hessians_with(model, &at, closed.as_ref()) {
+            Ok(h) => h,
+            Err(e) => {
+                all = false;
+                failed(&e, &mut text, &mut reports);
+                continue;
+            }
+        };
         let fwd = discrepancy(&h.forward, &f.matrix);
         let rev = discrepancy(&h.reverse, &f.matrix);
-        let orders = second_order(model, &at, &f.matrix);
+        let orders = second_order(model, &at, &f.matrix, closed.as_ref());
         let cubic = orders.iter().all(|o| o.2);
         // With a kink in θ that the KL pieces cannot follow, differentiating under the
         // integral misses the delta at the kink: those Hessians are not evidence either way,
         // and the second-order decay of the divergence itself still tests F.
         let hessians_checked = h.valid;
         let hessians_ok = !hessians_checked || (fwd <= CHECK_TOL && rev <= CHECK_TOL);
-        let passed = f.max_rel_discrepancy <= CHECK_TOL && hessians_ok && cubic;
+        let verified = f
+            .verification
+            .as_ref()
+            .is_none_or(info::Verification::usable);
+        let passed = f.max_rel_discrepancy <= CHECK_TOL && hessians_ok && cubic && verified;
         all &= passed;
         let _ = writeln!(
             text,
@@ -290,6 +339,9 @@ pub(super) fn check(
             f.max_rel_discrepancy,
             f.method.as_str()
         );
+        if let Some(v) = &f.verification {
+            let _ = writeln!(text, "  closed-form F {}", v.describe());
+        }
         if let Some(k) = &f.non_smooth {
             let _ = writeln!(
                 text,
@@ -351,6 +403,7 @@ pub(super) fn check(
             },
             "kl_second_order": orders.iter().map(|(l, e, ok)| json!({ "divergence": l, "errors": e, "cubic": ok })).collect::<Vec<_>>(),
             "twice_differentiable": f.non_smooth.is_none(),
+            "verification": f.verification.as_ref().map(crate::render::json::verification),
             "passed": passed,
         }));
     }
@@ -364,9 +417,12 @@ pub(super) fn check(
         }
     );
     let out = match format {
-        Format::Json => {
-            json_line(&json!({ "model": model.name, "points": reports, "passed": all }))
-        }
+        Format::Json => json_line(&json!({
+            "model": model.name,
+            "points": reports,
+            "kl_verification": kl_verification.as_ref().map(crate::render::json::verification),
+            "passed": all,
+        })),
         _ => text,
     };
     Ok((out, all))
@@ -381,6 +437,7 @@ fn second_order(
     model: &Model,
     at: &[(Symbol, f64)],
     f: &DMatrix<f64>,
+    closed: Option<&info::ClosedKl>,
 ) -> Vec<(String, Vec<f64>, bool)> {
     let n = at.len();
     // A direction scaled to each parameter's domain.
@@ -403,15 +460,9 @@ fn second_order(
         .collect();
     let h0 = 0.02;
     let kl = |p: &[(Symbol, f64)], q: &[(Symbol, f64)]| -> Option<f64> {
-        match info::closed_kl(model) {
-            Ok(k) => {
-                let mut env = env_at(model, p);
-                for (pn, qn) in &k.names {
-                    env.insert(*qn, q.iter().find(|(s, _)| s == pn)?.1);
-                }
-                eval_f64(&k.expr, &env).ok()
-            }
-            Err(_) => info::kl_numeric(model, p, q).ok().map(|(v, _)| v),
+        match closed {
+            Some(k) => info::verify::closed_kl_at(model, k, p, q).ok(),
+            None => info::kl_numeric(model, p, q).ok().map(|(v, _)| v),
         }
     };
     let scale: f64 = (0..n)

@@ -7,7 +7,7 @@ use egg::{Language, Symbol};
 use nalgebra::{DMatrix, DVector};
 use num_dual::{DualNum, HyperDual64};
 
-use crate::eval::{Env, EvalError, eval_f64};
+use crate::eval::{Env, EvalError};
 use crate::expect::{
     ExpectError, PointIntegrand, Quadrature, check_normalized, expectations, expectations_with,
 };
@@ -16,6 +16,7 @@ use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
+use super::verify::Verification;
 
 /// A numeric Fisher computation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -90,6 +91,9 @@ pub struct FisherAt {
     pub mass: f64,
     /// `E[s]`, checked to be 0.
     pub mean_score: DVector<f64>,
+    /// How the closed form was verified against quadrature (`None` when there is none).
+    /// When verification failed, `matrix` is the numeric `E[s sᵀ]`.
+    pub verification: Option<Verification>,
 }
 
 /// The first `abs(…)` or `sign(…)` in the log-density whose argument depends on a
@@ -173,6 +177,10 @@ pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoEr
 
 /// [`fisher_at`] with derivatives already computed.
 ///
+/// When the closed form exists, it is verified ([`super::verify::verify_fisher`]) at this
+/// point and at the verification points; if it disagrees with quadrature anywhere, the
+/// numeric `E[s sᵀ]` is reported instead and [`FisherAt::verification`] says why.
+///
 /// # Errors
 ///
 /// As [`fisher_at`].
@@ -181,6 +189,93 @@ pub fn fisher_at_with(
     d: &Derivatives,
     at: &[(Symbol, f64)],
 ) -> Result<FisherAt, InfoError> {
+    fisher_at_opts(model, d, at, true)
+}
+
+/// [`fisher_at_with`], with the verification of the closed form optional (`verify = false`
+/// is `--no-verify`: the closed form is compared with the numeric forms at `at` only).
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn fisher_at_opts(
+    model: &Model,
+    d: &Derivatives,
+    at: &[(Symbol, f64)],
+    verify: bool,
+) -> Result<FisherAt, InfoError> {
+    let NumericForms {
+        forms,
+        mass,
+        mean_score,
+    } = numeric_forms(model, d, at)?;
+    let non_smooth = non_smooth(model);
+    let mut verification = None;
+    let (matrix, method) = match closed_form(model) {
+        Ok(f) => {
+            let v = if verify {
+                let known = [(at.to_vec(), forms.outer_product.clone())];
+                super::verify::verify_fisher_opts(model, d, &f, &known, false)?
+            } else {
+                Verification::Skipped
+            };
+            let usable = v.usable();
+            verification = Some(v);
+            if usable {
+                (
+                    super::verify::closed_matrix(model, &f.matrix, at)?,
+                    Method::ClosedForm,
+                )
+            } else {
+                (forms.outer_product.clone(), Method::Numeric)
+            }
+        }
+        Err(_) => (forms.outer_product.clone(), Method::Numeric),
+    };
+    let mut candidates = vec![&forms.outer_product, &forms.covariance];
+    if non_smooth.is_none() {
+        candidates.push(&forms.negative_hessian);
+    }
+    let mut worst: f64 = 0.0;
+    for a in &candidates {
+        worst = worst.max(discrepancy(a, &matrix));
+    }
+    Ok(FisherAt {
+        at: at.to_vec(),
+        matrix,
+        method,
+        forms,
+        max_rel_discrepancy: worst,
+        non_smooth,
+        mass,
+        mean_score,
+        verification,
+    })
+}
+
+/// The three forms of the Fisher matrix by quadrature, with the checks `∫p = 1` and
+/// `E[s] = 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericForms {
+    /// `E[s sᵀ]`, `Cov[s]`, `E[−∇²ℓ]`.
+    pub forms: Forms,
+    /// `∫p`, checked to be 1.
+    pub mass: f64,
+    /// `E[s]`, checked to be 0.
+    pub mean_score: DVector<f64>,
+}
+
+/// The three forms of `F` at `at` by quadrature, after checking that the density integrates
+/// to 1 and the score has mean 0 there.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn numeric_forms(
+    model: &Model,
+    d: &Derivatives,
+    at: &[(Symbol, f64)],
+) -> Result<NumericForms, InfoError> {
     let n = d.params.len();
     let q = Quadrature::default();
     let env = point_env(at);
@@ -229,39 +324,12 @@ pub fn fisher_at_with(
             });
         }
     }
-    let non_smooth = non_smooth(model);
-    let (matrix, method) = match closed_form(model) {
-        Ok(f) => {
-            let env = env_at(model, at);
-            let mut m = DMatrix::zeros(n, n);
-            for j in 0..n {
-                for k in 0..n {
-                    m[(j, k)] = eval_f64(&f.matrix[j][k], &env)?;
-                }
-            }
-            (m, Method::ClosedForm)
-        }
-        Err(_) => (outer.clone(), Method::Numeric),
-    };
-    let mut candidates = vec![&outer, &covariance];
-    if non_smooth.is_none() {
-        candidates.push(&negative_hessian);
-    }
-    let mut worst: f64 = 0.0;
-    for a in &candidates {
-        worst = worst.max(discrepancy(a, &matrix));
-    }
-    Ok(FisherAt {
-        at: at.to_vec(),
-        matrix,
-        method,
+    Ok(NumericForms {
         forms: Forms {
             outer_product: outer,
             covariance,
             negative_hessian,
         },
-        max_rel_discrepancy: worst,
-        non_smooth,
         mass,
         mean_score: mean,
     })
@@ -338,8 +406,22 @@ pub struct KlHessians {
 ///
 /// As [`fisher_at`].
 pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, InfoError> {
+    kl_hessians_with(model, at, super::closed_kl(model).ok().as_ref())
+}
+
+/// [`kl_hessians`] with the closed-form divergence already derived (or `None` to use the
+/// numeric route, as for a closed form that failed verification).
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn kl_hessians_with(
+    model: &Model,
+    at: &[(Symbol, f64)],
+    closed: Option<&super::ClosedKl>,
+) -> Result<KlHessians, InfoError> {
     let n = at.len();
-    if let Ok(kl) = super::closed_kl(model) {
+    if let Some(kl) = closed {
         let mut env = env_at(model, at);
         for (p, q) in &kl.names {
             if let Some((_, v)) = at.iter().find(|(s, _)| s == p) {

@@ -1,0 +1,471 @@
+//! Every closed form is checked against the numeric route before it is called one.
+//!
+//! The score-identity route is symbolic, and symbolic zero-testing, coefficient arithmetic
+//! and simplification are where computer algebra goes wrong (DESIGN §4, "Trust"). So a
+//! closed-form Fisher matrix, Jeffreys prior or KL divergence is evaluated at a few
+//! deterministic points inside the declared domains and compared with quadrature there, in
+//! the same command that prints it. A disagreement is never printed as the answer: the
+//! command falls back to the numeric route and says that the closed form failed.
+//!
+//! ```
+//! use fisher_geometry::{Model, info, simplify};
+//! let model = Model::builtin("gamma")?;
+//! let d = simplify::derive(&model);
+//! let f = info::closed_form(&model)?;
+//! let v = info::verify::verify_fisher(&model, &d, &f, &[])?;
+//! assert!(v.passed()); // agrees with quadrature at every verification point
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use egg::Symbol;
+use nalgebra::DMatrix;
+
+use crate::eval::eval_checked;
+use crate::expect::ExpectError;
+use crate::expr::{Expr, number};
+use crate::model::{Domain, Model};
+use crate::simplify::Derivatives;
+
+use super::numeric::{InfoError, describe_point, discrepancy, env_at, numeric_forms};
+use super::{ClosedForm, ClosedKl};
+
+/// Largest discrepancy between a closed form and quadrature that still verifies it: each
+/// Fisher entry relative to `√(F_ii F_jj)`, a divergence relative to its value (plus the
+/// quadrature's own error estimate). Quadrature is good to about `1e-10` on smooth models, so
+/// a real disagreement (a wrong coefficient) is many orders above this.
+pub const VERIFY_TOL: f64 = 1e-7;
+
+/// A parameter point, `(name, value)` in parameter order.
+pub type Point = Vec<(Symbol, f64)>;
+
+/// How many verification points are drawn inside the domains.
+pub const VERIFY_POINTS: usize = 3;
+
+/// How many of them must be checked (the quadrature may fail at some) for a verdict.
+pub const MIN_CHECKED: usize = 2;
+
+/// The seed of the verification points: fixed, so every run checks the same points.
+pub const VERIFY_SEED: u64 = 0x0F15_4E12;
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `count` points inside the domains, deterministic in `seed`: real parameters in (−2, 2),
+/// positive ones in (e^−1, e), bounded ones in the middle 80 % of their interval (computed as
+/// `lo·(1 − t) + hi·t`, so even `interval(-1e308, 1e308)` gives finite points).
+pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
+    let mut rng = Rng(seed);
+    (0..count)
+        .map(|_| {
+            model
+                .params
+                .iter()
+                .map(|p| {
+                    let u = rng.next();
+                    let v = match p.domain {
+                        Domain::Real => 4.0 * u - 2.0,
+                        Domain::Positive => (2.0 * u - 1.0).exp(),
+                        Domain::Unit | Domain::Interval(..) => {
+                            let (lo, hi) = p.domain.bounds();
+                            let t = 0.1 + 0.8 * u;
+                            lo * (1.0 - t) + hi * t
+                        }
+                    };
+                    (p.name, v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The points every verification uses.
+pub fn verification_points(model: &Model) -> Vec<Point> {
+    random_points(model, VERIFY_POINTS, VERIFY_SEED)
+}
+
+/// Where a closed form and the numeric route disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The quantity: `F[a, b]`, `sqrt(det F)` or `D(p || q)`.
+    pub what: String,
+    /// The parameter point(s), `a=0.7, b=1.3`.
+    pub at: String,
+    /// The closed form's value there (NaN when it could not be evaluated).
+    pub closed: f64,
+    /// The numeric route's value.
+    pub numeric: f64,
+    /// The scaled discrepancy that exceeded [`VERIFY_TOL`].
+    pub discrepancy: f64,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} = {} by the closed form but {} by quadrature at {} (discrepancy {:.1e})",
+            self.what,
+            number(self.closed),
+            number(self.numeric),
+            self.at,
+            self.discrepancy
+        )
+    }
+}
+
+/// The outcome of comparing a closed form with the numeric route.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verification {
+    /// It agreed at every point where quadrature could check it.
+    Verified {
+        /// How many points were checked.
+        points: usize,
+        /// The largest scaled discrepancy seen.
+        max_discrepancy: f64,
+    },
+    /// It disagreed: it must not be reported as the answer.
+    Failed(Mismatch),
+    /// Quadrature could not check it at enough points.
+    Unchecked {
+        /// Why not.
+        reason: String,
+    },
+    /// Verification was not asked for (`--no-verify`).
+    Skipped,
+}
+
+impl Verification {
+    /// Whether the closed form may be reported: verified, or not checked because the user
+    /// asked so or quadrature could not.
+    pub fn usable(&self) -> bool {
+        !matches!(self, Verification::Failed(_))
+    }
+
+    /// Whether it was checked and agreed.
+    pub fn passed(&self) -> bool {
+        matches!(self, Verification::Verified { .. })
+    }
+
+    /// `"verified"`, `"failed"`, `"unchecked"` or `"skipped"`, as in the JSON output.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Verification::Verified { .. } => "verified",
+            Verification::Failed(_) => "failed",
+            Verification::Unchecked { .. } => "unchecked",
+            Verification::Skipped => "skipped",
+        }
+    }
+
+    /// One line for text output, without numbers that depend on rounding:
+    /// "verified against quadrature at 3 points".
+    pub fn describe(&self) -> String {
+        match self {
+            Verification::Verified { points, .. } => format!(
+                "verified against quadrature at {points} point{}",
+                if *points == 1 { "" } else { "s" }
+            ),
+            Verification::Failed(m) => format!("FAILED verification: {m}"),
+            Verification::Unchecked { reason } => {
+                format!("not verified: quadrature could not check it ({reason})")
+            }
+            Verification::Skipped => "not verified (--no-verify)".to_string(),
+        }
+    }
+}
+
+/// Whether a numeric failure is the model's fault (not normalized, a score with non-zero
+/// mean, a value that is not finite inside the support, a bad point): then the command
+/// fails. Otherwise (quadrature could not converge, a mass beyond `f64`) the check is only
+/// skipped at that point.
+pub fn is_model_error(e: &InfoError) -> bool {
+    match e {
+        InfoError::Expect(e) => !matches!(
+            e,
+            ExpectError::NotConverged { .. } | ExpectError::Unsupported { .. }
+        ),
+        InfoError::ScoreMean { .. } | InfoError::Eval(_) => true,
+    }
+}
+
+/// Adds a checked point to a running verdict.
+struct Tally {
+    checked: usize,
+    worst: f64,
+    skipped: Option<String>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            checked: 0,
+            worst: 0.0,
+            skipped: None,
+        }
+    }
+
+    /// Records a numeric failure; with `strict`, the model's fault ends the verification
+    /// with an error.
+    fn skip(&mut self, e: InfoError, strict: bool) -> Result<(), InfoError> {
+        if strict && is_model_error(&e) {
+            return Err(e);
+        }
+        self.skipped.get_or_insert_with(|| e.to_string());
+        Ok(())
+    }
+
+    fn finish(self) -> Verification {
+        if self.checked >= MIN_CHECKED {
+            Verification::Verified {
+                points: self.checked,
+                max_discrepancy: self.worst,
+            }
+        } else {
+            Verification::Unchecked {
+                reason: self.skipped.unwrap_or_else(|| {
+                    format!("{} of {MIN_CHECKED} points could be checked", self.checked)
+                }),
+            }
+        }
+    }
+}
+
+/// A closed-form matrix of expressions evaluated at a point; an entry that is not finite is
+/// an error naming the subexpression.
+///
+/// # Errors
+///
+/// [`InfoError::Eval`] when an entry cannot be evaluated or is not finite.
+pub fn closed_matrix(
+    model: &Model,
+    m: &[Vec<Expr>],
+    at: &[(Symbol, f64)],
+) -> Result<DMatrix<f64>, InfoError> {
+    let env = env_at(model, at);
+    let n = m.len();
+    let mut out = DMatrix::zeros(n, n);
+    for j in 0..n {
+        for k in 0..n {
+            out[(j, k)] = eval_checked(&m[j][k], &env)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Compares a closed-form Fisher matrix with `E[s sᵀ]` by quadrature at the verification
+/// points, after the points in `known` whose numeric matrix is already computed.
+///
+/// # Errors
+///
+/// An [`InfoError`] when the numeric route shows the model itself is at fault at a
+/// verification point (see [`is_model_error`]).
+pub fn verify_fisher(
+    model: &Model,
+    d: &Derivatives,
+    f: &ClosedForm,
+    known: &[(Point, DMatrix<f64>)],
+) -> Result<Verification, InfoError> {
+    verify_fisher_opts(model, d, f, known, true)
+}
+
+/// [`verify_fisher`]; without `strict`, a verification point where the model is at fault is
+/// only skipped (a command asked about another point reports about that point).
+///
+/// # Errors
+///
+/// As [`verify_fisher`], with `strict`.
+pub fn verify_fisher_opts(
+    model: &Model,
+    d: &Derivatives,
+    f: &ClosedForm,
+    known: &[(Point, DMatrix<f64>)],
+    strict: bool,
+) -> Result<Verification, InfoError> {
+    let mut tally = Tally::new();
+    let fresh = verification_points(model);
+    let todo = known
+        .iter()
+        .map(|(at, m)| (at.clone(), Some(m.clone())))
+        .chain(fresh.into_iter().map(|at| (at, None)));
+    for (at, numeric) in todo {
+        let numeric = match numeric {
+            Some(m) => m,
+            None => match numeric_forms(model, d, &at) {
+                Ok(n) => n.forms.outer_product,
+                Err(e) => {
+                    tally.skip(e, strict)?;
+                    continue;
+                }
+            },
+        };
+        let closed = match closed_matrix(model, &f.matrix, &at) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(Verification::Failed(Mismatch {
+                    what: format!("F (`{e}`)"),
+                    at: describe_point(&at),
+                    closed: f64::NAN,
+                    numeric: numeric[(0, 0)],
+                    discrepancy: f64::INFINITY,
+                }));
+            }
+        };
+        if let Some(m) = mismatch(&closed, &numeric, model, &at) {
+            return Ok(Verification::Failed(m));
+        }
+        tally.worst = tally.worst.max(discrepancy(&closed, &numeric));
+        tally.checked += 1;
+    }
+    Ok(tally.finish())
+}
+
+/// The worst entry of `closed` against `numeric` if it exceeds [`VERIFY_TOL`].
+fn mismatch(
+    closed: &DMatrix<f64>,
+    numeric: &DMatrix<f64>,
+    model: &Model,
+    at: &[(Symbol, f64)],
+) -> Option<Mismatch> {
+    let n = numeric.nrows();
+    let mut worst = (0.0, 0, 0);
+    for j in 0..n {
+        for k in 0..n {
+            let scale = (numeric[(j, j)] * numeric[(k, k)]).abs().sqrt().max(1e-300);
+            let e = (closed[(j, k)] - numeric[(j, k)]).abs() / scale;
+            let e = if e.is_nan() { f64::INFINITY } else { e };
+            if e > worst.0 {
+                worst = (e, j, k);
+            }
+        }
+    }
+    let (e, j, k) = worst;
+    (e > VERIFY_TOL).then(|| Mismatch {
+        what: format!("F[{}, {}]", model.params[j].name, model.params[k].name),
+        at: describe_point(at),
+        closed: closed[(j, k)],
+        numeric: numeric[(j, k)],
+        discrepancy: e,
+    })
+}
+
+/// Compares a closed-form Jeffreys density `√det F` with the determinant of the (verified)
+/// closed-form matrix evaluated at the verification points: both are exact, so they must
+/// agree to rounding.
+pub fn verify_jeffreys(model: &Model, f: &ClosedForm, jeffreys: &Expr) -> Verification {
+    let mut worst: f64 = 0.0;
+    let points = verification_points(model);
+    for at in &points {
+        let Ok(m) = closed_matrix(model, &f.matrix, at) else {
+            return Verification::Unchecked {
+                reason: format!("F cannot be evaluated at {}", describe_point(at)),
+            };
+        };
+        let det = m.determinant();
+        let j = eval_checked(jeffreys, &env_at(model, at)).unwrap_or(f64::NAN);
+        let e = (j * j - det).abs() / det.abs().max(1e-300);
+        let e = if e.is_nan() { f64::INFINITY } else { e };
+        if e > VERIFY_TOL {
+            return Verification::Failed(Mismatch {
+                what: "sqrt(det F)".to_string(),
+                at: describe_point(at),
+                closed: j,
+                numeric: det.max(0.0).sqrt(),
+                discrepancy: e,
+            });
+        }
+        worst = worst.max(e);
+    }
+    Verification::Verified {
+        points: points.len(),
+        max_discrepancy: worst,
+    }
+}
+
+/// The closed-form divergence `D(p‖q)` evaluated at two points.
+///
+/// # Errors
+///
+/// [`InfoError::Eval`] when it cannot be evaluated or is not finite (naming the
+/// subexpression).
+pub fn closed_kl_at(
+    model: &Model,
+    kl: &ClosedKl,
+    p: &[(Symbol, f64)],
+    q: &[(Symbol, f64)],
+) -> Result<f64, InfoError> {
+    let mut env = env_at(model, p);
+    for (pn, qn) in &kl.names {
+        if let Some((_, v)) = q.iter().find(|(s, _)| s == pn) {
+            env.insert(*qn, *v);
+        }
+    }
+    Ok(eval_checked(&kl.expr, &env)?)
+}
+
+/// Compares a closed-form divergence with `E_p[ℓ_p − ℓ_q]` by quadrature: first at the pairs
+/// in `pairs` (the points a command was asked about), then between consecutive verification
+/// points.
+///
+/// A verification pair where the model is at fault is skipped; the commands check the
+/// model at the points they were asked about separately.
+///
+/// # Errors
+///
+/// None today: the `Result` leaves room for checks that fail.
+pub fn verify_kl(
+    model: &Model,
+    kl: &ClosedKl,
+    pairs: &[(Point, Point)],
+) -> Result<Verification, InfoError> {
+    let mut tally = Tally::new();
+    let points = verification_points(model);
+    let fresh =
+        (0..points.len()).map(|i| (points[i].clone(), points[(i + 1) % points.len()].clone()));
+    for (p, q) in pairs.iter().cloned().chain(fresh) {
+        let (numeric, error) = match super::kl_numeric(model, &p, &q) {
+            Ok(v) => v,
+            Err(e) => {
+                tally.skip(e, false)?;
+                continue;
+            }
+        };
+        let at = format!("p: {}; q: {}", describe_point(&p), describe_point(&q));
+        let closed = match closed_kl_at(model, kl, &p, &q) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Verification::Failed(Mismatch {
+                    what: format!("D(p || q) (`{e}`)"),
+                    at,
+                    closed: f64::NAN,
+                    numeric,
+                    discrepancy: f64::INFINITY,
+                }));
+            }
+        };
+        let scale = numeric.abs().max(closed.abs()).max(f64::MIN_POSITIVE);
+        let e = ((closed - numeric).abs() - 4.0 * error).max(0.0) / scale;
+        let e = if e.is_nan() { f64::INFINITY } else { e };
+        if e > VERIFY_TOL {
+            return Ok(Verification::Failed(Mismatch {
+                what: "D(p || q)".to_string(),
+                at,
+                closed,
+                numeric,
+                discrepancy: e,
+            }));
+        }
+        tally.worst = tally.worst.max(e);
+        tally.checked += 1;
+    }
+    Ok(tally.finish())
+}

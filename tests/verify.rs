@@ -1,0 +1,230 @@
+//! Every closed form is verified against quadrature before it is called one (issue 10): a
+//! wrong closed form is never printed as the answer, and every command checks the model as
+//! `fisher eval` does.
+
+use fisher_geometry::cli::app::run_args;
+use fisher_geometry::info::{self, Verification, verify};
+use fisher_geometry::{Expr, Model, simplify};
+
+fn model(src: &str) -> Model {
+    Model::parse(src, "m").unwrap()
+}
+
+/// Writes a model to a temporary file for the command line, named after the test.
+fn model_file(name: &str, src: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("fisher-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.model"));
+    std::fs::write(&path, src).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = run_args(args.iter().copied());
+    let v = serde_json::from_str(&out).unwrap_or(serde_json::Value::Null);
+    (code, v, err)
+}
+
+const CUBIC_MEAN: &str = "data x : real\nparam a : real\nparam b : positive\n\
+    logp = -(x - 3*a^3)^2/(2*b) - ln(b)/2 - ln(2*pi)/2\n";
+
+#[test]
+fn a_wrong_closed_fisher_matrix_fails_verification() {
+    let m = Model::builtin("gamma").unwrap();
+    let d = simplify::derive(&m);
+    let mut f = info::closed_form(&m).unwrap();
+    assert!(verify::verify_fisher(&m, &d, &f, &[]).unwrap().passed());
+    // F_rate,rate = shape/rate² made 0.1 % too large
+    f.matrix[1][1] = &f.matrix[1][1] * &Expr::num(1.001);
+    match verify::verify_fisher(&m, &d, &f, &[]).unwrap() {
+        Verification::Failed(mm) => {
+            assert_eq!(mm.what, "F[rate, rate]");
+            assert!((mm.closed / mm.numeric - 1.001).abs() < 1e-9, "{mm}");
+        }
+        v => panic!("not rejected: {v:?}"),
+    }
+}
+
+#[test]
+fn a_wrong_closed_divergence_fails_verification() {
+    let m = Model::builtin("poisson").unwrap();
+    let mut kl = info::closed_kl(&m).unwrap();
+    assert!(verify::verify_kl(&m, &kl, &[]).unwrap().passed());
+    kl.expr = &kl.expr + &Expr::num(1e-3);
+    assert!(matches!(
+        verify::verify_kl(&m, &kl, &[]).unwrap(),
+        Verification::Failed(_)
+    ));
+}
+
+#[test]
+fn a_wrong_jeffreys_density_fails_verification() {
+    let m = Model::builtin("normal").unwrap();
+    let f = info::closed_form(&m).unwrap();
+    let sigma = Expr::sym("sigma");
+    // the truth is √2/σ²
+    let wrong = &Expr::num(2f64.sqrt()) / &sigma.pow(3);
+    assert!(matches!(
+        verify::verify_jeffreys(&m, &f, &wrong),
+        Verification::Failed(_)
+    ));
+    let right = &Expr::num(2f64.sqrt()) / &sigma.pow(2);
+    assert!(verify::verify_jeffreys(&m, &f, &right).passed());
+}
+
+/// Issue 10: the normal with mean 3a³ and variance b had F_aa = −351a⁴/(9b); the truth
+/// (for a normal with mean m(a) and variance b, F_aa = m'(a)²/b, F_bb = 1/(2b²)) is
+/// diag(81a⁴/b, 1/(2b²)).
+#[test]
+fn derive_reports_only_verified_closed_forms() {
+    let path = model_file("cubic_mean", CUBIC_MEAN);
+    let (code, v, err) = json(&["fisher", "derive", &path, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["fisher"]["method"], "closed-form");
+    assert_eq!(v["fisher"]["verification"]["status"], "verified");
+    assert_eq!(v["fisher"]["verification"]["points"], verify::VERIFY_POINTS);
+    let m = model(CUBIC_MEAN);
+    let f = info::closed_form(&m).unwrap();
+    let at = m.parse_point("a=0.7,b=1.3").unwrap();
+    let closed = verify::closed_matrix(&m, &f.matrix, &at).unwrap();
+    let (a, b) = (0.7f64, 1.3f64);
+    assert!((closed[(0, 0)] / (81.0 * a.powi(4) / b) - 1.0).abs() < 1e-12);
+    assert_eq!(closed[(0, 1)], 0.0);
+    assert!((closed[(1, 1)] * 2.0 * b * b - 1.0).abs() < 1e-12);
+    let (_, text, _) = run_args(["fisher", "derive", &path]);
+    assert!(
+        text.contains("method: closed-form (verified against quadrature at 3 points)"),
+        "{text}"
+    );
+    // --no-verify says it did not verify
+    let (_, text, _) = run_args(["fisher", "derive", &path, "--no-verify"]);
+    assert!(text.contains("not verified (--no-verify)"), "{text}");
+}
+
+const UNNORMALIZED: &str = "data x : real\nparam mu : real\nparam sigma : positive\n\
+    logp = -0.5*((x - mu)/sigma)^2 - ln(sigma)\n";
+
+#[test]
+fn every_command_rejects_an_unnormalized_density() {
+    let path = model_file("unnormalized", UNNORMALIZED);
+    for args in [
+        vec!["fisher", "derive", &path],
+        vec!["fisher", "eval", &path, "--at", "mu=0,sigma=1"],
+        vec![
+            "fisher",
+            "kl",
+            &path,
+            "--p",
+            "mu=0,sigma=1",
+            "--q",
+            "mu=1,sigma=2",
+        ],
+    ] {
+        let (code, out, err) = run_args(args.iter().copied());
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            err.contains("log-density integrates to 2.5066"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// The support is declared `positive`, but the density is a normal's on the whole line: it
+/// integrates to about 1/2 at mu = 0, and the command says so rather than print a number.
+#[test]
+fn kl_rejects_a_wrong_support() {
+    let src = "data x : positive\nparam mu : real\nparam sigma : positive\n\
+        logp = -0.5*((x - mu)/sigma)^2 - ln(sigma) - 0.5*ln(2*pi)\n";
+    let path = model_file("wrong_support", src);
+    let (code, _, err) = run_args([
+        "fisher",
+        "kl",
+        &path,
+        "--p",
+        "mu=0,sigma=1",
+        "--q",
+        "mu=1,sigma=2",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("integrates to 0.5"), "{err}");
+}
+
+/// `ln(mu)` with `mu : real` is NaN at the negative `mu` of the second argument.
+#[test]
+fn kl_names_a_subexpression_that_is_not_finite() {
+    let src = "data x : real\nparam mu : real\n\
+        logp = -0.5*(x - mu)^2 - 0.5*ln(2*pi) + 0*ln(mu)\n";
+    let path = model_file("nan", src);
+    let (code, out, err) = run_args(["fisher", "kl", &path, "--p", "mu=1", "--q", "mu=-1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("ln(mu)") || err.contains("ln(mu_q)"), "{err}");
+    assert!(!out.contains("nan"), "{out}");
+}
+
+#[test]
+fn kl_reports_its_verification() {
+    let (code, v, err) = json(&[
+        "fisher",
+        "kl",
+        "gamma",
+        "--p",
+        "shape=2,rate=3",
+        "--q",
+        "shape=1.5,rate=1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["method"], "closed-form");
+    assert_eq!(v["verification"]["status"], "verified");
+    // the command's own pair and the three verification pairs
+    assert_eq!(v["verification"]["points"], 4);
+}
+
+#[test]
+fn check_refuses_zero_points() {
+    let (code, out, err) = run_args(["fisher", "check", "normal", "--points", "0"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("--points 0"), "{err}");
+}
+
+/// For `a < 0` the density below is not normalized (`a − |a| = 2a`); `check` reports each
+/// failing point by its coordinates and goes on to the others.
+#[test]
+fn check_reports_a_failing_point_and_goes_on() {
+    let src = "data x : real\nparam a : real\n\
+        logp = -0.5*(x - a)^2 - 0.5*ln(2*pi) + a - abs(a)\n";
+    let path = model_file("half_normalized", src);
+    let (code, v, err) = json(&[
+        "fisher", "check", &path, "--points", "8", "--seed", "3", "--format", "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 8);
+    let mut failed = 0;
+    for p in points {
+        let a = p["at"]["a"].as_f64().unwrap();
+        if a < 0.0 {
+            failed += 1;
+            assert_eq!(p["passed"], false, "{p}");
+            let e = p["error"].as_str().unwrap();
+            // (serde_json parses floats to within an ulp, so compare the leading digits)
+            let digits = format!("a={a:.12}");
+            assert!(e.contains(&digits[..digits.len() - 1]), "{e}");
+        } else {
+            assert!(p.get("error").is_none(), "{p}");
+        }
+    }
+    assert!(failed > 0 && failed < 8, "{failed}");
+}
+
+#[test]
+fn verification_points_are_finite_on_huge_intervals() {
+    let m = model(
+        "data x : real\nparam mu : interval(-1e308, 1e308)\n\
+         logp = -0.5*(x - mu)^2 - 0.5*ln(2*pi)\n",
+    );
+    for at in verify::random_points(&m, 16, 7) {
+        assert!(at[0].1.is_finite() && m.params[0].domain.contains(at[0].1));
+    }
+}
