@@ -276,10 +276,23 @@ pub fn numeric_forms(
     d: &Derivatives,
     at: &[(Symbol, f64)],
 ) -> Result<NumericForms, InfoError> {
+    numeric_forms_with(model, d, at, &Quadrature::default())
+}
+
+/// [`numeric_forms`] to the accuracy of `q`.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn numeric_forms_with(
+    model: &Model,
+    d: &Derivatives,
+    at: &[(Symbol, f64)],
+    q: &Quadrature,
+) -> Result<NumericForms, InfoError> {
     let n = d.params.len();
-    let q = Quadrature::default();
     let env = point_env(at);
-    let mass = check_normalized(model, &env, &q)?;
+    let mass = check_normalized(model, &env, q)?;
     // g = (s_j s_k for j ≤ k, s_j, −H_jk for j ≤ k)
     let mut gs: Vec<Expr> = Vec::new();
     for j in 0..n {
@@ -293,7 +306,7 @@ pub fn numeric_forms(
             gs.push(-&d.hessian[j][k]);
         }
     }
-    let est = expectations(model, &env, &gs, &q)?;
+    let est = expectations(model, &env, &gs, q)?;
     let pairs = n * (n + 1) / 2;
     let sym = |offset: usize| {
         let mut m = DMatrix::zeros(n, n);
@@ -363,13 +376,26 @@ pub fn kl_numeric(
     p: &[(Symbol, f64)],
     q: &[(Symbol, f64)],
 ) -> Result<(f64, f64), InfoError> {
-    let quad = Quadrature::default();
+    kl_numeric_with(model, p, q, &Quadrature::default())
+}
+
+/// [`kl_numeric`] to the accuracy of `quad`.
+///
+/// # Errors
+///
+/// As [`fisher_at`].
+pub fn kl_numeric_with(
+    model: &Model,
+    p: &[(Symbol, f64)],
+    q: &[(Symbol, f64)],
+    quad: &Quadrature,
+) -> Result<(f64, f64), InfoError> {
     let env = point_env(p);
-    check_normalized(model, &env, &quad)?;
+    check_normalized(model, &env, quad)?;
     let at_q: std::collections::HashMap<Symbol, Expr> =
         q.iter().map(|(n, v)| (*n, Expr::num(*v))).collect();
     let g = &model.logp - model.logp.substitute(&at_q);
-    let est = expectations(model, &env, &[g], &quad)?;
+    let est = expectations(model, &env, &[g], quad)?;
     Ok((est.values[0], est.errors[0]))
 }
 

@@ -23,12 +23,14 @@ use egg::Symbol;
 use nalgebra::DMatrix;
 
 use crate::eval::eval_checked;
-use crate::expect::ExpectError;
+use crate::expect::{ExpectError, Quadrature};
 use crate::expr::{Expr, number};
 use crate::model::{Domain, Model};
 use crate::simplify::Derivatives;
 
-use super::numeric::{InfoError, describe_point, discrepancy, env_at, numeric_forms};
+use super::numeric::{
+    InfoError, describe_point, discrepancy, env_at, kl_numeric_with, numeric_forms_with,
+};
 use super::{ClosedForm, ClosedKl};
 
 /// Largest discrepancy between a closed form and quadrature that still verifies it: each
@@ -36,6 +38,14 @@ use super::{ClosedForm, ClosedKl};
 /// quadrature's own error estimate). Quadrature is good to about `1e-10` on smooth models, so
 /// a real disagreement (a wrong coefficient) is many orders above this.
 pub const VERIFY_TOL: f64 = 1e-7;
+
+/// The accuracy of the quadrature that verifies: a hundred times finer than [`VERIFY_TOL`].
+pub fn verify_quadrature() -> Quadrature {
+    Quadrature {
+        rel_tol: VERIFY_TOL * 1e-2,
+        ..Quadrature::default()
+    }
+}
 
 /// A parameter point, `(name, value)` in parameter order.
 pub type Point = Vec<(Symbol, f64)>;
@@ -300,7 +310,7 @@ pub fn verify_fisher_opts(
     for (at, numeric) in todo {
         let numeric = match numeric {
             Some(m) => m,
-            None => match numeric_forms(model, d, &at) {
+            None => match numeric_forms_with(model, d, &at, &verify_quadrature()) {
                 Ok(n) => n.forms.outer_product,
                 Err(e) => {
                     tally.skip(e, strict)?;
@@ -432,7 +442,7 @@ pub fn verify_kl(
     let fresh =
         (0..points.len()).map(|i| (points[i].clone(), points[(i + 1) % points.len()].clone()));
     for (p, q) in pairs.iter().cloned().chain(fresh) {
-        let (numeric, error) = match super::kl_numeric(model, &p, &q) {
+        let (numeric, error) = match kl_numeric_with(model, &p, &q, &verify_quadrature()) {
             Ok(v) => v,
             Err(e) => {
                 tally.skip(e, false)?;
