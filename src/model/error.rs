@@ -132,6 +132,15 @@ pub enum ModelErrorKind {
         /// Its value as text.
         value: String,
     },
+    /// A subexpression of numbers alone (`0/0`, `ln(0)`, `1e308*10`) whose value is infinite
+    /// or not a number: simplification would otherwise fold it away or spread it.
+    #[error("`{text}` is not a finite number (it evaluates to `{value}`)")]
+    NotFinite {
+        /// The subexpression as written.
+        text: String,
+        /// Its value as text.
+        value: String,
+    },
     /// An `int[LO, HI]` bound naming something other than a constant.
     #[error("the bound `{0}` is not a `const`")]
     BoundNotConst(String),

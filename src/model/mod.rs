@@ -748,6 +748,10 @@ fn resolve_bound(
 fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
     let mut b = Builder::default();
     let mut ids = Vec::with_capacity(ast.nodes.len());
+    // The value of each expression node built from numbers alone (`None` once a name is
+    // involved), by expression id: a non-finite one is an error here, before simplification
+    // can fold `0/0·x` to 0.
+    let mut values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
     for node in &ast.nodes {
         let err = |kind| ModelError::new(kind, node.span.clone());
         let child = |c: usize| -> Result<egg::Id, ModelError> {
@@ -801,13 +805,55 @@ fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
                 Op::function(f, &args).ok_or_else(|| err(ModelErrorKind::MalformedTree))?
             }
         };
-        ids.push(b.node(op));
+        let value = constant_value(&op, &values);
+        let id = b.node(op);
+        if usize::from(id) == values.len() {
+            values.push(value);
+        }
+        if let Some(v) = value.filter(|v| !v.is_finite()) {
+            let text = crate::expr::text(&b.finish(id)).to_string();
+            return Err(ModelError::new(
+                ModelErrorKind::NotFinite {
+                    text,
+                    value: crate::expr::number(v),
+                },
+                node.span.clone(),
+            ));
+        }
+        ids.push(id);
     }
     let root = ids
         .get(ast.root)
         .copied()
         .ok_or_else(|| ModelError::new(ModelErrorKind::MalformedTree, ast.span()))?;
     Ok(b.finish(root))
+}
+
+/// The value of `op` when every child has a known value (numbers, `pi`, `e` and operations
+/// on them; `values` is indexed by expression id), by the one evaluator.
+fn constant_value(op: &Op, values: &[Option<f64>]) -> Option<f64> {
+    use egg::Language as _;
+    match op {
+        Op::Num(c) => return Some(c.value()),
+        Op::Pi => return Some(std::f64::consts::PI),
+        Op::Euler => return Some(std::f64::consts::E),
+        Op::Sym(_) => return None,
+        _ => {}
+    }
+    let mut rec = egg::RecExpr::default();
+    let mut local = Vec::new();
+    for c in op.children() {
+        let v = (*values.get(usize::from(*c))?)?;
+        local.push(rec.add(Op::Num(Constant::new(v))));
+    }
+    let mut k = 0;
+    let node = op.clone().map_children(|_| {
+        let id = local[k.min(local.len() - 1)];
+        k += 1;
+        id
+    });
+    rec.add(node);
+    eval_f64(&Expr::from_rec(rec), &HashMap::new())
 }
 
 /// Evaluates an expression in `f64`, looking names up in `env`: the small evaluator used for
