@@ -357,7 +357,8 @@ impl Builder {
 
     /// `a / b`.
     pub fn div(&mut self, a: Id, b: Id) -> Id {
-        if self.is(a, 0.0) || self.is(b, 1.0) {
+        // `0/b = 0`, but not for the literal `0/0`, which is not a number.
+        if (self.is(a, 0.0) && !self.is(b, 0.0)) || self.is(b, 1.0) {
             return a;
         }
         self.node(Op::Div([a, b]))
