@@ -1338,12 +1338,10 @@ impl Emitter {
             C::Sum(terms, k) => {
                 let k = k.value();
                 let mut order: Vec<Option<&(Rc<C>, Constant)>> = Vec::new();
-                // NaN coefficients and a NaN constant are kept (after the positive terms),
-                // never dropped
+                // NaN coefficients and a NaN constant go with the positive ones, never dropped
                 let first = |c: f64| c > 0.0 || c.is_nan();
                 order.extend(terms.iter().filter(|(_, c)| first(c.value())).map(Some));
-                // (as is the constant) (after the positive terms), never dropped
-                if k > 0.0 || k.is_nan() {
+                if first(k) {
                     order.push(None);
                 }
                 order.extend(terms.iter().filter(|(_, c)| c.value() < 0.0).map(Some));
