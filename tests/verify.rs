@@ -228,3 +228,38 @@ fn verification_points_are_finite_on_huge_intervals() {
         assert!(at[0].1.is_finite() && m.params[0].domain.contains(at[0].1));
     }
 }
+
+/// `p(x) = a/x` on (0, ∞) cannot be normalized; its "closed-form" divergence ln a − ln a'
+/// is negative at a = 1, a' = 2. Every command refuses it rather than print a number.
+#[test]
+fn a_density_that_cannot_be_normalized_is_refused() {
+    let path = model_file(
+        "improper",
+        "data x : positive\nparam a : positive\nlogp = ln(a) - ln(x)\n",
+    );
+    for args in [
+        vec!["fisher", "derive", &path],
+        vec!["fisher", "eval", &path, "--at", "a=1"],
+        vec!["fisher", "kl", &path, "--p", "a=1", "--q", "a=2"],
+    ] {
+        let (code, out, err) = run_args(args.iter().copied());
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            err.contains("accuracy") || err.contains("normalized"),
+            "{args:?}: {err}"
+        );
+    }
+    // even unchecked, a negative divergence is never printed
+    let (code, _, err) = run_args([
+        "fisher",
+        "kl",
+        &path,
+        "--p",
+        "a=1",
+        "--q",
+        "a=2",
+        "--no-verify",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("negative"), "{err}");
+}

@@ -193,6 +193,17 @@ pub(super) fn kl(
         (Some(_), false) => Some(info::Verification::Skipped),
         (None, _) => None,
     };
+    // Quadrature could check the model nowhere (not at p, q or any verification point):
+    // refuse, as `fisher eval` does, rather than print a number about a density that may
+    // not be normalizable.
+    let nowhere = notes.len() == 2
+        && verification
+            .as_ref()
+            .is_none_or(info::Verification::nothing_checked);
+    if verify && nowhere {
+        let reason = notes.first().cloned().unwrap_or_default();
+        return Err(err(&info::InfoError::Unchecked { reason }));
+    }
     let usable = verification.as_ref().is_none_or(info::Verification::usable);
     let (value, method, expr, error) = match closed.filter(|_| usable) {
         Some(kl) => {
@@ -204,6 +215,14 @@ pub(super) fn kl(
             (v, "numeric", None, Some(e))
         }
     };
+    // A divergence is never negative: a value below minus its rounding is a wrong answer.
+    let slack = 1e-9 * value.abs().max(1.0) + 10.0 * error.unwrap_or(0.0);
+    if value < -slack {
+        return Err(format!(
+            "error: the {method} divergence D(p || q) = {} is negative, which a divergence never is: the model or its evaluation is wrong here\n",
+            number(value)
+        ));
+    }
     if let Some(v @ info::Verification::Failed(_)) = &verification {
         notes.push(format!(
             "the closed-form divergence {}; the numeric value is reported instead",
@@ -282,6 +301,7 @@ pub(super) fn check(
             Ok(v) => v,
             Err(e) => info::Verification::Unchecked {
                 reason: e.to_string(),
+                checked: 0,
             },
         };
         if !v.usable() {

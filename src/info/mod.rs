@@ -91,7 +91,12 @@ pub fn derivation_opts(model: &Model, verify: bool) -> Result<Derivation, InfoEr
         }
         (Err(_), false) => None,
     };
-    if let Some(Verification::Unchecked { reason }) = &verification {
+    if let Some(v @ Verification::Unchecked { reason, .. }) = &verification {
+        if v.nothing_checked() {
+            return Err(InfoError::Unchecked {
+                reason: reason.clone(),
+            });
+        }
         skipped_checks = Some(reason.clone());
     }
     let usable = verification.as_ref().is_none_or(Verification::usable);
@@ -118,12 +123,12 @@ pub fn derivation_opts(model: &Model, verify: bool) -> Result<Derivation, InfoEr
 }
 
 /// The numeric checks of a model without a closed form: `∫p = 1` and `E[s] = 0` at the first
-/// verification point where quadrature converges. `Ok(Some(reason))` when it converged at
-/// none.
+/// verification point where quadrature converges.
 ///
 /// # Errors
 ///
-/// An [`InfoError`] when a check fails (see [`verify::is_model_error`]).
+/// An [`InfoError`] when a check fails (see [`verify::is_model_error`]), and
+/// [`InfoError::Unchecked`] when quadrature converged at none of the points.
 pub fn check_model(model: &Model, d: &Derivatives) -> Result<Option<String>, InfoError> {
     let mut reason = None;
     for at in verify::verification_points(model) {
@@ -135,5 +140,7 @@ pub fn check_model(model: &Model, d: &Derivatives) -> Result<Option<String>, Inf
             }
         }
     }
-    Ok(reason)
+    Err(InfoError::Unchecked {
+        reason: reason.unwrap_or_default(),
+    })
 }

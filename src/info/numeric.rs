@@ -27,6 +27,15 @@ pub enum InfoError {
     /// A closed-form expression could not be evaluated.
     #[error(transparent)]
     Eval(#[from] EvalError),
+    /// Quadrature could not check the model at any of the verification points: the density
+    /// cannot be normalized, or the numeric route cannot handle it.
+    #[error(
+        "the model could not be checked at any verification point ({reason}): a density that cannot be normalized has no Fisher information; `--no-verify` skips the checks"
+    )]
+    Unchecked {
+        /// The first quadrature failure.
+        reason: String,
+    },
     /// `E[s] ≠ 0`: the log-density is not normalized for every θ, or its support is wrong.
     #[error(
         "the score has mean ({mean}) at {at}, not 0: the log-density is not a normalized density in its parameters, or its support does not match its declaration"

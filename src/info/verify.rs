@@ -150,6 +150,10 @@ pub enum Verification {
     Unchecked {
         /// Why not.
         reason: String,
+        /// At how many points it was checked (fewer than [`MIN_CHECKED`]); 0 means
+        /// quadrature failed everywhere, which usually means the model cannot be
+        /// normalized.
+        checked: usize,
     },
     /// Verification was not asked for (`--no-verify`).
     Skipped,
@@ -177,6 +181,12 @@ impl Verification {
         }
     }
 
+    /// Whether quadrature could check nothing at all: a model that cannot be normalized, or
+    /// one the numeric route cannot handle. The commands refuse then (unless `--no-verify`).
+    pub fn nothing_checked(&self) -> bool {
+        matches!(self, Verification::Unchecked { checked: 0, .. })
+    }
+
     /// One line for text output, without numbers that depend on rounding:
     /// "verified against quadrature at 3 points".
     pub fn describe(&self) -> String {
@@ -186,7 +196,7 @@ impl Verification {
                 if *points == 1 { "" } else { "s" }
             ),
             Verification::Failed(m) => format!("FAILED verification: {m}"),
-            Verification::Unchecked { reason } => {
+            Verification::Unchecked { reason, .. } => {
                 format!("not verified: quadrature could not check it ({reason})")
             }
             Verification::Skipped => "not verified (--no-verify)".to_string(),
@@ -204,7 +214,7 @@ pub fn is_model_error(e: &InfoError) -> bool {
             e,
             ExpectError::NotConverged { .. } | ExpectError::Unsupported { .. }
         ),
-        InfoError::ScoreMean { .. } | InfoError::Eval(_) => true,
+        InfoError::ScoreMean { .. } | InfoError::Eval(_) | InfoError::Unchecked { .. } => true,
     }
 }
 
@@ -242,6 +252,7 @@ impl Tally {
             }
         } else {
             Verification::Unchecked {
+                checked: self.checked,
                 reason: self.skipped.unwrap_or_else(|| {
                     format!("{} of {MIN_CHECKED} points could be checked", self.checked)
                 }),
@@ -378,6 +389,7 @@ pub fn verify_jeffreys(model: &Model, f: &ClosedForm, jeffreys: &Expr) -> Verifi
         let Ok(m) = closed_matrix(model, &f.matrix, at) else {
             return Verification::Unchecked {
                 reason: format!("F cannot be evaluated at {}", describe_point(at)),
+                checked: 0,
             };
         };
         let det = m.determinant();
