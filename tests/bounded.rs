@@ -14,7 +14,7 @@ use egg::Symbol;
 use fisher_geometry::eval::{self, Env, eval_f64};
 use fisher_geometry::info::{self, Derivation};
 use fisher_geometry::model::{Domain, Support};
-use fisher_geometry::render::derivation_lets;
+use fisher_geometry::render::{MIN_LETS_TREE, derivation_lets};
 use fisher_geometry::{Expr, Model};
 
 /// The fixtures, by file stem.
@@ -133,7 +133,7 @@ fn derived_expressions_stay_small_dags() {
         for e in all_exprs(&d) {
             assert!(e.dag_size() <= MAX_DAG, "{name}: {} nodes", e.dag_size());
         }
-        let (lets, printed) = derivation_lets(&model, &d);
+        let (lets, printed) = derivation_lets(&model, &d, MIN_LETS_TREE);
         let chars: usize = lets
             .iter()
             .map(|(n, e)| n.as_str().len() + e.to_string().len())
@@ -181,7 +181,7 @@ fn printed_lets_parse_back_to_the_same_values() {
     for name in ["chain_rational", "chain_data", "chain_trig"] {
         let model = load(name);
         let d = info::derivation(&model);
-        let (lets, printed) = derivation_lets(&model, &d);
+        let (lets, printed) = derivation_lets(&model, &d, MIN_LETS_TREE);
         assert!(!lets.is_empty(), "{name}: expected `let` lines");
         let mut header = String::new();
         for v in &model.data {

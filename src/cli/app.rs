@@ -265,7 +265,7 @@ fn data_line(ds: &[DataVar]) -> String {
 
 /// The text report of `fisher derive`.
 fn derive_text(model: &Model, derivation: &Derivation) -> String {
-    let (lets, derivation) = render::derivation_lets(model, derivation);
+    let (lets, derivation) = render::derivation_lets(model, derivation, render::MIN_LETS_TREE);
     let derivation = &derivation;
     let d = &derivation.derivatives;
     let mut s = String::new();
@@ -338,7 +338,7 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
 
 /// The LaTeX report of `fisher derive`: one display formula per line.
 fn derive_latex(model: &Model, derivation: &Derivation) -> String {
-    let (lets, derivation) = render::derivation_lets(model, derivation);
+    let (lets, derivation) = render::derivation_lets(model, derivation, render::MIN_LETS_TREE);
     let derivation = &derivation;
     let d = &derivation.derivatives;
     let theta = d

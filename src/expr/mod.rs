@@ -21,7 +21,7 @@ pub use ops::{
 };
 pub use pretty::Pretty;
 pub use print::{Text, fmt_number, number, text};
-pub use shared::{Lets, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
+pub use shared::{Lets, MIN_JSON_LETS_TREE, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///

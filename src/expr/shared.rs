@@ -96,16 +96,20 @@ pub struct Lets {
 /// nodes (names, numbers, operators, calls), the `let` names below it counted as one.
 pub const MIN_LET_SIZE: usize = 8;
 
-/// `let` lines are used only when writing every expression out in full would print more
-/// than this many nodes.
-pub const MIN_LETS_TREE: usize = 1_000;
+/// The text and LaTeX reports use `let` lines only when writing every expression out in full
+/// would take more than this many tree nodes (every built-in model takes fewer).
+pub const MIN_LETS_TREE: usize = 5_000;
+
+/// JSON expressions stay self-contained strings unless writing them out in full would take
+/// more than this many tree nodes (then they use a `lets` field).
+pub const MIN_JSON_LETS_TREE: usize = 50_000;
 
 /// Names the large shared subexpressions of `exprs` (across all of them), when writing them
-/// out in full would print more than [`MIN_LETS_TREE`] nodes and more than twice as many as
-/// the `let` form; otherwise returns them as they are, with no `let`. New names are `v1`,
-/// `v2`, … skipping every name for which `taken` is true. The work is linear in the number
-/// of distinct nodes.
-pub fn with_lets(exprs: &[&Expr], taken: impl Fn(&str) -> bool) -> Lets {
+/// out in full would take more than `min_tree` tree nodes and more than twice as many as the
+/// `let` form; otherwise returns them as they are, with no `let`. New names are `v1`, `v2`,
+/// … skipping every name for which `taken` is true. The work is linear in the number of
+/// distinct nodes.
+pub fn with_lets(exprs: &[&Expr], min_tree: usize, taken: impl Fn(&str) -> bool) -> Lets {
     let unchanged = || Lets {
         lets: Vec::new(),
         exprs: exprs.iter().map(|e| (*e).clone()).collect(),
@@ -113,7 +117,7 @@ pub fn with_lets(exprs: &[&Expr], taken: impl Fn(&str) -> bool) -> Lets {
     let total = exprs
         .iter()
         .fold(0usize, |acc, e| acc.saturating_add(e.tree_size()));
-    if total <= MIN_LETS_TREE {
+    if total <= min_tree {
         return unchanged();
     }
     // All expressions in one hash-consed DAG, so that sharing across them counts.

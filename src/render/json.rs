@@ -16,13 +16,14 @@ fn exprs(v: &[Expr]) -> Value {
 /// When the closed-form route does not apply, `fisher.method` is `"numeric"`,
 /// `fisher.matrix` and `jeffreys` are `null`, and `fisher.reason` says why.
 ///
-/// When the expressions written out in full would be long and mostly repetition, they use
+/// When the expressions written out in full would be very long (more than
+/// [`super::MIN_JSON_LETS_TREE`] tree nodes) and mostly repetition, they use
 /// names defined in an extra field `lets` (`[{"name", "expr"}]`, in order, each using only
 /// the ones before it; see [`super::derivation_lets`]); substituting them back gives the full
 /// expressions. Entries a budget left less simplified are listed in an extra field `notes`.
 /// Both fields appear only when not empty.
 pub fn derive(model: &Model, derivation: &Derivation) -> Value {
-    let (lets, derivation) = super::derivation_lets(model, derivation);
+    let (lets, derivation) = super::derivation_lets(model, derivation, super::MIN_JSON_LETS_TREE);
     let derivation = &derivation;
     let d = &derivation.derivatives;
     let fisher = match &derivation.fisher {

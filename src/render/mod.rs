@@ -11,6 +11,7 @@ pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
 use egg::Symbol;
 
 use crate::expr::{Expr, FUNCTIONS, with_lets};
+pub use crate::expr::{MIN_JSON_LETS_TREE, MIN_LETS_TREE};
 use crate::info::Derivation;
 use crate::model::Model;
 
@@ -18,11 +19,13 @@ use crate::model::Model;
 /// mostly repetition (chains of `let` definitions and their derivatives), its large shared
 /// subexpressions become `let` lines (returned first, in dependency order, each using only
 /// the ones before it) and every expression of the returned copy is written with their names
-/// (see [`crate::expr::with_lets`]). Otherwise the `let` list is empty and the copy equal.
+/// (see [`crate::expr::with_lets`]; `min_tree` is its threshold: [`MIN_LETS_TREE`] for text,
+/// [`MIN_JSON_LETS_TREE`] for JSON). Otherwise the `let` list is empty and the copy equal.
 /// New names avoid the model's names and the functions.
 pub fn derivation_lets(
     model: &Model,
     derivation: &Derivation,
+    min_tree: usize,
 ) -> (Vec<(Symbol, Expr)>, Derivation) {
     let taken = |name: &str| {
         FUNCTIONS.iter().any(|(f, _)| *f == name)
@@ -40,7 +43,7 @@ pub fn derivation_lets(
         all.extend(f.matrix.iter().flatten());
     }
     all.extend(&derivation.jeffreys);
-    let shared = with_lets(&all, taken);
+    let shared = with_lets(&all, min_tree, taken);
     if shared.lets.is_empty() {
         return (Vec::new(), derivation.clone());
     }
