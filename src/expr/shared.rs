@@ -175,3 +175,61 @@ pub fn with_lets(exprs: &[&Expr], min_tree: usize, taken: impl Fn(&str) -> bool)
         .collect();
     Lets { lets, exprs }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::expr::ops::sin;
+
+    /// `t1 = sin(a)`, `t_{k+1} = t_k·t_k + sin(t_k)`: a tree of about 3^n nodes, a DAG of
+    /// about 4n.
+    fn chain(n: usize) -> Expr {
+        let mut t = sin(&Expr::sym("a"));
+        for _ in 1..n {
+            t = &(&t * &t) + &sin(&t);
+        }
+        t
+    }
+
+    #[test]
+    fn a_chain_is_cut_at_each_link() {
+        let e = chain(12);
+        assert!(e.tree_size() > 100_000 && e.dag_size() < 60);
+        let cut = cuts(&e, 2, usize::MAX);
+        // Each link below the root is shared by the product and the sine above it; the root
+        // is always cut.
+        assert_eq!(cut.iter().filter(|c| **c).count(), 12);
+    }
+
+    #[test]
+    fn lets_substituted_back_give_the_expressions() {
+        let (e, f) = (chain(14), chain(9));
+        let out = with_lets(&[&e, &f], MIN_LETS_TREE, |n| n == "v2");
+        assert!(!out.lets.is_empty());
+        assert!(out.lets.iter().all(|(n, _)| n.as_str() != "v2"));
+        let mut map: HashMap<Symbol, Expr> = HashMap::new();
+        for (name, def) in &out.lets {
+            let inlined = def.substitute(&map);
+            map.insert(*name, inlined);
+        }
+        assert_eq!(out.exprs[0].substitute(&map), e);
+        assert_eq!(out.exprs[1].substitute(&map), f);
+        let printed: usize = out
+            .lets
+            .iter()
+            .map(|(_, d)| d.to_string().len())
+            .chain(out.exprs.iter().map(|x| x.to_string().len()))
+            .sum();
+        assert!(printed < 2_000, "{printed}");
+    }
+
+    #[test]
+    fn small_expressions_get_no_lets() {
+        let e = chain(3);
+        let out = with_lets(&[&e], MIN_LETS_TREE, |_| false);
+        assert!(out.lets.is_empty());
+        assert_eq!(out.exprs, vec![e]);
+    }
+}
