@@ -186,7 +186,7 @@ mod tests {
     /// `t1 = sin(a)`, `t_{k+1} = t_k·t_k + sin(t_k)`: a tree of about 3^n nodes, a DAG of
     /// about 4n.
     fn chain(n: usize) -> Expr {
-        let mut t = sin(&Expr::sym("a"));
+        let mut t = sin(Expr::sym("a"));
         for _ in 1..n {
             t = &(&t * &t) + &sin(&t);
         }
