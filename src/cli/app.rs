@@ -171,7 +171,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
                 .map_err(|e| Failure::Message(format!("error: {e}\n")))?;
             Ok(match format {
                 Format::Text => derive_text(&model, &d),
-                Format::Latex => derive_latex(&d),
+                Format::Latex => derive_latex(&model, &d),
                 Format::Json => json_line(&render::json::derive(&model, &d)),
             })
         }
@@ -288,11 +288,19 @@ fn data_line(ds: &[DataVar]) -> String {
 
 /// The text report of `fisher derive`.
 fn derive_text(model: &Model, derivation: &Derivation) -> String {
+    let (lets, derivation) = render::derivation_lets(model, derivation, render::MIN_LETS_TREE);
+    let derivation = &derivation;
     let d = &derivation.derivatives;
     let mut s = String::new();
     let _ = writeln!(s, "model {}", model.name);
     let _ = writeln!(s, "params  {}", params_line(&model.params));
     let _ = writeln!(s, "data    {}", data_line(&model.data));
+    if !lets.is_empty() {
+        let _ = writeln!(s, "\nshared subexpressions");
+        for (name, e) in &lets {
+            let _ = writeln!(s, "  let {name} = {e}");
+        }
+    }
     let _ = writeln!(s, "\nlog-density\n  logp = {}", d.logp);
     let _ = writeln!(s, "\nscore");
     let width = d.params.iter().map(|p| p.as_str().len()).max().unwrap_or(0);
@@ -356,11 +364,19 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
             "\nnote: the numeric checks of the model (integral of p = 1, E[s] = 0) could not be made: {why}"
         );
     }
+    if !d.fallbacks.is_empty() {
+        s.push('\n');
+    }
+    for f in &d.fallbacks {
+        let _ = writeln!(s, "note: {f}");
+    }
     s
 }
 
 /// The LaTeX report of `fisher derive`: one display formula per line.
-fn derive_latex(derivation: &Derivation) -> String {
+fn derive_latex(model: &Model, derivation: &Derivation) -> String {
+    let (lets, derivation) = render::derivation_lets(model, derivation, render::MIN_LETS_TREE);
+    let derivation = &derivation;
     let d = &derivation.derivatives;
     let theta = d
         .params
@@ -369,7 +385,12 @@ fn derive_latex(derivation: &Derivation) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let column: Vec<Vec<crate::Expr>> = d.score.iter().map(|e| vec![e.clone()]).collect();
-    let mut out = format!(
+    let mut out = String::new();
+    for (name, e) in &lets {
+        let _ = writeln!(out, "{} = {}", latex_name(name.as_str()), latex(e));
+    }
+    let _ = write!(
+        out,
         "\\ell(x; {theta}) = {}\n\\nabla_\\theta \\ell = {}\n\\nabla^2_\\theta \\ell = {}\n",
         latex(&d.logp),
         latex_matrix(&column),

@@ -53,6 +53,11 @@ pub const MAX_TERMS: usize = 512;
 /// Largest tree size of a log-density the route attempts.
 const MAX_INPUT: usize = 4_000;
 
+/// Largest tree size of a log-density, before its canonical pass, that the route attempts.
+/// The canonical pass works on trees, so a DAG of chained `let` definitions whose tree is
+/// millions of nodes would take it minutes; canonicalizing rarely shrinks a tree this much.
+const MAX_RAW_INPUT: usize = 16 * MAX_INPUT;
+
 /// Relative size below which a singular value counts as zero when deciding the rank.
 const RANK_TOL: f64 = 1e-9;
 
@@ -106,6 +111,9 @@ type PivotKey = (usize, usize, String);
 /// [`RouteError::TooLarge`] past [`MAX_TERMS`].
 pub fn separate(model: &Model) -> Result<Separation, RouteError> {
     let facts = Facts::of(model);
+    if model.logp.tree_size() > MAX_RAW_INPUT {
+        return Err(RouteError::TooLarge(MAX_INPUT));
+    }
     let logp = canonicalize(&model.logp, &facts);
     if logp.tree_size() > MAX_INPUT {
         return Err(RouteError::TooLarge(MAX_INPUT));

@@ -6,6 +6,7 @@ mod op;
 mod ops;
 mod pretty;
 mod print;
+mod shared;
 pub mod special;
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,6 +21,7 @@ pub use ops::{
 };
 pub use pretty::Pretty;
 pub use print::{Text, fmt_number, number, text};
+pub use shared::{Lets, MIN_JSON_LETS_TREE, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///

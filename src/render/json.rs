@@ -15,7 +15,16 @@ fn exprs(v: &[Expr]) -> Value {
 ///
 /// When the closed-form route does not apply, `fisher.method` is `"numeric"`,
 /// `fisher.matrix` and `jeffreys` are `null`, and `fisher.reason` says why.
+///
+/// When the expressions written out in full would be very long (more than
+/// [`super::MIN_JSON_LETS_TREE`] tree nodes) and mostly repetition, they use
+/// names defined in an extra field `lets` (`[{"name", "expr"}]`, in order, each using only
+/// the ones before it; see [`super::derivation_lets`]); substituting them back gives the full
+/// expressions. Entries a budget left less simplified are listed in an extra field `notes`.
+/// Both fields appear only when not empty.
 pub fn derive(model: &Model, derivation: &Derivation) -> Value {
+    let (lets, derivation) = super::derivation_lets(model, derivation, super::MIN_JSON_LETS_TREE);
+    let derivation = &derivation;
     let d = &derivation.derivatives;
     let verification = derivation
         .verification
@@ -39,7 +48,7 @@ pub fn derive(model: &Model, derivation: &Derivation) -> Value {
         .jeffreys
         .as_ref()
         .map_or(Value::Null, |j| Value::String(j.to_string()));
-    json!({
+    let mut out = json!({
         "model": model.name,
         "params": model.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         "data": model.data.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
@@ -54,7 +63,23 @@ pub fn derive(model: &Model, derivation: &Derivation) -> Value {
             "score": d.score.iter().map(|e| super::latex(e).to_string()).collect::<Vec<_>>(),
             "hessian": super::latex_matrix(&d.hessian).to_string(),
         },
-    })
+    });
+    if !lets.is_empty() {
+        out["lets"] = Value::Array(
+            lets.iter()
+                .map(|(name, e)| json!({ "name": name.as_str(), "expr": e.to_string() }))
+                .collect(),
+        );
+    }
+    if !d.fallbacks.is_empty() {
+        out["notes"] = Value::Array(
+            d.fallbacks
+                .iter()
+                .map(|f| Value::String(f.to_string()))
+                .collect(),
+        );
+    }
+    out
 }
 
 /// `{status, points, max_discrepancy, detail}` of a verification against quadrature.

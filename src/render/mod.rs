@@ -7,3 +7,62 @@ mod latex;
 
 pub use crate::expr::{Pretty, Text, fmt_number, number, text};
 pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
+
+use egg::Symbol;
+
+use crate::expr::{Expr, FUNCTIONS, with_lets};
+pub use crate::expr::{MIN_JSON_LETS_TREE, MIN_LETS_TREE};
+use crate::info::Derivation;
+use crate::model::Model;
+
+/// A derivation as printed: when writing its expressions out in full would be long and
+/// mostly repetition (chains of `let` definitions and their derivatives), its large shared
+/// subexpressions become `let` lines (returned first, in dependency order, each using only
+/// the ones before it) and every expression of the returned copy is written with their names
+/// (see [`crate::expr::with_lets`]; `min_tree` is its threshold: [`MIN_LETS_TREE`] for text,
+/// [`MIN_JSON_LETS_TREE`] for JSON). Otherwise the `let` list is empty and the copy equal.
+/// New names avoid the model's names and the functions.
+pub fn derivation_lets(
+    model: &Model,
+    derivation: &Derivation,
+    min_tree: usize,
+) -> (Vec<(Symbol, Expr)>, Derivation) {
+    let taken = |name: &str| {
+        FUNCTIONS.iter().any(|(f, _)| *f == name)
+            || matches!(name, "pi" | "e")
+            || model.params.iter().any(|p| p.name.as_str() == name)
+            || model.data.iter().any(|d| d.name.as_str() == name)
+            || model.consts.iter().any(|(c, _)| c.as_str() == name)
+            || model.lets.iter().any(|(l, _)| l.as_str() == name)
+    };
+    let d = &derivation.derivatives;
+    let mut all: Vec<&Expr> = vec![&d.logp];
+    all.extend(&d.score);
+    all.extend(d.hessian.iter().flatten());
+    if let Ok(f) = &derivation.fisher {
+        all.extend(f.matrix.iter().flatten());
+    }
+    all.extend(&derivation.jeffreys);
+    let shared = with_lets(&all, min_tree, taken);
+    if shared.lets.is_empty() {
+        return (Vec::new(), derivation.clone());
+    }
+    let mut out = derivation.clone();
+    let mut next = shared.exprs.into_iter();
+    let mut take = |e: &mut Expr| {
+        if let Some(x) = next.next() {
+            *e = x;
+        }
+    };
+    let dd = &mut out.derivatives;
+    take(&mut dd.logp);
+    dd.score.iter_mut().for_each(&mut take);
+    dd.hessian.iter_mut().flatten().for_each(&mut take);
+    if let Ok(f) = &mut out.fisher {
+        f.matrix.iter_mut().flatten().for_each(&mut take);
+    }
+    if let Some(j) = &mut out.jeffreys {
+        take(j);
+    }
+    (shared.lets, out)
+}

@@ -4,7 +4,7 @@
 
 use egg::Symbol;
 
-use super::{Facts, simplest, simplify};
+use super::{Facts, Simplified, StopReason, simplest, simplest_report, simplify, simplify_with};
 use crate::diff::derivative;
 use crate::expr::Expr;
 
@@ -67,6 +67,65 @@ pub struct Derivatives {
     pub score: Vec<Expr>,
     /// `H_jk = ∂²ℓ/∂θ_j∂θ_k`.
     pub hessian: Vec<Vec<Expr>>,
+    /// The entries that a budget left less simplified, in the order logp, score, Hessian
+    /// (upper triangle); empty on every built-in model.
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// An entry of [`Derivatives`] that a budget left less simplified than the full search
+/// would (see [`StopReason::fell_back`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    /// Which entry: `logp`, `score[θ]` or `hessian[θ, φ]`.
+    pub entry: String,
+    /// What the simplifier did instead.
+    pub stop: StopReason,
+    /// Tree size of the unsimplified entry (saturating at `usize::MAX`).
+    pub before: usize,
+    /// Tree size of the result.
+    pub after: usize,
+}
+
+impl std::fmt::Display for Fallback {
+    /// One line for a `note:`: which entry, what was done instead, and why.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = if self.before == usize::MAX {
+            "more than 2^64".to_string()
+        } else {
+            self.before.to_string()
+        };
+        match &self.stop {
+            StopReason::Shared { pieces, skipped } => {
+                write!(
+                    f,
+                    "{} written out is a tree of {size} nodes, too large to simplify whole; \
+                     it was simplified one shared subexpression at a time ({pieces} pieces",
+                    self.entry
+                )?;
+                if *skipped > 0 {
+                    write!(f, ", {skipped} of them by the canonical pass only")?;
+                }
+                write!(f, ") and may be less simplified")
+            }
+            _ => write!(
+                f,
+                "{} is a tree of {size} nodes, too large for the e-graph; only the canonical \
+                 pass simplified it",
+                self.entry
+            ),
+        }
+    }
+}
+
+impl Fallback {
+    fn of(entry: String, s: &Simplified) -> Option<Fallback> {
+        s.stop.fell_back().then(|| Fallback {
+            entry,
+            stop: s.stop.clone(),
+            before: s.before,
+            after: s.after,
+        })
+    }
 }
 
 /// Score and Hessian of a model's log-density.
@@ -79,16 +138,41 @@ pub struct Derivatives {
 /// assert_eq!(d.hessian[0][0].to_string(), "-1/sigma^2"); // ∂²ℓ/∂μ²
 /// # Ok::<(), fisher_geometry::ModelError>(())
 /// ```
+///
+/// `let` definitions stay shared: an entry whose tree is larger than the e-graph's input
+/// limit is simplified one shared subexpression at a time and reported in
+/// [`Derivatives::fallbacks`].
 pub fn derive(model: &crate::model::Model) -> Derivatives {
     let facts = Facts::of(model);
     let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
-    let logp = simplify(&model.logp, &facts);
-    let score = gradient(&model.logp, &params, &facts);
-    let hessian = hessian_of_gradient(&score, &params, &facts);
+    let mut fallbacks = Vec::new();
+    let s = simplify_with(&model.logp, &facts, super::Limits::default());
+    fallbacks.extend(Fallback::of("logp".to_string(), &s));
+    let logp = s.expr;
+    let mut score = Vec::with_capacity(params.len());
+    for p in &params {
+        let s = simplest_report(&derivative(&model.logp, *p), &facts);
+        fallbacks.extend(Fallback::of(format!("score[{p}]"), &s));
+        score.push(s.expr);
+    }
+    let d = params.len();
+    let mut hessian = vec![vec![Expr::num(0.0); d]; d];
+    for i in 0..d {
+        for j in i..d {
+            let s = simplest_report(&derivative(&score[i], params[j]), &facts);
+            fallbacks.extend(Fallback::of(
+                format!("hessian[{}, {}]", params[i], params[j]),
+                &s,
+            ));
+            hessian[j][i] = s.expr.clone();
+            hessian[i][j] = s.expr;
+        }
+    }
     Derivatives {
         params,
         logp,
         score,
         hessian,
+        fallbacks,
     }
 }
