@@ -346,6 +346,7 @@ fn eval_nodes<D: Scalar>(expr: &Expr, env: &Env<D>) -> Result<Vec<D>, EvalError>
             Op::Exp([a]) => v(a).exp(),
             Op::Sqrt([a]) => v(a).sqrt(),
             Op::Log1p([a]) => v(a).ln_1p(),
+            Op::Expm1([a]) => v(a).exp_m1(),
             Op::Lgamma([a]) => v(a).lgamma(),
             Op::Digamma([a]) => v(a).digamma(),
             Op::Trigamma([a]) => v(a).trigamma(),
