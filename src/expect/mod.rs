@@ -262,6 +262,17 @@ pub enum ExpectError {
         /// The innermost subexpression that is not finite.
         detail: String,
     },
+    /// The quadrature could not resolve the density (the model may well be normalized): its
+    /// mass was not found, or it is narrower than `f64` can resolve where it lies.
+    #[error(
+        "the quadrature could not resolve the density at {at} (not a fault of the model): {detail}"
+    )]
+    Unresolved {
+        /// The parameter point.
+        at: String,
+        /// What failed.
+        detail: String,
+    },
     /// An evaluation error (an integrand naming an unknown variable, …).
     #[error(transparent)]
     Eval(#[from] EvalError),

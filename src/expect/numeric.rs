@@ -100,6 +100,19 @@ impl Map {
         }
     }
 
+    /// Starting points for a second search when the log-weight is `−∞` at every one of
+    /// [`Self::probes`]: every power of ten on ℝ (a normal at `μ = 1e300`), every tenth of the
+    /// range of `y` on the mapped supports.
+    fn wide_probes(self) -> Vec<f64> {
+        match self {
+            Map::Real => (1..=308)
+                .flat_map(|k| [10f64.powi(k), -(10f64.powi(k))])
+                .chain((1..=307).flat_map(|k| [10f64.powi(-k), -(10f64.powi(-k))]))
+                .collect(),
+            _ => (-70..=70).map(|k| f64::from(k) * 10.0).collect(),
+        }
+    }
+
     /// Starting points for the mode search, in `y`.
     fn probes(self) -> &'static [f64] {
         match self {
@@ -826,6 +839,14 @@ impl<'a> Problem<'a> {
         self.not_finite_at(what, fixed, x, detail)
     }
 
+    /// [`ExpectError::Unresolved`] at this parameter point.
+    fn unresolved(&self, detail: String) -> ExpectError {
+        ExpectError::Unresolved {
+            at: super::point_text(&self.model.param_names(), &self.params),
+            detail,
+        }
+    }
+
     /// [`ExpectError::NotFinite`] for `what` at the data point `fixed` + `x`.
     fn not_finite_at(
         &self,
@@ -1089,6 +1110,14 @@ impl<'a> Problem<'a> {
                 best = Some((y, v));
             }
         }
+        if best.is_none() {
+            for y in map.wide_probes() {
+                let v = self.q_at(d, fixed, map, y)?;
+                if v.0.is_finite() && best.is_none_or(|(_, b)| v.0 > b.0) {
+                    best = Some((y, v));
+                }
+            }
+        }
         let Some((mut y, (mut q, mut g, mut h))) = best else {
             return Ok((0.0, 1.0, f64::NEG_INFINITY));
         };
@@ -1183,7 +1212,28 @@ impl<'a> Problem<'a> {
         let (m, s, qm) = self.locate(d, fixed, map)?;
         let n_out = self.n_out(tape);
         if !qm.is_finite() {
+            if d == 0 && tape == Tape::Main {
+                return Err(self.unresolved(
+                    "the log-density is −∞ or NaN at every point the mode search tried, so \
+                     the quadrature found no mass"
+                        .to_string(),
+                ));
+            }
             return Ok(Scaled::zero(n_out));
+        }
+        // The rule places nodes at m + s·u: a width below the spacing of f64 at the mode
+        // collapses them onto a few numbers (a normal with σ = 1 at μ = 1e308, where the
+        // spacing is 2e292), and no sum over them is the integral.
+        let spacing = (m.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+        if s < 1e3 * spacing || !s.is_finite() {
+            let (x, _, _) = map.point(m);
+            return Err(self.unresolved(format!(
+                "near x = {} the density has width {} in the integration variable, \
+                 below what the spacing of f64 there ({}) can resolve",
+                crate::expr::number(x),
+                super::significant(s, 3),
+                super::significant(spacing, 3),
+            )));
         }
         if self.kinked && map == Map::Real {
             // Kinks (Laplace's |x − μ|, and |x − μ'| in a KL integrand) at the mode and at
@@ -1294,5 +1344,52 @@ mod tests {
         assert_eq!(x, 1.0);
         assert!((c - (-50f64).exp()).abs() < 1e-35);
         assert!((lj - (-50.0 - 2.0 * (-50f64).exp().ln_1p())).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod end_tests {
+    use super::*;
+    use crate::eval::eval_f64;
+
+    /// `expr` (in `x`) reflected for the upper half, at `x = 1 − c`.
+    fn at_upper(src: &str, c: f64, a: f64) -> f64 {
+        let model = Model::parse(
+            &format!("data x : unit\nparam a : positive\nlogp = a + {src}"),
+            "t",
+        )
+        .unwrap();
+        let e = &model.logp - &Expr::sym("a");
+        let x: Symbol = "x".into();
+        let r = split_logs(
+            &reflect(&use_complements(&e, &[x]), &[x]),
+            &[x, complement_name(x), "a".into()],
+        );
+        let env = Env::new()
+            .with("x", 1.0 - c)
+            .with(complement_name(x), c)
+            .with("a", a);
+        eval_f64(&r, &env).unwrap()
+    }
+
+    #[test]
+    fn reflected_forms_keep_the_distance_to_1() {
+        let c = 1e-30;
+        // ln(1 − x^a) = ln(a·c) + O(c)
+        assert!((at_upper("ln(1 - x^a)", c, 2.5) - (2.5 * c).ln()).abs() < 1e-12);
+        // the canonical spelling x^a − 1 and a product: ln((x^a − 1)(x − 1)) = ln(a c²)
+        let v = at_upper("ln((x^a - 1)*(x - 1))", c, 2.5);
+        assert!((v - (2.5 * c * c).ln()).abs() < 1e-12, "{v}");
+        // x^a ln(x)/(1 − x^a) → −1/a
+        let v = at_upper("x^a*ln(x)/(1 - x^a)", c, 2.5);
+        assert!((v + 0.4).abs() < 1e-12, "{v}");
+        // 1 − √x = c/2, 1 − x·x = 2c, 1 − exp(ln x) = c
+        assert!((at_upper("ln(1 - sqrt(x))", c, 1.0) - (c / 2.0).ln()).abs() < 1e-12);
+        assert!((at_upper("ln(1 - x*x)", c, 1.0) - (2.0 * c).ln()).abs() < 1e-12);
+        assert!((at_upper("ln(1 - exp(ln(x)))", c, 1.0) - c.ln()).abs() < 1e-12);
+        // the same rewrites are exact away from the end
+        let (c, a): (f64, f64) = (0.3, 1.7);
+        let plain = (1.0 - (1.0 - c).powf(a)).ln();
+        assert!((at_upper("ln(1 - x^a)", c, a) - plain).abs() < 1e-14);
     }
 }
