@@ -83,6 +83,11 @@ pub fn derivative(expr: &Expr, var: Symbol) -> Expr {
                 let den = b.add(one, vl(x));
                 b.div(d(x), den)
             }
+            // (expm1 x)' = exp(x) x'
+            Op::Expm1([x]) => {
+                let f = b.unary(Op::Exp, vl(x));
+                b.mul(f, d(x))
+            }
             // (ln Γ(x))' = ψ(x) x'
             Op::Lgamma([x]) => {
                 let f = b.unary(Op::Digamma, vl(x));

@@ -104,6 +104,7 @@ fn eval(expr: &Expr, x: f64, y: f64) -> (f64, f64) {
             Op::Exp(_) => a(0).exp(),
             Op::Sqrt(_) => a(0).sqrt(),
             Op::Log1p(_) => a(0).ln_1p(),
+            Op::Expm1(_) => a(0).exp_m1(),
             // Near a pole (0, −1, −2, …) the value hangs on the last bits of the argument,
             // which equal rearrangements round differently: such points are skipped.
             Op::Lgamma(_) | Op::Digamma(_) if near_pole(a(0)) => f64::NAN,

@@ -29,6 +29,7 @@ enum Instr {
     Exp(u32),
     Sqrt(u32),
     Log1p(u32),
+    Expm1(u32),
     Lgamma(u32),
     Digamma(u32),
     Trigamma(u32),
@@ -59,6 +60,7 @@ impl Instr {
             Instr::Exp(a) => slot(a).exp(),
             Instr::Sqrt(a) => slot(a).sqrt(),
             Instr::Log1p(a) => slot(a).ln_1p(),
+            Instr::Expm1(a) => slot(a).exp_m1(),
             Instr::Lgamma(a) => special::lgamma(slot(a)),
             Instr::Digamma(a) => special::digamma(slot(a)),
             Instr::Trigamma(a) => special::trigamma(slot(a)),
@@ -89,6 +91,7 @@ impl Instr {
             Exp(a) => Exp(f(a)),
             Sqrt(a) => Sqrt(f(a)),
             Log1p(a) => Log1p(f(a)),
+            Expm1(a) => Expm1(f(a)),
             Lgamma(a) => Lgamma(f(a)),
             Digamma(a) => Digamma(f(a)),
             Trigamma(a) => Trigamma(f(a)),
@@ -117,6 +120,7 @@ impl Instr {
             | Instr::Exp(a)
             | Instr::Sqrt(a)
             | Instr::Log1p(a)
+            | Instr::Expm1(a)
             | Instr::Lgamma(a)
             | Instr::Digamma(a)
             | Instr::Trigamma(a)
@@ -273,6 +277,7 @@ impl Compiled {
                     Op::Exp([x]) => Instr::Exp(s(x)),
                     Op::Sqrt([x]) => Instr::Sqrt(s(x)),
                     Op::Log1p([x]) => Instr::Log1p(s(x)),
+                    Op::Expm1([x]) => Instr::Expm1(s(x)),
                     Op::Lgamma([x]) => Instr::Lgamma(s(x)),
                     Op::Digamma([x]) => Instr::Digamma(s(x)),
                     Op::Trigamma([x]) => Instr::Trigamma(s(x)),

@@ -300,7 +300,20 @@ fn pow_general<D: DualNum<Primitive = f64>>(a: &D, b: &D, base_is_constant: bool
             return a.powi(n);
         }
     }
-    (a.ln() * b.clone()).exp()
+    (ln_dual(a) * b.clone()).exp()
+}
+
+/// `ln a`, also where the real part `r` of `a` is below `1e-150` (or above `1e150`): there
+/// num-dual's second derivative `−1/r²` overflows, and `−∞ · 0` makes the Hessian part NaN
+/// (`ln(x/λ)` at `x = 1e-160` in the Weibull). Then `ln a = ln r + ln(a/r)` with `a/r` of
+/// real part 1, exact in value and derivatives.
+fn ln_dual<D: DualNum<Primitive = f64>>(a: &D) -> D {
+    let r = a.re();
+    if r > 0.0 && r.is_finite() && !(1e-150..=1e150).contains(&r) {
+        (a.clone() / r).ln() + r.ln()
+    } else {
+        a.ln()
+    }
 }
 
 /// `e` as an `i32` if it is an integer in range.
@@ -342,10 +355,11 @@ fn eval_nodes<D: Scalar>(expr: &Expr, env: &Env<D>) -> Result<Vec<D>, EvalError>
                 (base, None) => pow_general(v(a), v(b), base.is_some()),
             },
             Op::Neg([a]) => -v(a).clone(),
-            Op::Ln([a]) => v(a).ln(),
+            Op::Ln([a]) => ln_dual(v(a)),
             Op::Exp([a]) => v(a).exp(),
             Op::Sqrt([a]) => v(a).sqrt(),
             Op::Log1p([a]) => v(a).ln_1p(),
+            Op::Expm1([a]) => v(a).exp_m1(),
             Op::Lgamma([a]) => v(a).lgamma(),
             Op::Digamma([a]) => v(a).digamma(),
             Op::Trigamma([a]) => v(a).trigamma(),

@@ -63,6 +63,119 @@ pub trait PointIntegrand {
     ///
     /// A message saying what could not be evaluated.
     fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String>;
+
+    /// [`eval`](Self::eval) with `complements[j] = 1 − data[j]`, exact where `data[j]` is a
+    /// unit variable near 1 (where `data[j]` itself may have rounded to 1); integrands
+    /// that can lose the distance to 1 (`ln(1 − x^a)`) override this and read it, for
+    /// example through [`end_form`]. By default the complements are ignored.
+    ///
+    /// # Errors
+    ///
+    /// As [`eval`](Self::eval).
+    fn eval_with_complements(
+        &mut self,
+        data: &[f64],
+        complements: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), String> {
+        let _ = complements;
+        self.eval(data, out)
+    }
+}
+
+/// The name of the input that holds `1 − x` for a unit data variable `x` in the forms of
+/// [`EndForms`] (a name no model can declare).
+pub fn complement_symbol(x: Symbol) -> Symbol {
+    numeric::complement_name(x)
+}
+
+/// An expression written for data points near the ends of the unit supports.
+///
+/// A quadrature node on (0, 1) carries its distance to 1 exactly (from the map's parameter,
+/// not by subtraction), while `x` itself rounds to 1 within `1e-16` of it, where
+/// `ln(1 − x^a)` would be `−∞`. The form for a data point reads `1 − x` from the input
+/// [`complement_symbol`]`(x)`, and for each unit variable in the upper half (`1 − x < x`)
+/// writes every subexpression that cancels near 1 in the complement
+/// (`ln(1 − x^a) = ln(−expm1(a·log1p(−x̄)))`). The forms are exact rewrites of the
+/// expression, one per combination of halves, made when first needed.
+///
+/// ```
+/// use fisher_geometry::Model;
+/// use fisher_geometry::eval::{Env, eval_f64};
+/// use fisher_geometry::expect::{EndForms, complement_symbol};
+/// let model = Model::parse(
+///     "data x : unit\nparam a : positive\nparam b : positive\n\
+///      logp = ln(a) + ln(b) + (a-1)*ln(x) + (b-1)*ln(1 - x^a)",
+///     "kumaraswamy",
+/// )?;
+/// let mut forms = EndForms::new(&model, &model.logp);
+/// let c = 1e-30; // x = 1 − 1e-30 rounds to 1
+/// let form = forms.at(&[1.0], &[c]).clone();
+/// let env = Env::new()
+///     .with("x", 1.0)
+///     .with(complement_symbol("x".into()), c)
+///     .with("a", 2.0)
+///     .with("b", 0.5);
+/// let lp = eval_f64(&form, &env)?;
+/// // ln 2 + ln 0.5 − 0.5·ln(1 − x²), with 1 − x² ≈ 2·1e-30
+/// assert!((lp + 0.5 * (2e-30f64).ln()).abs() < 1e-12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct EndForms {
+    expr: Expr,
+    /// `(data index, name)` of each unit variable.
+    unit: Vec<(usize, Symbol)>,
+    /// Names known positive.
+    positive: Vec<Symbol>,
+    forms: std::collections::HashMap<u64, Expr>,
+}
+
+impl EndForms {
+    /// The forms of `expr` for the unit data variables of `model`.
+    pub fn new(model: &Model, expr: &Expr) -> EndForms {
+        let unit: Vec<(usize, Symbol)> = model
+            .data
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.support == crate::model::Support::Unit)
+            .map(|(j, d)| (j, d.name))
+            .collect();
+        let names: Vec<Symbol> = unit.iter().map(|(_, s)| *s).collect();
+        EndForms {
+            expr: numeric::use_complements(expr, &names),
+            positive: numeric::positive_names(model),
+            unit,
+            forms: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The form for the data point `data` (in the model's data order) with
+    /// `complements[j] = 1 − data[j]`.
+    pub fn at(&mut self, data: &[f64], complements: &[f64]) -> &Expr {
+        let upper = |j: usize| {
+            complements
+                .get(j)
+                .zip(data.get(j))
+                .is_some_and(|(c, x)| c < x)
+        };
+        let mask = self
+            .unit
+            .iter()
+            .enumerate()
+            .filter(|(_, (j, _))| upper(*j))
+            .fold(0u64, |m, (b, _)| m | 1 << b);
+        let (expr, unit, positive) = (&self.expr, &self.unit, &self.positive);
+        self.forms.entry(mask).or_insert_with(|| {
+            let names: Vec<Symbol> = unit
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| mask >> b & 1 == 1)
+                .map(|(_, (_, s))| *s)
+                .collect();
+            numeric::split_logs(&numeric::reflect(expr, &names), positive)
+        })
+    }
 }
 
 /// Accuracy and effort of numeric expectations.
@@ -147,6 +260,17 @@ pub enum ExpectError {
         /// The declared supports of the data variables.
         support: String,
         /// The innermost subexpression that is not finite.
+        detail: String,
+    },
+    /// The quadrature could not resolve the density (the model may well be normalized): its
+    /// mass was not found, or it is narrower than `f64` can resolve where it lies.
+    #[error(
+        "the quadrature could not resolve the density at {at} (not a fault of the model): {detail}"
+    )]
+    Unresolved {
+        /// The parameter point.
+        at: String,
+        /// What failed.
         detail: String,
     },
     /// An evaluation error (an integrand naming an unknown variable, …).

@@ -27,7 +27,7 @@ const SIGNIFICANT: f64 = -200.0;
 use super::{ExpectError, PointIntegrand, Quadrature};
 use crate::eval::{BatchScratch, Compiled, Env, EvalError, Input, eval_checked};
 use crate::expr::{Builder, Expr, Op};
-use crate::model::{Model, Support};
+use crate::model::{Domain, Model, Support};
 
 /// Which compiled expressions a nested integration integrates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +100,19 @@ impl Map {
         }
     }
 
+    /// Starting points for a second search when the log-weight is `−∞` at every one of
+    /// [`Self::probes`]: every power of ten on ℝ (a normal at `μ = 1e300`), every tenth of the
+    /// range of `y` on the mapped supports.
+    fn wide_probes(self) -> Vec<f64> {
+        match self {
+            Map::Real => (1..=308)
+                .flat_map(|k| [10f64.powi(k), -(10f64.powi(k))])
+                .chain((1..=307).flat_map(|k| [10f64.powi(-k), -(10f64.powi(-k))]))
+                .collect(),
+            _ => (-70..=70).map(|k| f64::from(k) * 10.0).collect(),
+        }
+    }
+
     /// Starting points for the mode search, in `y`.
     fn probes(self) -> &'static [f64] {
         match self {
@@ -154,6 +167,68 @@ impl Map {
     }
 }
 
+/// The compiled tapes of a problem, one pair (main, locate) per combination of halves of
+/// the unit data variables: bit `j` of a mask set means unit variable `j` lies in the upper
+/// half, where its expressions are [`reflect`]ed. Compiled when first needed (a model
+/// without unit variables has the one mask 0).
+struct Halves {
+    main: Vec<Expr>,
+    locate: Vec<Expr>,
+    vars: Vec<Symbol>,
+    unit: Vec<Symbol>,
+    /// Names known positive, for [`split_logs`].
+    positive: Vec<Symbol>,
+    compiled: HashMap<u64, (Compiled, Compiled)>,
+    n_main: usize,
+    n_locate: usize,
+}
+
+impl Halves {
+    fn new(
+        main: Vec<Expr>,
+        locate: Vec<Expr>,
+        vars: Vec<Symbol>,
+        unit: Vec<Symbol>,
+        positive: Vec<Symbol>,
+    ) -> Result<Halves, ExpectError> {
+        let mut h = Halves {
+            n_main: main.len(),
+            n_locate: locate.len(),
+            main,
+            locate,
+            vars,
+            unit,
+            positive,
+            compiled: HashMap::new(),
+        };
+        h.get(Tape::Main, 0)?;
+        Ok(h)
+    }
+
+    fn get(&mut self, tape: Tape, mask: u64) -> Result<&Compiled, ExpectError> {
+        if !self.compiled.contains_key(&mask) {
+            let upper: Vec<Symbol> = (0..self.unit.len())
+                .filter(|j| mask >> j & 1 == 1)
+                .map(|j| self.unit[j])
+                .collect();
+            let positive = &self.positive;
+            let form = |es: &[Expr]| -> Vec<Expr> {
+                es.iter()
+                    .map(|e| split_logs(&reflect(e, &upper), positive))
+                    .collect()
+            };
+            let main = Compiled::new(&form(&self.main), &self.vars)?;
+            let locate = Compiled::new(&form(&self.locate), &self.vars)?;
+            self.compiled.insert(mask, (main, locate));
+        }
+        let (main, locate) = &self.compiled[&mask];
+        Ok(match tape {
+            Tape::Main => main,
+            Tape::Locate => locate,
+        })
+    }
+}
+
 /// A set-up expectation problem: the compiled integrands at one parameter point.
 pub(super) struct Problem<'a> {
     model: &'a Model,
@@ -161,15 +236,18 @@ pub(super) struct Problem<'a> {
     supports: Vec<Support>,
     /// Input index of the complement `1 − x_d` of each unit data variable.
     complement: Vec<Option<usize>>,
+    /// The bit of each unit data variable in the masks of [`Halves`].
+    bit: Vec<Option<usize>>,
     /// Parameter values in matrix order.
     params: Vec<f64>,
-    main: Compiled,
+    /// The compiled tapes per half of the unit variables (see [`Halves`]).
+    tapes: Halves,
     /// Integrands evaluated point by point after those of `main` (main tape only).
     extra: Option<&'a mut dyn PointIntegrand>,
-    /// Scratch for the data point and the values of `extra`.
+    /// Scratch for the data point (and its complements) and the values of `extra`.
     point: Vec<f64>,
+    point_c: Vec<f64>,
     extra_out: Vec<f64>,
-    locate: Compiled,
     /// Output index in `locate` of `∂_d ℓ` (then `∂²_d ℓ`, `(∂_d ℓ)²`) per continuous variable.
     deriv: Vec<Option<usize>>,
     q: Quadrature,
@@ -204,14 +282,14 @@ fn combine(a: Scaled, b: Scaled) -> Scaled {
 }
 
 /// The name of the complement input of data variable `x`.
-fn complement_name(x: Symbol) -> Symbol {
+pub(super) fn complement_name(x: Symbol) -> Symbol {
     Symbol::from(format!("1 - {x}"))
 }
 
 /// `expr` with every `1 − x`, `1 + (−x)`, `(−x) + 1` for `x` in `vars` replaced by the
-/// complement input, and `log1p(−x)` by `ln` of it (`−x` also as `(−1)·x`, the canonical
+/// complement input (and `x − 1` by its negative), and `log1p(−x)` by `ln` of it (`−x` also as `(−1)·x`, the canonical
 /// form the simplifier produces).
-fn use_complements(expr: &Expr, vars: &[Symbol]) -> Expr {
+pub(super) fn use_complements(expr: &Expr, vars: &[Symbol]) -> Expr {
     if vars.is_empty() {
         return expr.clone();
     }
@@ -238,8 +316,19 @@ fn use_complements(expr: &Expr, vars: &[Symbol]) -> Expr {
             Op::Add([x, a]) if one(*a) => neg_var_of(*x),
             _ => None,
         };
+        // `x − 1`, `x + (−1)`, `(−1) + x`
+        let minus_one = |id: egg::Id| num(id, -1.0);
+        let negated = match node {
+            Op::Sub([x, a]) if one(*a) => var_of(*x),
+            Op::Add([a, x]) if minus_one(*a) => var_of(*x),
+            Op::Add([x, a]) if minus_one(*a) => var_of(*x),
+            _ => None,
+        };
         let id = if let Some(x) = comp {
             b.sym(complement_name(x))
+        } else if let Some(x) = negated {
+            let c = b.sym(complement_name(x));
+            b.neg(c)
         } else if let Some(x) = match node {
             Op::Log1p([a]) => neg_var_of(*a),
             _ => None,
@@ -248,6 +337,232 @@ fn use_complements(expr: &Expr, vars: &[Symbol]) -> Expr {
             b.unary(Op::Ln, c)
         } else {
             b.node(node.clone().map_children(|c| ids[usize::from(c)]))
+        };
+        ids.push(id);
+    }
+    b.finish(ids[usize::from(expr.root())])
+}
+
+/// A term of a sum with its sign: `−t` and `(−1)·t` are `(false, t)`.
+fn signed_term(nodes: &[Op], id: egg::Id) -> (bool, egg::Id) {
+    let num = |id: egg::Id, v: f64| matches!(&nodes[usize::from(id)], Op::Num(c) if c.value() == v);
+    match &nodes[usize::from(id)] {
+        Op::Neg([a]) => (false, *a),
+        Op::Mul([m, a]) if num(*m, -1.0) => (false, *a),
+        Op::Mul([a, m]) if num(*m, -1.0) => (false, *a),
+        _ => (true, id),
+    }
+}
+
+/// `expr` for data points where each unit variable in `upper` lies in the upper half of
+/// (0, 1), `x ≥ ½`: there `x` is `1 − x̄` with `x̄` the complement input (exact, from the
+/// map), and every form that would lose `x̄` to the rounding of `x` to 1 is written in `x̄`.
+///
+/// Bottom-up, each node gets its value and, where one is known, an accurate expression for
+/// `1 − value`: `x̄` for `x`; `−expm1(e·log1p(−c))` for `b^e` with `1 − b = c`;
+/// `c/(1 + √b)` for `√b`; `−expm1(z)` for `exp(z)`; `c₁ + c₂ − c₁c₂` for a product. Then
+/// `1 − t` (in any of its canonical spellings) becomes `1 − t`'s accurate form, `t − 1` its
+/// negative, `s − t` becomes `c_t − c_s`, `ln t` becomes `log1p(−c)` and `log1p(−t)`
+/// becomes `ln c`. So `ln(1 − x^a)` is `ln(−expm1(a·log1p(−x̄)))`, finite down to
+/// `x̄ = 5e-324`, and `x^a ln(x)/(1 − x^a)` keeps its limit `−1/a`. The rewrites are exact
+/// identities; a form not covered is evaluated as written, from `x = 1 − x̄`, no worse than
+/// from `x` itself.
+pub(super) fn reflect(expr: &Expr, upper: &[Symbol]) -> Expr {
+    if upper.is_empty() {
+        return expr.clone();
+    }
+    let nodes = expr.nodes();
+    let mut b = Builder::default();
+    // Per node: its rewritten id, and the accurate `1 − value` with whether the value tends
+    // to 1 as the complements go to 0 (then it is inaccurate in itself near 1).
+    let mut ids: Vec<egg::Id> = Vec::with_capacity(nodes.len());
+    let mut om: Vec<Option<(egg::Id, bool)>> = Vec::with_capacity(nodes.len());
+    let num = |id: egg::Id| match &nodes[usize::from(id)] {
+        Op::Num(c) => Some(c.value()),
+        _ => None,
+    };
+    for node in nodes {
+        let id = |c: &egg::Id| ids[usize::from(*c)];
+        // The complement of a child whose value tends to 1, or of any child.
+        let near = |c: &egg::Id| om[usize::from(*c)].filter(|o| o.1).map(|o| o.0);
+        let any = |c: &egg::Id| om[usize::from(*c)].map(|o| o.0);
+        let (value, comp) = match node {
+            Op::Sym(s) if upper.contains(s) => {
+                let c = b.sym(complement_name(*s));
+                let one = b.num(1.0);
+                (b.sub(one, c), Some((c, true)))
+            }
+            Op::Pow([base, e]) if near(base).is_some() => {
+                let c = near(base).unwrap_or(*base);
+                let v = b.pow(id(base), id(e));
+                let nc = b.neg(c);
+                let l = b.unary(Op::Log1p, nc);
+                let z = b.mul(id(e), l);
+                let m = b.unary(Op::Expm1, z);
+                (v, Some((b.neg(m), true)))
+            }
+            Op::Sqrt([a]) if near(a).is_some() => {
+                let c = near(a).unwrap_or(*a);
+                let v = b.unary(Op::Sqrt, id(a));
+                let one = b.num(1.0);
+                let den = b.add(one, v);
+                (v, Some((b.div(c, den), true)))
+            }
+            Op::Exp([z]) => {
+                let v = b.unary(Op::Exp, id(z));
+                let m = b.unary(Op::Expm1, id(z));
+                (v, Some((b.neg(m), false)))
+            }
+            Op::Mul([p, q]) if near(p).is_some() && near(q).is_some() => {
+                let (cp, cq) = (near(p).unwrap_or(*p), near(q).unwrap_or(*q));
+                let v = b.mul(id(p), id(q));
+                let sum = b.add(cp, cq);
+                let prod = b.mul(cp, cq);
+                (v, Some((b.sub(sum, prod), true)))
+            }
+            Op::Ln([a]) if near(a).is_some() => {
+                let nc = b.neg(near(a).unwrap_or(*a));
+                (b.unary(Op::Log1p, nc), None)
+            }
+            Op::Log1p([a]) => match signed_term(nodes, *a) {
+                (false, t) if any(&t).is_some() => (b.unary(Op::Ln, any(&t).unwrap_or(t)), None),
+                _ => (b.unary(Op::Log1p, id(a)), None),
+            },
+            Op::Add([p, q]) | Op::Sub([p, q]) => {
+                let (sp, tp) = signed_term(nodes, *p);
+                let (sq, tq) = signed_term(nodes, *q);
+                let sq = sq == matches!(node, Op::Add(_));
+                // The sign of a term that is ±1.
+                let unit_sign = |s: bool, t: egg::Id| match num(t) {
+                    Some(1.0) => Some(s),
+                    Some(-1.0) => Some(!s),
+                    _ => None,
+                };
+                // ±1 beside ∓t, t with a known complement
+                let one_and =
+                    [(sp, tp, sq, tq), (sq, tq, sp, tp)]
+                        .into_iter()
+                        .find_map(|(su, u, st, t)| {
+                            let one = unit_sign(su, u)?;
+                            (one != st).then_some(())?;
+                            Some((one, any(&t)?, t))
+                        });
+                if let Some((one_positive, c, t)) = one_and {
+                    if one_positive {
+                        // 1 − t = c, and 1 − (1 − t) = t
+                        (c, Some((id(&t), false)))
+                    } else {
+                        // t − 1 = −c
+                        (b.neg(c), None)
+                    }
+                } else if let (true, Some(cp), Some(cq)) = (sp != sq, near(&tp), near(&tq)) {
+                    // s − t = (1 − t) − (1 − s)
+                    let v = if sp { b.sub(cq, cp) } else { b.sub(cp, cq) };
+                    (v, None)
+                } else {
+                    (
+                        b.node(node.clone().map_children(|c| ids[usize::from(c)])),
+                        None,
+                    )
+                }
+            }
+            _ => (
+                b.node(node.clone().map_children(|c| ids[usize::from(c)])),
+                None,
+            ),
+        };
+        ids.push(value);
+        om.push(comp);
+    }
+    b.finish(ids[usize::from(expr.root())])
+}
+
+/// The names of `model` known positive: data on positive and unit supports, their
+/// complements, parameters with positive and unit domains.
+pub(super) fn positive_names(model: &Model) -> Vec<Symbol> {
+    let mut names = Vec::new();
+    for d in &model.data {
+        match d.support {
+            Support::Positive => names.push(d.name),
+            Support::Unit => names.extend([d.name, complement_name(d.name)]),
+            _ => {}
+        }
+    }
+    for p in &model.params {
+        if matches!(p.domain, Domain::Positive | Domain::Unit) {
+            names.push(p.name);
+        }
+    }
+    names
+}
+
+/// `expr` with the log of every product, quotient or power whose factors have known signs
+/// written as a sum of logs of their magnitudes: `ln((−x̄)·(−v̄)) = ln x̄ + ln v̄`, so that a
+/// product of two small positive factors (`x̄ = 1e-200`, `v = 1e-150`) does not underflow
+/// to `ln 0`. Signs: numbers, `positive` names, `exp`, `sigmoid`, and through `−`, `·`, `/`,
+/// powers and square roots of positive bases, sums of positives.
+pub(super) fn split_logs(expr: &Expr, positive: &[Symbol]) -> Expr {
+    /// `Some(true)` positive, `Some(false)` negative.
+    fn signs(nodes: &[Op], positive: &[Symbol]) -> Vec<Option<bool>> {
+        let mut sign: Vec<Option<bool>> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let s = |id: &egg::Id| sign[usize::from(*id)];
+            let v = match node {
+                Op::Num(c) if c.value() != 0.0 && !c.value().is_nan() => Some(c.value() > 0.0),
+                Op::Sym(x) => positive.contains(x).then_some(true),
+                Op::Pi | Op::Euler | Op::Exp(_) | Op::Sigmoid(_) => Some(true),
+                Op::Neg([a]) => s(a).map(|p| !p),
+                Op::Mul([a, b]) | Op::Div([a, b]) => s(a).zip(s(b)).map(|(p, q)| p == q),
+                Op::Add([a, b]) => (s(a) == Some(true) && s(b) == Some(true)).then_some(true),
+                Op::Pow([a, _]) | Op::Sqrt([a]) => (s(a) == Some(true)).then_some(true),
+                _ => None,
+            };
+            sign.push(v);
+        }
+        sign
+    }
+    /// `ln |node i|`, split while its factors have known signs.
+    fn ln_of(
+        i: usize,
+        nodes: &[Op],
+        sign: &[Option<bool>],
+        ids: &[egg::Id],
+        b: &mut Builder,
+    ) -> egg::Id {
+        let ix = |id: &egg::Id| usize::from(*id);
+        match &nodes[i] {
+            Op::Mul([x, y]) | Op::Div([x, y]) if sign[ix(x)].is_some() && sign[ix(y)].is_some() => {
+                let lx = ln_of(ix(x), nodes, sign, ids, b);
+                let ly = ln_of(ix(y), nodes, sign, ids, b);
+                if matches!(nodes[i], Op::Mul(_)) {
+                    b.add(lx, ly)
+                } else {
+                    b.sub(lx, ly)
+                }
+            }
+            Op::Neg([x]) if sign[ix(x)].is_some() => ln_of(ix(x), nodes, sign, ids, b),
+            Op::Pow([x, k]) if sign[ix(x)] == Some(true) => {
+                let lx = ln_of(ix(x), nodes, sign, ids, b);
+                b.mul(ids[ix(k)], lx)
+            }
+            Op::Num(c) if sign[i] == Some(false) => b.num(c.value().abs().ln()),
+            _ if sign[i] == Some(false) => {
+                let n = b.neg(ids[i]);
+                b.unary(Op::Ln, n)
+            }
+            _ => b.unary(Op::Ln, ids[i]),
+        }
+    }
+    let nodes = expr.nodes();
+    let sign = signs(nodes, positive);
+    let mut b = Builder::default();
+    let mut ids: Vec<egg::Id> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let id = match node {
+            Op::Ln([a]) if sign[usize::from(*a)] == Some(true) => {
+                ln_of(usize::from(*a), nodes, &sign, &ids, &mut b)
+            }
+            _ => b.node(node.clone().map_children(|c| ids[usize::from(c)])),
         };
         ids.push(id);
     }
@@ -288,17 +603,19 @@ impl<'a> Problem<'a> {
             .collect();
         let mut vars: Vec<Symbol> = model.data_names();
         let mut complement = vec![None; model.data.len()];
+        let mut bit = vec![None; model.data.len()];
         for (d, var) in model.data.iter().enumerate() {
             if var.support == Support::Unit {
+                bit[d] = Some(vars.len() - model.data.len());
                 complement[d] = Some(vars.len());
                 vars.push(complement_name(var.name));
             }
         }
         vars.extend(model.param_names());
+        // Every `1 − x` read from the complement input.
         let fix = |e: &Expr| use_complements(&e.substitute(&consts), &unit);
         let mut main_exprs = vec![fix(&logp)];
         main_exprs.extend(gs.iter().map(&fix));
-        let main = Compiled::new(&main_exprs, &vars)?;
         let mut locate_exprs = vec![fix(&logp)];
         let mut deriv = vec![None; model.data.len()];
         for (d, var) in model.data.iter().enumerate() {
@@ -313,18 +630,20 @@ impl<'a> Problem<'a> {
                 locate_exprs.extend([fix(&d1), fix(&d2), fix(&sq)]);
             }
         }
-        let locate = Compiled::new(&locate_exprs, &vars)?;
+        let positive = positive_names(model);
+        let tapes = Halves::new(main_exprs, locate_exprs, vars, unit, positive)?;
         Ok(Problem {
             model,
             gs,
             supports: model.data.iter().map(|d| d.support).collect(),
             complement,
+            bit,
             params,
-            main,
+            tapes,
             extra_out: vec![0.0; extra.as_ref().map_or(0, |e| e.len())],
             extra,
             point: Vec::new(),
-            locate,
+            point_c: Vec::new(),
             deriv,
             q: q.clone(),
             scratch: BatchScratch::default(),
@@ -341,8 +660,8 @@ impl<'a> Problem<'a> {
     /// Outputs of the compiled tape.
     fn n_compiled(&self, tape: Tape) -> usize {
         match tape {
-            Tape::Main => self.main.n_outputs(),
-            Tape::Locate => self.locate.n_outputs(),
+            Tape::Main => self.tapes.n_main,
+            Tape::Locate => self.tapes.n_locate,
         }
     }
 
@@ -365,6 +684,9 @@ impl<'a> Problem<'a> {
 
     /// Evaluates `tape` at points of the innermost variable `d` (`xs`, complements `cs`),
     /// the outer ones `fixed`, into `self.out` (output `k`, point `i` at `k·n + i`).
+    ///
+    /// Points are evaluated by the tape of their halves: a unit variable with `1 − x < x`
+    /// is read through its complement (see [`reflect`]).
     fn eval_points(
         &mut self,
         tape: Tape,
@@ -373,10 +695,63 @@ impl<'a> Problem<'a> {
         xs: &[f64],
         cs: &[f64],
     ) -> Result<(), ExpectError> {
-        let compiled = match tape {
-            Tape::Main => &self.main,
-            Tape::Locate => &self.locate,
+        let n = xs.len();
+        let n_outputs = self.n_compiled(tape);
+        self.out.clear();
+        self.out.resize(n_outputs * n, 0.0);
+        self.evaluations += n;
+        let mut mask = 0u64;
+        for (j, v) in fixed.iter().enumerate() {
+            if let Some(b) = self.bit[j].filter(|_| v.1 < v.0) {
+                mask |= 1 << b;
+            }
+        }
+        let Some(b) = self.bit[d] else {
+            let mut out = std::mem::take(&mut self.out);
+            let r = self.eval_group(tape, mask, d, fixed, xs, cs, &mut out);
+            self.out = out;
+            return r;
         };
+        let upper = |i: usize| cs[i] < xs[i];
+        let n_upper = (0..n).filter(|&i| upper(i)).count();
+        if n_upper == 0 || n_upper == n {
+            let mask = if n_upper == n { mask | 1 << b } else { mask };
+            let mut out = std::mem::take(&mut self.out);
+            let r = self.eval_group(tape, mask, d, fixed, xs, cs, &mut out);
+            self.out = out;
+            return r;
+        }
+        // Both halves: each group by its tape, scattered back in order.
+        for half in [false, true] {
+            let idx: Vec<usize> = (0..n).filter(|&i| upper(i) == half).collect();
+            let gx: Vec<f64> = idx.iter().map(|&i| xs[i]).collect();
+            let gc: Vec<f64> = idx.iter().map(|&i| cs[i]).collect();
+            let mut out = vec![0.0; n_outputs * idx.len()];
+            let m = if half { mask | 1 << b } else { mask };
+            self.eval_group(tape, m, d, fixed, &gx, &gc, &mut out)?;
+            let g = idx.len();
+            for k in 0..n_outputs {
+                for (i, &at) in idx.iter().enumerate() {
+                    self.out[k * n + at] = out[k * g + i];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::eval_points`] for points that share the halves `mask`, into `out`.
+    #[allow(clippy::too_many_arguments)] // the nesting state, passed down explicitly
+    fn eval_group(
+        &mut self,
+        tape: Tape,
+        mask: u64,
+        d: usize,
+        fixed: &[(f64, f64)],
+        xs: &[f64],
+        cs: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), ExpectError> {
+        let compiled = self.tapes.get(tape, mask)?;
         let n_data = self.supports.len();
         let mut inputs: Vec<Input<'_>> = Vec::with_capacity(compiled.vars().len());
         for j in 0..n_data {
@@ -396,10 +771,7 @@ impl<'a> Problem<'a> {
             }
         }
         inputs.extend(self.params.iter().map(|v| Input::Uniform(*v)));
-        self.out.clear();
-        self.out.resize(compiled.n_outputs() * xs.len(), 0.0);
-        compiled.eval_batch(&inputs, &mut self.scratch, &mut self.out)?;
-        self.evaluations += xs.len();
+        compiled.eval_batch(&inputs, &mut self.scratch, out)?;
         Ok(())
     }
 
@@ -465,6 +837,14 @@ impl<'a> Problem<'a> {
             Ok(v) => format!("its value is {}", crate::expr::number(v)),
         };
         self.not_finite_at(what, fixed, x, detail)
+    }
+
+    /// [`ExpectError::Unresolved`] at this parameter point.
+    fn unresolved(&self, detail: String) -> ExpectError {
+        ExpectError::Unresolved {
+            at: super::point_text(&self.model.param_names(), &self.params),
+            detail,
+        }
     }
 
     /// [`ExpectError::NotFinite`] for `what` at the data point `fixed` + `x`.
@@ -579,7 +959,7 @@ impl<'a> Problem<'a> {
                     }
                 }
                 if tape == Tape::Main && !self.extra_out.is_empty() {
-                    self.eval_extra(fixed, xs[i], matters, significant)?;
+                    self.eval_extra(fixed, (xs[i], cs[i]), matters, significant)?;
                     batch.f.extend_from_slice(&self.extra_out);
                 }
                 batch.e.extend(std::iter::repeat_n(0.0, n_out));
@@ -615,7 +995,7 @@ impl<'a> Problem<'a> {
     fn eval_extra(
         &mut self,
         fixed: &[(f64, f64)],
-        x: f64,
+        (x, cx): (f64, f64),
         matters: bool,
         significant: bool,
     ) -> Result<(), ExpectError> {
@@ -629,17 +1009,21 @@ impl<'a> Problem<'a> {
         self.point.clear();
         self.point.extend(fixed.iter().map(|v| v.0));
         self.point.push(x);
+        self.point_c.clear();
+        self.point_c.extend(fixed.iter().map(|v| v.1));
+        self.point_c.push(cx);
         self.evaluations += 1;
-        let failure = match extra.eval(&self.point, &mut self.extra_out) {
-            Err(detail) => Some(detail),
-            Ok(()) => match self.extra_out.iter().position(|v| !v.is_finite()) {
-                Some(k) if significant => Some(format!(
-                    "value {k} is {}",
-                    crate::expr::number(self.extra_out[k])
-                )),
-                _ => None,
-            },
-        };
+        let failure =
+            match extra.eval_with_complements(&self.point, &self.point_c, &mut self.extra_out) {
+                Err(detail) => Some(detail),
+                Ok(()) => match self.extra_out.iter().position(|v| !v.is_finite()) {
+                    Some(k) if significant => Some(format!(
+                        "value {k} is {}",
+                        crate::expr::number(self.extra_out[k])
+                    )),
+                    _ => None,
+                },
+            };
         if let Some(detail) = failure {
             let what = "a pointwise integrand".to_string();
             return Err(self.not_finite_at(what, fixed, x, detail));
@@ -724,6 +1108,14 @@ impl<'a> Problem<'a> {
             let v = self.q_at(d, fixed, map, y)?;
             if v.0.is_finite() && best.is_none_or(|(_, b)| v.0 > b.0) {
                 best = Some((y, v));
+            }
+        }
+        if best.is_none() {
+            for y in map.wide_probes() {
+                let v = self.q_at(d, fixed, map, y)?;
+                if v.0.is_finite() && best.is_none_or(|(_, b)| v.0 > b.0) {
+                    best = Some((y, v));
+                }
             }
         }
         let Some((mut y, (mut q, mut g, mut h))) = best else {
@@ -820,7 +1212,28 @@ impl<'a> Problem<'a> {
         let (m, s, qm) = self.locate(d, fixed, map)?;
         let n_out = self.n_out(tape);
         if !qm.is_finite() {
+            if d == 0 && tape == Tape::Main {
+                return Err(self.unresolved(
+                    "the log-density is −∞ or NaN at every point the mode search tried, so \
+                     the quadrature found no mass"
+                        .to_string(),
+                ));
+            }
             return Ok(Scaled::zero(n_out));
+        }
+        // The rule places nodes at m + s·u: a width below the spacing of f64 at the mode
+        // collapses them onto a few numbers (a normal with σ = 1 at μ = 1e308, where the
+        // spacing is 2e292), and no sum over them is the integral.
+        let spacing = (m.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+        if s < 1e3 * spacing || !s.is_finite() {
+            let (x, _, _) = map.point(m);
+            return Err(self.unresolved(format!(
+                "near x = {} the density has width {} in the integration variable, \
+                 below what the spacing of f64 there ({}) can resolve",
+                crate::expr::number(x),
+                super::significant(s, 3),
+                super::significant(spacing, 3),
+            )));
         }
         if self.kinked && map == Map::Real {
             // Kinks (Laplace's |x − μ|, and |x − μ'| in a KL integrand) at the mode and at
@@ -931,5 +1344,52 @@ mod tests {
         assert_eq!(x, 1.0);
         assert!((c - (-50f64).exp()).abs() < 1e-35);
         assert!((lj - (-50.0 - 2.0 * (-50f64).exp().ln_1p())).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod end_tests {
+    use super::*;
+    use crate::eval::eval_f64;
+
+    /// `expr` (in `x`) reflected for the upper half, at `x = 1 − c`.
+    fn at_upper(src: &str, c: f64, a: f64) -> f64 {
+        let model = Model::parse(
+            &format!("data x : unit\nparam a : positive\nlogp = a + {src}"),
+            "t",
+        )
+        .unwrap();
+        let e = &model.logp - &Expr::sym("a");
+        let x: Symbol = "x".into();
+        let r = split_logs(
+            &reflect(&use_complements(&e, &[x]), &[x]),
+            &[x, complement_name(x), "a".into()],
+        );
+        let env = Env::new()
+            .with("x", 1.0 - c)
+            .with(complement_name(x), c)
+            .with("a", a);
+        eval_f64(&r, &env).unwrap()
+    }
+
+    #[test]
+    fn reflected_forms_keep_the_distance_to_1() {
+        let c = 1e-30;
+        // ln(1 − x^a) = ln(a·c) + O(c)
+        assert!((at_upper("ln(1 - x^a)", c, 2.5) - (2.5 * c).ln()).abs() < 1e-12);
+        // the canonical spelling x^a − 1 and a product: ln((x^a − 1)(x − 1)) = ln(a c²)
+        let v = at_upper("ln((x^a - 1)*(x - 1))", c, 2.5);
+        assert!((v - (2.5 * c * c).ln()).abs() < 1e-12, "{v}");
+        // x^a ln(x)/(1 − x^a) → −1/a
+        let v = at_upper("x^a*ln(x)/(1 - x^a)", c, 2.5);
+        assert!((v + 0.4).abs() < 1e-12, "{v}");
+        // 1 − √x = c/2, 1 − x·x = 2c, 1 − exp(ln x) = c
+        assert!((at_upper("ln(1 - sqrt(x))", c, 1.0) - (c / 2.0).ln()).abs() < 1e-12);
+        assert!((at_upper("ln(1 - x*x)", c, 1.0) - (2.0 * c).ln()).abs() < 1e-12);
+        assert!((at_upper("ln(1 - exp(ln(x)))", c, 1.0) - c.ln()).abs() < 1e-12);
+        // the same rewrites are exact away from the end
+        let (c, a): (f64, f64) = (0.3, 1.7);
+        let plain = (1.0 - (1.0 - c).powf(a)).ln();
+        assert!((at_upper("ln(1 - x^a)", c, a) - plain).abs() < 1e-14);
     }
 }

@@ -17,7 +17,7 @@ use egg::{Id, Language, RecExpr, Symbol};
 
 pub use op::{Constant, FUNCTIONS, Fixity, Op, OpInfo, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 pub use ops::{
-    abs, cos, digamma, exp, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
+    abs, cos, digamma, exp, expm1, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
 pub use pretty::Pretty;
 pub use print::{Text, fmt_number, number, text};

@@ -121,6 +121,9 @@ unary_fn!(
     /// `log1p(x) = ln(1 + x)`.
     log1p, Log1p);
 unary_fn!(
+    /// `expm1(x) = e^x − 1`, accurate for small `x`.
+    expm1, Expm1);
+unary_fn!(
     /// `lgamma(x) = ln Γ(x)`.
     lgamma, Lgamma);
 unary_fn!(

@@ -9,10 +9,11 @@ use num_dual::{DualNum, HyperDual64};
 
 use crate::eval::{Env, EvalError};
 use crate::expect::{
-    ExpectError, PointIntegrand, Quadrature, check_normalized, expectations, expectations_with,
+    EndForms, ExpectError, PointIntegrand, Quadrature, check_normalized, complement_symbol,
+    expectations, expectations_with,
 };
 use crate::expr::{Expr, Op, number, text};
-use crate::model::Model;
+use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
@@ -499,7 +500,10 @@ pub fn kl_hessians_with(
 /// `θ' = θ + ε₁eⱼ + ε₂eₖ` hyper-dual, for every `j, k`: the forward Hessian's entries in
 /// row-major order, then the reverse one's.
 struct KlDuals {
-    logp: Expr,
+    /// The log-density, written for the halves of the unit supports.
+    logp: EndForms,
+    /// The complement inputs of the unit data variables, by data index.
+    complements: Vec<Option<Symbol>>,
     env: Env<HyperDual64>,
     data: Vec<Symbol>,
     params: Vec<(Symbol, f64)>,
@@ -513,7 +517,12 @@ impl KlDuals {
             .map(|(s, v)| (*s, HyperDual64::from(*v)))
             .collect();
         KlDuals {
-            logp: model.logp.clone(),
+            logp: EndForms::new(model, &model.logp),
+            complements: model
+                .data
+                .iter()
+                .map(|d| (d.support == Support::Unit).then(|| complement_symbol(d.name)))
+                .collect(),
             env,
             data: model.data_names(),
             params: at.to_vec(),
@@ -527,10 +536,26 @@ impl PointIntegrand for KlDuals {
     }
 
     fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String> {
+        let complements: Vec<f64> = data.iter().map(|x| 1.0 - x).collect();
+        self.eval_with_complements(data, &complements, out)
+    }
+
+    fn eval_with_complements(
+        &mut self,
+        data: &[f64],
+        complements: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), String> {
         let n = self.params.len();
         for (s, v) in self.data.iter().zip(data) {
             self.env.insert(*s, HyperDual64::from(*v));
         }
+        for (s, c) in self.complements.iter().zip(complements) {
+            if let Some(s) = s {
+                self.env.insert(*s, HyperDual64::from(*c));
+            }
+        }
+        let logp = self.logp.at(data, complements);
         for j in 0..n {
             for k in j..n {
                 for (i, (s, v)) in self.params.iter().enumerate() {
@@ -543,7 +568,7 @@ impl PointIntegrand for KlDuals {
                     }
                     self.env.insert(*s, d);
                 }
-                let lq = crate::eval::eval(&self.logp, &self.env).map_err(|e| e.to_string())?;
+                let lq = crate::eval::eval(logp, &self.env).map_err(|e| e.to_string())?;
                 // ℓ(θ) is the real part of ℓ(θ') at θ' = θ.
                 let delta = lq - lq.re;
                 let forward = -lq;

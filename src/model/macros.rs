@@ -41,7 +41,7 @@ macro_rules! model {
     ($($body:tt)*) => {{
         #[allow(unused_imports)]
         use $crate::expr::{
-            abs, cos, digamma, exp, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt,
+            abs, cos, digamma, exp, expm1, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt,
             trigamma,
         };
         #[allow(unused_imports)]

@@ -886,6 +886,7 @@ pub fn eval_f64(expr: &Expr, env: &HashMap<Symbol, f64>) -> Option<f64> {
             Op::Exp([a]) => v(a).exp(),
             Op::Sqrt([a]) => v(a).sqrt(),
             Op::Log1p([a]) => v(a).ln_1p(),
+            Op::Expm1([a]) => v(a).exp_m1(),
             Op::Lgamma([a]) => special::lgamma(v(a)),
             Op::Digamma([a]) => special::digamma(v(a)),
             Op::Trigamma([a]) => special::trigamma(v(a)),

@@ -379,6 +379,19 @@ impl egg::Analysis<Op> for SignFold {
             .close(),
             Op::Log1p([a]) if s(*a).positive => Sign::positive(),
             Op::Log1p([a]) if s(*a).nonneg => Sign::nonneg(),
+            // expm1 is increasing with expm1(0) = 0: it keeps the sign of its argument.
+            Op::Expm1([a]) => {
+                let x = s(*a);
+                Sign {
+                    positive: x.positive,
+                    negative: x.negative,
+                    nonneg: x.nonneg,
+                    nonpos: x.nonpos,
+                    nonzero: x.nonzero,
+                    ..Sign::UNKNOWN
+                }
+                .close()
+            }
             Op::Sign([a]) => {
                 let x = s(*a);
                 Sign {

@@ -1047,6 +1047,7 @@ impl Ctx<'_> {
             (Op::Ln(_), _) if matches!(&*args[0], C::Euler) => Some(1.0),
             (Op::Exp(_), Some(0.0)) => Some(1.0),
             (Op::Log1p(_), Some(0.0)) => Some(0.0),
+            (Op::Expm1(_), Some(0.0)) => Some(0.0),
             (Op::Lgamma(_), Some(v)) if v == 1.0 || v == 2.0 => Some(0.0),
             (Op::Sin(_), Some(0.0)) => Some(0.0),
             (Op::Cos(_), Some(0.0)) => Some(1.0),
