@@ -363,11 +363,11 @@ pub(super) fn check(
             "some checks FAILED"
         }
     );
+    let report = json!({ "model": model.name, "points": reports, "passed": all });
     let out = match format {
-        Format::Json => {
-            json_line(&json!({ "model": model.name, "points": reports, "passed": all }))
-        }
-        _ => text,
+        Format::Json => json_line(&report),
+        Format::Latex => crate::render::check_latex(&report),
+        Format::Text => text,
     };
     Ok((out, all))
 }
