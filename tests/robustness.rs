@@ -406,3 +406,23 @@ fn a_closed_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn fuzzer_finds_that_load_also_derive() {
+    // The fuzz target derives what loads; its finds under `valid/` (named `fuzz_*`) replay
+    // that here: a timeout under the fuzzer's instrumentation must still finish.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if !stem.starts_with("fuzz_") {
+            continue;
+        }
+        let model = Model::from_bytes(&std::fs::read(&path).unwrap(), &stem).unwrap();
+        let d = fisher_geometry::info::derivation(&model);
+        assert_eq!(d.derivatives.hessian.len(), model.params.len(), "{stem}");
+        found += 1;
+    }
+    assert!(found >= 1);
+}
