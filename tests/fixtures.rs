@@ -1,6 +1,7 @@
 //! Fixture-driven snapshots: each `tests/fixtures/{valid,invalid}/*.model` file and each
 //! built-in model yields one snapshot holding the source and either the parsed model or the
-//! rendered error (colour off).
+//! rendered error (colour off). Fixtures are read as bytes, as the command line reads a model
+//! file, so the encoding fixtures (UTF-16, Latin-1) and the fuzzer's finds replay as found.
 
 mod common;
 
@@ -8,10 +9,13 @@ use std::path::Path;
 
 use fisher_geometry::Model;
 use fisher_geometry::cli::diagnostic::render_error;
+use fisher_geometry::parse::display_text;
 
-/// The snapshot text for one model source.
-fn describe(source: &str, file_name: &str, stem: &str) -> (bool, String) {
-    match Model::parse(source, stem) {
+/// The snapshot text for one model file.
+fn describe(bytes: &[u8], file_name: &str, stem: &str) -> (bool, String) {
+    let source = display_text(bytes);
+    let source = source.as_ref();
+    match Model::from_bytes(bytes, stem) {
         Ok(m) => (true, format!("{source}\n---- model ----\n{m}")),
         Err(e) => {
             let (line, col) = e.line_col(source);
@@ -22,7 +26,7 @@ fn describe(source: &str, file_name: &str, stem: &str) -> (bool, String) {
     }
 }
 
-fn fixture_files(dir: &str) -> Vec<(String, String)> {
+fn fixture_files(dir: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(dir);
@@ -36,7 +40,7 @@ fn fixture_files(dir: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(|p| {
             let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (stem, std::fs::read_to_string(&p).unwrap())
+            (stem, std::fs::read(&p).unwrap())
         })
         .collect()
 }
@@ -71,7 +75,7 @@ fn fixtures_invalid() {
 fn builtins() {
     common::with_snapshot_settings(|| {
         for (name, source) in Model::builtins() {
-            let (ok, text) = describe(source, &format!("{name}.model"), name);
+            let (ok, text) = describe(source.as_bytes(), &format!("{name}.model"), name);
             assert!(ok, "{name} should parse:\n{text}");
             insta::assert_snapshot!(format!("builtin__{name}"), text);
         }

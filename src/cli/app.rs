@@ -131,42 +131,63 @@ pub fn main() -> ExitCode {
     };
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    match run(&cli, color) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(out.as_bytes())
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
-                return ExitCode::from(1);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Message(msg)) => {
-            let mut stderr = std::io::stderr().lock();
+    let mut notes = Vec::new();
+    let result = run(&cli, color, &mut notes);
+    // Notes first: they say which model a run used.
+    let mut stderr = std::io::stderr().lock();
+    for note in &notes {
+        let _ = stderr.write_all(note.as_bytes());
+    }
+    let (to_stdout, text, code) = match &result {
+        Ok(out) => (true, out, ExitCode::SUCCESS),
+        Err(Failure::Message(msg)) => (false, msg, ExitCode::from(1)),
+        Err(Failure::Report(report)) => (true, report, ExitCode::from(1)),
+    };
+    if !to_stdout {
+        let _ = stderr.write_all(text.as_bytes());
+        return code;
+    }
+    let mut stdout = std::io::stdout().lock();
+    match write_output(&mut stdout, text) {
+        Ok(()) => code,
+        Err(WriteFailure::Closed) => code,
+        Err(WriteFailure::Failed(msg)) => {
             let _ = stderr.write_all(msg.as_bytes());
-            ExitCode::from(1)
-        }
-        Err(Failure::Report(report)) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(report.as_bytes())
-                .and_then(|()| stdout.flush());
             ExitCode::from(1)
         }
     }
 }
 
+/// Why the output could not be written.
+#[derive(Debug, PartialEq)]
+enum WriteFailure {
+    /// The reader went away (`fisher … | head -1`): nothing to report, so the command exits
+    /// quietly, with the status it would have had.
+    Closed,
+    /// Any other error (a full disk): the message for stderr.
+    Failed(String),
+}
+
+/// Writes and flushes the output; a failure says why, with the system's reason (`No space
+/// left on device`), except a closed pipe, which is not an error of ours.
+fn write_output(out: &mut impl std::io::Write, text: &str) -> Result<(), WriteFailure> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => WriteFailure::Closed,
+            _ => WriteFailure::Failed(format!("error: cannot write the output: {e}\n")),
+        })
+}
+
 /// Runs one command and returns what it prints on stdout, or the error text.
-fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
+fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failure> {
     match &cli.command {
         Command::Derive {
             model,
             format,
             no_verify,
         } => {
-            let model = load(model, color)?;
+            let model = load(model, color, notes)?;
             let d = info::derivation_opts(&model, !no_verify)
                 .map_err(|e| Failure::Message(format!("error: {e}\n")))?;
             Ok(match format {
@@ -182,7 +203,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             format,
             no_verify,
         } => {
-            let model = load(model, color)?;
+            let model = load(model, color, notes)?;
             let at = point(&model, "--at", at)?;
             super::numeric::eval(&model, &at, *format, !no_verify).map_err(Failure::Message)
         }
@@ -193,7 +214,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             format,
             no_verify,
         } => {
-            let model = load(model, color)?;
+            let model = load(model, color, notes)?;
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
             super::numeric::kl(&model, &p, &q, *format, !no_verify).map_err(Failure::Message)
@@ -204,7 +225,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             seed,
             format,
         } => {
-            let model = load(model, color)?;
+            let model = load(model, color, notes)?;
             match super::numeric::check(&model, *points, *seed, *format)
                 .map_err(Failure::Message)?
             {
@@ -221,16 +242,23 @@ pub(super) fn json_line(v: &serde_json::Value) -> String {
     s
 }
 
-/// Loads a model from a path, or a built-in by name.
-fn load(spec: &str, color: bool) -> Result<Model, Failure> {
+/// Loads a model from a path, or a built-in by name. A file wins over a built-in of the same
+/// name (it is the more specific of the two), and a note in `notes` says so.
+fn load(spec: &str, color: bool, notes: &mut Vec<String>) -> Result<Model, Failure> {
     let path = Path::new(spec);
+    let builtin = Model::builtins().into_iter().find(|(n, _)| *n == spec);
     if path.is_file() {
-        let source = std::fs::read_to_string(path)
+        if builtin.is_some() {
+            notes.push(format!(
+                "note: `{spec}` is both a file and a built-in model; using the file (rename it to use the built-in)\n"
+            ));
+        }
+        let bytes = std::fs::read(path)
             .map_err(|e| Failure::Message(format!("error: cannot read `{spec}`: {e}\n")))?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-        return Model::parse(&source, stem).map_err(|e| {
+        return Model::from_bytes(&bytes, stem).map_err(|e| {
             Failure::Message(render_error(
-                &source,
+                &crate::parse::display_text(&bytes),
                 spec,
                 &e.to_string(),
                 e.span.clone(),
@@ -238,7 +266,7 @@ fn load(spec: &str, color: bool) -> Result<Model, Failure> {
             ))
         });
     }
-    if let Some((_, source)) = Model::builtins().into_iter().find(|(n, _)| *n == spec) {
+    if let Some((_, source)) = builtin {
         let file = format!("{spec}.model");
         return Model::parse(source, spec).map_err(|e| {
             Failure::Message(render_error(
@@ -286,6 +314,16 @@ fn data_line(ds: &[DataVar]) -> String {
         .join(", ")
 }
 
+/// `text` padded with spaces to `width` characters. Not `{:<width$}`: format widths stop at
+/// `u16::MAX`, and beyond it `format!` panics (the Hessian label of two long names).
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(text.chars().count());
+    let mut out = String::with_capacity(text.len() + fill);
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(' ', fill));
+    out
+}
+
 /// The text report of `fisher derive`.
 fn derive_text(model: &Model, derivation: &Derivation) -> String {
     let (lets, derivation) = render::derivation_lets(model, derivation, render::MIN_LETS_TREE);
@@ -305,7 +343,7 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
     let _ = writeln!(s, "\nscore");
     let width = d.params.iter().map(|p| p.as_str().len()).max().unwrap_or(0);
     for (p, e) in d.params.iter().zip(&d.score) {
-        let _ = writeln!(s, "  d/d{:<width$} = {e}", p.as_str());
+        let _ = writeln!(s, "  d/d{} = {e}", pad(p.as_str(), width));
     }
     let _ = writeln!(s, "\nhessian");
     let pairs = d.params.len() * (d.params.len() + 1) / 2;
@@ -320,7 +358,7 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
     }
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, e) in rows {
-        let _ = writeln!(s, "  {k:<w$} = {e}");
+        let _ = writeln!(s, "  {} = {e}", pad(&k, w));
     }
     let _ = writeln!(s, "\nfisher information");
     match derivation.closed() {
@@ -342,7 +380,7 @@ fn derive_text(model: &Model, derivation: &Derivation) -> String {
             }
             let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (k, e) in rows {
-                let _ = writeln!(s, "  {k:<w$} = {e}");
+                let _ = writeln!(s, "  {} = {e}", pad(&k, w));
             }
             if let Some(j) = &derivation.jeffreys {
                 let _ = writeln!(s, "\njeffreys prior (unnormalized)\n  sqrt(det F) = {j}");
@@ -430,7 +468,22 @@ fn list(format: Format) -> String {
                 .collect();
             json_line(&serde_json::json!({ "models": items }))
         }
-        _ => {
+        Format::Latex => {
+            let mut s = String::new();
+            for (n, m) in &models {
+                match m {
+                    Ok(m) => s.push_str(&render::model_latex(m)),
+                    Err(e) => s.push_str(&format!(
+                        "{}\\colon\\ {}",
+                        render::latex_text(n),
+                        render::latex_text(&format!("does not load: {e}"))
+                    )),
+                }
+                s.push('\n');
+            }
+            s
+        }
+        Format::Text => {
             let w = models.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
             let mut s = String::new();
             for (n, m) in &models {
@@ -466,10 +519,56 @@ where
             String::new(),
             e.to_string(),
         ),
-        Ok(cli) => match run(&cli, false) {
-            Ok(out) => (0, out, String::new()),
-            Err(Failure::Message(msg)) => (1, String::new(), msg),
-            Err(Failure::Report(report)) => (1, report, String::new()),
-        },
+        Ok(cli) => {
+            let mut notes = Vec::new();
+            let result = run(&cli, false, &mut notes);
+            let notes = notes.concat();
+            match result {
+                Ok(out) => (0, out, notes),
+                Err(Failure::Message(msg)) => (1, String::new(), notes + &msg),
+                Err(Failure::Report(report)) => (1, report, notes),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WriteFailure, pad, write_output};
+
+    /// A writer that fails with one kind of error.
+    struct Failing(std::io::ErrorKind);
+
+    impl std::io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_and_a_closed_pipe_is_not() {
+        let full = write_output(&mut Failing(std::io::ErrorKind::StorageFull), "F");
+        match full {
+            Err(WriteFailure::Failed(msg)) => {
+                assert!(msg.starts_with("error: cannot write the output: "), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let closed = write_output(&mut Failing(std::io::ErrorKind::BrokenPipe), "F");
+        assert_eq!(closed, Err(WriteFailure::Closed));
+        let mut ok = Vec::new();
+        assert_eq!(write_output(&mut ok, "F"), Ok(()));
+        assert_eq!(ok, b"F");
+    }
+
+    #[test]
+    fn padding_has_no_width_limit() {
+        let long = "a".repeat(70_000);
+        assert_eq!(pad(&long, 70_003).len(), 70_003);
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("abcd", 2), "abcd");
     }
 }

@@ -436,14 +436,16 @@ pub(super) fn check(
             "some checks FAILED"
         }
     );
+    let report = json!({
+        "model": model.name,
+        "points": reports,
+        "kl_verification": kl_verification.as_ref().map(crate::render::json::verification),
+        "passed": all,
+    });
     let out = match format {
-        Format::Json => json_line(&json!({
-            "model": model.name,
-            "points": reports,
-            "kl_verification": kl_verification.as_ref().map(crate::render::json::verification),
-            "passed": all,
-        })),
-        _ => text,
+        Format::Json => json_line(&report),
+        Format::Latex => crate::render::check_latex(&report),
+        Format::Text => text,
     };
     Ok((out, all))
 }

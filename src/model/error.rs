@@ -107,6 +107,32 @@ pub enum ModelErrorKind {
     /// No parameters declared.
     #[error("the model declares no parameters")]
     NoParams,
+    /// No data variable declared: a log-density without data has no expectation to take.
+    #[error("a model needs at least one `data` declaration")]
+    NoData,
+    /// A `logp` whose tree, with every `let` inlined, has more than
+    /// [`MAX_NODES`](crate::parse::MAX_NODES) nodes (a chain of `let`s that each use the one
+    /// before twice doubles it).
+    #[error(
+        "`logp` is too large with every `let` inlined (more than {} nodes)",
+        crate::parse::MAX_NODES
+    )]
+    InlinedTooLarge,
+    /// A `polygamma(n, x)` whose order `n` uses a name: the order must be a constant whole
+    /// number, since nothing is differentiated or evaluated in it.
+    #[error("the order of `polygamma` must be a whole number written without names")]
+    PolygammaOrderNotConstant,
+    /// A `polygamma(n, x)` whose order is not a whole number in the supported range.
+    #[error(
+        "the order of `polygamma` must be a whole number from 0 to {max}, found `{order}` (derivatives up to the fourth must stay within order {}, the highest a 64-bit float holds)",
+        crate::expr::special::MAX_POLYGAMMA_ORDER
+    )]
+    PolygammaOrderRange {
+        /// The order, formatted.
+        order: String,
+        /// The highest order accepted, [`MAX_WRITTEN_POLYGAMMA_ORDER`](super::MAX_WRITTEN_POLYGAMMA_ORDER).
+        max: u32,
+    },
     /// A parameter that `logp` does not depend on.
     #[error("parameter `{0}` does not occur in `logp`")]
     UnusedParam(String),
@@ -189,30 +215,112 @@ pub enum ModelErrorKind {
     MalformedTree,
 }
 
-/// Levenshtein distance between two strings, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// The largest edit distance at which a name is suggested.
+const SUGGEST_DISTANCE: usize = 2;
+
+/// Levenshtein distance between two strings, by characters, if it is at most `k`; `None`
+/// otherwise. Only the band `|i − j| ≤ k` of the table is filled, and the search stops as
+/// soon as a row exceeds `k`, so the cost is `O((k + 1) · len)`: linear for a fixed `k`,
+/// however long the names.
+fn edit_distance_within(a: &str, b: &str, k: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+    if a.len().abs_diff(b.len()) > k {
+        return None;
+    }
+    const FAR: usize = usize::MAX / 2;
+    // prev[j] = distance between a[..i] and b[..j]; FAR outside the band.
+    let mut prev: Vec<usize> = (0..=b.len())
+        .map(|j| if j <= k { j } else { FAR })
+        .collect();
+    let mut cur = vec![FAR; b.len() + 1];
+    for i in 1..=a.len() {
+        let lo = i.saturating_sub(k);
+        let hi = (i + k).min(b.len());
+        // Only the band is touched: the cell left of it holds a stale value of an earlier row.
+        let mut row_min = FAR;
+        if lo == 0 {
+            cur[0] = i;
+            row_min = i;
+        } else {
+            cur[lo - 1] = FAR;
+        }
+        for j in lo.max(1)..=hi {
+            let subst = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let d = subst.min(prev[j] + 1).min(cur[j - 1] + 1);
+            cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > k {
+            return None;
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[b.len()]
+    let d = prev[b.len()];
+    (d <= k).then_some(d)
 }
 
-/// The candidate closest to `name` within edit distance 2 (the first one on ties).
+/// The candidate closest to `name` within edit distance 2 (the first one on ties). Linear in
+/// the lengths of the names, so a very long name costs no more than reading it.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let len = name.chars().count();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = edit_distance(name, c);
-        if d <= 2 && d < name.chars().count().max(2) && best.is_none_or(|(bd, _)| d < bd) {
+        let Some(d) = edit_distance_within(name, c, SUGGEST_DISTANCE) else {
+            continue;
+        };
+        if d < len.max(2) && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     best.map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{closest, edit_distance_within};
+
+    /// The plain quadratic Levenshtein distance, the oracle of the banded one.
+    fn full(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    #[test]
+    fn banded_distance_agrees_with_the_full_table() {
+        let words = [
+            "", "a", "b", "ab", "ba", "abc", "acb", "sigma", "sigam", "sgima", "mu", "nu",
+            "lambda", "lamda", "x1", "x12", "theta", "eta", "beta", "abcdef", "abcfed",
+        ];
+        for a in words {
+            for b in words {
+                for k in 0..4 {
+                    let want = full(a, b);
+                    let got = edit_distance_within(a, b, k);
+                    assert_eq!(got, (want <= k).then_some(want), "{a} {b} {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_million_character_typo_is_suggested_in_linear_time() {
+        let name = "a".repeat(1_000_000);
+        let mut typo = name.clone();
+        typo.replace_range(500_000..500_001, "b");
+        let other = "c".repeat(1_000_000);
+        let found = closest(&typo, [other.as_str(), name.as_str()]);
+        assert_eq!(found.as_deref(), Some(name.as_str()));
+        assert_eq!(closest(&typo, ["sigma", "mu"]), None);
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-use egg::Symbol;
+use egg::{Language as _, Symbol};
 
 use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op, special};
 use crate::parse::{self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
@@ -25,6 +25,42 @@ pub use point::PointError;
 
 #[doc(hidden)]
 pub use macros::macro_support;
+
+/// The highest order a model may give `polygamma(n, x)`: four below
+/// [`MAX_POLYGAMMA_ORDER`](special::MAX_POLYGAMMA_ORDER), since curvature differentiates the
+/// log-density four times and each derivative raises the order by one.
+pub const MAX_WRITTEN_POLYGAMMA_ORDER: u32 = special::MAX_POLYGAMMA_ORDER - 4;
+
+/// Checks the order of a `polygamma` call: `value` is its value when it is written without
+/// names, `None` otherwise.
+fn check_polygamma_order(value: Option<f64>) -> Result<(), ModelErrorKind> {
+    let n = value.ok_or(ModelErrorKind::PolygammaOrderNotConstant)?;
+    if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(MAX_WRITTEN_POLYGAMMA_ORDER) {
+        Ok(())
+    } else {
+        Err(ModelErrorKind::PolygammaOrderRange {
+            order: crate::expr::number(n),
+            max: MAX_WRITTEN_POLYGAMMA_ORDER,
+        })
+    }
+}
+
+/// Checks the order of every `polygamma` call in an already-built expression (the
+/// [`model!`](crate::model!) route; a file's calls are checked where they are written).
+fn check_polygamma_orders(e: &Expr) -> Result<(), ModelErrorKind> {
+    for node in e.nodes() {
+        if let Op::Polygamma([n, _]) = node {
+            let order = e.subexpr(*n);
+            let value = if order.symbols().is_empty() {
+                eval_f64(&order, &HashMap::new())
+            } else {
+                None
+            };
+            check_polygamma_order(value)?;
+        }
+    }
+    Ok(())
+}
 
 /// A byte range into the model source (`0..0` for models built by [`model!`](crate::model!)).
 pub type Span = Range<usize>;
@@ -534,6 +570,24 @@ impl Model {
         Model::try_new(default_name, &decls)
     }
 
+    /// Parses and checks a model file given as bytes (what a file holds): UTF-8, a leading
+    /// byte-order mark skipped, then [`Model::parse`].
+    ///
+    /// ```
+    /// use fisher_geometry::{Model, parse::display_text};
+    /// let bytes = b"data x : real\nparam mu : real # \xB5\nlogp = -(x - mu)^2/2";
+    /// let e = Model::from_bytes(bytes, "m").unwrap_err(); // Latin-1 `µ`
+    /// assert_eq!(e.line_col(&display_text(bytes)), (2, 19));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A file that looks like UTF-16 or holds a byte that is not UTF-8, and every error of
+    /// [`Model::parse`]; spans index into [`display_text`](parse::display_text) of `bytes`.
+    pub fn from_bytes(bytes: &[u8], default_name: &str) -> Result<Model, ModelError> {
+        Model::parse(parse::decode(bytes)?, default_name)
+    }
+
     /// Checks declarations and builds the model: the constructor shared by [`Model::parse`]
     /// and the [`model!`](crate::model!) macro. Constants are evaluated, `int` bounds
     /// resolved, and every `let` inlined into `logp`.
@@ -577,6 +631,8 @@ impl Model {
                 }
                 Item::Let(n, value) => {
                     scope.check_expr(value, Ctx::Body(i), &d.value_span)?;
+                    check_polygamma_orders(value)
+                        .map_err(|k| ModelError::new(k, d.value_span.clone()))?;
                     inlined.insert(*n, value.substitute(&inlined));
                     lets.push((*n, value.clone()));
                 }
@@ -585,6 +641,8 @@ impl Model {
                         return Err(err(ModelErrorKind::RepeatedLogp));
                     }
                     scope.check_expr(value, Ctx::Body(i), &d.value_span)?;
+                    check_polygamma_orders(value)
+                        .map_err(|k| ModelError::new(k, d.value_span.clone()))?;
                     logp = Some((value.substitute(&inlined), d.span.clone()));
                 }
                 Item::Param(n, domain) => {
@@ -631,6 +689,12 @@ impl Model {
         };
         if params.is_empty() {
             return Err(ModelError::new(ModelErrorKind::NoParams, logp_span));
+        }
+        if data.is_empty() {
+            return Err(ModelError::new(ModelErrorKind::NoData, logp_span));
+        }
+        if tree_size(&logp) > parse::MAX_NODES {
+            return Err(ModelError::new(ModelErrorKind::InlinedTooLarge, logp_span));
         }
         let used = logp.symbols();
         for d in decls {
@@ -713,6 +777,21 @@ impl Model {
     }
 }
 
+/// The number of nodes of `expr` written out as a tree (shared subexpressions counted at
+/// every use), saturating: what printing or differentiating it term by term would face.
+fn tree_size(expr: &Expr) -> usize {
+    let nodes = expr.nodes();
+    let mut size: Vec<usize> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let below = node
+            .children()
+            .iter()
+            .fold(1usize, |acc, c| acc.saturating_add(size[usize::from(*c)]));
+        size.push(below);
+    }
+    size.get(usize::from(expr.root())).copied().unwrap_or(0)
+}
+
 fn resolve_bound(
     b: &IntBound,
     scope: &Scope,
@@ -748,11 +827,27 @@ fn resolve_bound(
 fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
     let mut b = Builder::default();
     let mut ids = Vec::with_capacity(ast.nodes.len());
+    // The value of each node written without names (for the orders of `polygamma`).
+    let mut values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
     // The value of each expression node built from numbers alone (`None` once a name is
     // involved), by expression id: a non-finite one is an error here, before simplification
     // can fold `0/0·x` to 0.
-    let mut values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
+    let mut const_values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
     for node in &ast.nodes {
+        let at = |c: usize| values.get(c).copied().flatten();
+        let value = match &node.kind {
+            NodeKind::Num(v) => Some(*v),
+            NodeKind::Neg(a) => at(*a).map(|v| -v),
+            NodeKind::Binary(op, l, r) => at(*l).zip(at(*r)).map(|(l, r)| match op {
+                BinOp::Add => l + r,
+                BinOp::Sub => l - r,
+                BinOp::Mul => l * r,
+                BinOp::Div => l / r,
+                BinOp::Pow => l.powf(r),
+            }),
+            NodeKind::Name(_) | NodeKind::Call { .. } => None,
+        };
+        values.push(value);
         let err = |kind| ModelError::new(kind, node.span.clone());
         let child = |c: usize| -> Result<egg::Id, ModelError> {
             ids.get(c)
@@ -798,6 +893,13 @@ fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
                         found: args.len(),
                     }));
                 }
+                if f == "polygamma" {
+                    let order = args[0];
+                    check_polygamma_order(values.get(order).copied().flatten()).map_err(|k| {
+                        let span = ast.nodes.get(order).map_or(0..0, |n| n.span.clone());
+                        ModelError::new(k, span)
+                    })?;
+                }
                 let args = args
                     .iter()
                     .map(|a| child(*a))
@@ -805,10 +907,10 @@ fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
                 Op::function(f, &args).ok_or_else(|| err(ModelErrorKind::MalformedTree))?
             }
         };
-        let value = constant_value(&op, &values);
+        let value = constant_value(&op, &const_values);
         let id = b.node(op);
-        if usize::from(id) == values.len() {
-            values.push(value);
+        if usize::from(id) == const_values.len() {
+            const_values.push(value);
         }
         if let Some(v) = value.filter(|v| !v.is_finite()) {
             let text = crate::expr::text(&b.finish(id)).to_string();

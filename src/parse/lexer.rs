@@ -3,7 +3,7 @@
 //! A newline ends a declaration unless the line is continued: inside an unclosed `(` or `[`,
 //! or after a token that needs a right operand (`+ - * / ^ ,`), newlines are dropped.
 
-use super::{ParseError, ParseErrorKind, Span};
+use super::{MAX_NAME_LEN, ParseError, ParseErrorKind, Span};
 
 /// The kind of a token.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,8 +63,8 @@ fn is_ident_char(c: u8) -> bool {
 ///
 /// # Errors
 ///
-/// A character outside the language ([`ParseErrorKind::UnexpectedChar`]) or a malformed or
-/// out-of-range number.
+/// A character outside the language ([`ParseErrorKind::UnexpectedChar`]), a name longer than
+/// [`MAX_NAME_LEN`], or a malformed, out-of-range or underflowing number.
 pub fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
     let bytes = src.as_bytes();
     let mut toks: Vec<Token> = Vec::new();
@@ -136,6 +136,14 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 let mut end = start + 1;
                 while end < bytes.len() && is_ident_char(bytes[end]) {
                     end += 1;
+                }
+                if end - start > MAX_NAME_LEN {
+                    // The caret marks the first character beyond the limit.
+                    let over = start + MAX_NAME_LEN;
+                    return Err(ParseError::new(
+                        ParseErrorKind::NameTooLong(end - start),
+                        over..over + 1,
+                    ));
                 }
                 Some((TokenKind::Ident, end))
             }
@@ -219,7 +227,15 @@ fn number(src: &str, start: usize) -> Result<(TokenKind, usize), ParseError> {
             start..j,
         ));
     }
+    // Subnormal values are kept (the parse is correctly rounded); a non-zero literal that
+    // rounds to 0 is refused, as one that rounds to infinity is.
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    let nonzero = mantissa.bytes().any(|c| matches!(c, b'1'..=b'9'));
     match text.parse::<f64>() {
+        Ok(v) if v == 0.0 && nonzero => Err(ParseError::new(
+            ParseErrorKind::NumberUnderflow(text.to_string()),
+            start..j,
+        )),
         Ok(v) if v.is_finite() => Ok((TokenKind::Number(v), j)),
         _ => Err(ParseError::new(
             ParseErrorKind::NumberOutOfRange(text.to_string()),

@@ -9,7 +9,7 @@ use super::ast::{
     SupportKw,
 };
 use super::lexer::{Token, TokenKind, lex};
-use super::{MAX_DEPTH, ParseError, ParseErrorKind, Span};
+use super::{MAX_DEPTH, MAX_NODES, ParseError, ParseErrorKind, Span};
 
 /// Binding power of the operand of unary minus: tighter than `*`, looser than `^`.
 const BP_NEG: u8 = 30;
@@ -310,6 +310,15 @@ impl Parser<'_> {
         self.nodes.len() - 1
     }
 
+    /// Refuses a number or name that would take the expression beyond [`MAX_NODES`] nodes
+    /// (every operator has a leaf to its right, so checking leaves bounds the whole).
+    fn check_size(&self, at: &Span) -> PResult<()> {
+        if self.nodes.len() >= MAX_NODES {
+            return Err(ParseError::new(ParseErrorKind::TooLarge, at.clone()));
+        }
+        Ok(())
+    }
+
     fn span_of(&self, id: NodeId) -> Span {
         self.nodes.get(id).map_or(0..0, |n| n.span.clone())
     }
@@ -362,6 +371,7 @@ impl Parser<'_> {
         match t.kind {
             TokenKind::Number(v) => {
                 self.bump();
+                self.check_size(&t.span)?;
                 Ok(self.push(NodeKind::Num(v), t.span))
             }
             TokenKind::Minus => {
@@ -387,6 +397,7 @@ impl Parser<'_> {
                     span: t.span.clone(),
                 };
                 if self.peek().kind != TokenKind::LParen {
+                    self.check_size(&t.span)?;
                     return Ok(self.push(NodeKind::Name(name.name), t.span));
                 }
                 let open = self.bump();

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::expr::{Expr, Op, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 use crate::expr::{Pretty, number};
+use crate::parse::MAX_NAME_LEN;
 
 const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -16,8 +17,15 @@ const GREEK: &[&str] = &[
 
 /// LaTeX for an identifier: `sigma` → `\sigma`, `x1` → `x_{1}`, `eta2` → `\eta_{2}`,
 /// `log_sigma` → `\mathrm{log}_{\sigma}`, `eta1_q` → `\eta_{1,q}` (one subscript: TeX
-/// rejects two in a row), `shape` → `\mathrm{shape}`.
+/// rejects two in a row), `shape` → `\mathrm{shape}`. An underscore that cannot start a
+/// subscript (`_`, `_x`, `x_`, `a__b`) is printed as `\_`, so every identifier of the
+/// language gives valid LaTeX; a name longer than [`MAX_NAME_LEN`] (only the
+/// [`model!`](crate::model!) macro can build one) is printed upright, without subscripts,
+/// which bounds the nesting.
 pub fn latex_name(name: &str) -> String {
+    if name.len() > MAX_NAME_LEN {
+        return upright(name);
+    }
     if let Some((head, tail)) = name.split_once('_') {
         if !head.is_empty() && !tail.is_empty() {
             if let Some((base, digits)) = split_index(head) {
@@ -32,12 +40,17 @@ pub fn latex_name(name: &str) -> String {
     if GREEK.contains(&name) {
         return format!("\\{name}");
     }
-    if name.chars().count() == 1 {
+    if name.len() == 1 && name.chars().all(|c| c.is_ascii_alphabetic()) {
         return name.to_string();
     }
-    if name.chars().all(|c| c.is_ascii_digit()) {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_digit()) {
         return name.to_string();
     }
+    upright(name)
+}
+
+/// `\mathrm{…}` with underscores escaped.
+fn upright(name: &str) -> String {
     format!("\\mathrm{{{}}}", name.replace('_', "\\_"))
 }
 

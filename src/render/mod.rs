@@ -4,9 +4,11 @@
 
 pub mod json;
 mod latex;
+mod report;
 
 pub use crate::expr::{Pretty, Text, fmt_number, number, text};
 pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
+pub use report::{check_latex, latex_number, latex_text, model_latex};
 
 use egg::Symbol;
 

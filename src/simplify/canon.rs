@@ -1408,18 +1408,20 @@ mod tests {
     use crate::model::Model;
     use crate::simplify::Fact;
 
-    /// The expression `src` over parameters `names` (all declared `unit`, so positive).
+    /// The expression `src` over parameters `names` (all declared `unit`, so positive), as
+    /// a `let` of a model (which needs a data variable).
     fn parse(names: &[&str], src: &str) -> (Expr, Facts) {
         let decls: String = names
             .iter()
             .map(|n| format!("param {n} : unit\n"))
             .collect();
-        let m = Model::parse(&format!("{decls}logp = {src}\n"), "t").unwrap();
+        let model = format!("{decls}data x_ : real\nlet t_ = {src}\nlogp = t_ + x_\n");
+        let m = Model::parse(&model, "t").unwrap();
         let mut f = Facts::none();
         for n in names {
             f.insert((*n).into(), Fact::Unit);
         }
-        (m.logp, f)
+        (m.lets[0].1.clone(), f)
     }
 
     #[test]
