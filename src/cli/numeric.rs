@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 use serde_json::{Value, json};
 
 use super::app::{Format, json_line};
-use crate::eval::eval_f64;
+use crate::eval::eval_accurate;
 use crate::info::numeric::{describe_point, discrepancy, env_at};
 use crate::info::{self, FisherAt};
 use crate::model::{Domain, Model};
@@ -157,7 +157,15 @@ pub(super) fn kl(
                     env.insert(*qn, *v);
                 }
             }
-            let v = eval_f64(&kl.expr, &env).map_err(|e| err(&e))?;
+            let v = eval_accurate(&kl.expr, &env).map_err(|e| match e {
+                crate::eval::AccuracyError::Underflow { value } => {
+                    format!("error: the closed-form D(p || q) = {value} underflows f64\n")
+                }
+                crate::eval::AccuracyError::Overflow { value } => {
+                    format!("error: the closed-form D(p || q) = {value} overflows f64\n")
+                }
+                other => format!("error: the closed-form D(p || q): {other}\n"),
+            })?;
             (v, "closed-form", Some(kl.expr), None)
         }
         Err(_) => {
@@ -409,7 +417,7 @@ fn second_order(
                 for (pn, qn) in &k.names {
                     env.insert(*qn, q.iter().find(|(s, _)| s == pn)?.1);
                 }
-                eval_f64(&k.expr, &env).ok()
+                eval_accurate(&k.expr, &env).ok()
             }
             Err(_) => info::kl_numeric(model, p, q).ok().map(|(v, _)| v),
         }

@@ -380,7 +380,14 @@ fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError> {
                 (v, ex(a) + 2.0 * U * v.abs())
             }
         };
-        let e = if v.is_finite() && e >= 0.0 { e } else { INF };
+        // a zero or subnormal that is not exact (underflow) has no relative accuracy
+        let lost = v != 0.0 && v.abs() < f64::MIN_POSITIVE
+            || v == 0.0 && underflows(node, |id| value[usize::from(*id)] != 0.0);
+        let e = if v.is_finite() && e >= 0.0 && !lost {
+            e
+        } else {
+            INF
+        };
         let is_const = match node {
             Op::Sym(_) => false,
             _ => node.children().iter().all(|c| konst[usize::from(*c)]),
@@ -394,6 +401,17 @@ fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError> {
         error,
         konst,
     })
+}
+
+/// Whether a zero value of `node` can only come from underflow: a product or quotient of
+/// non-zero values, a power of a non-zero base, and functions that have no zeros.
+fn underflows(node: &Op, nonzero: impl Fn(&Id) -> bool) -> bool {
+    match node {
+        Op::Mul([a, b]) => nonzero(a) && nonzero(b),
+        Op::Div([a, _]) | Op::Pow([a, _]) => nonzero(a),
+        Op::Exp(_) | Op::Sigmoid(_) | Op::Trigamma(_) | Op::Polygamma(_) => true,
+        _ => false,
+    }
 }
 
 /// A special function in `f64` with its bound: `ulps` half-ulps of its own, and the argument
@@ -817,12 +835,17 @@ fn pass(
         if value.is_nan() {
             return Err(Stop::Undefined(i));
         }
-        if value.is_inf() {
+        if value.is_inf() || value.is_zero() && underflows(node, |id| !x_zero(&out, id)) {
             return Err(Stop::Range(i));
         }
         out.push(Node { value, error });
     }
     Ok(out)
+}
+
+/// Whether node `id` of a pass is zero.
+fn x_zero(out: &[Node], id: &Id) -> bool {
+    out[usize::from(*id)].value.is_zero()
 }
 
 /// `a ^ b` with the semantics of [`super::eval`]; `None` where it is undefined.
