@@ -38,7 +38,7 @@ use num_dual::{DualNum, DualVec, HyperHyperDual64};
 use crate::expr::{Expr, Op};
 
 pub use accurate::{
-    ACCURACY, Accurate, AccuracyError, MAX_BITS, eval_accurate, eval_accurate_detailed,
+    ACCURACY, AccuracyError, Accurate, MAX_BITS, eval_accurate, eval_accurate_detailed,
     eval_multiprecision,
 };
 pub use compiled::{BatchScratch, Compiled, Input};

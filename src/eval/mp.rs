@@ -386,7 +386,10 @@ pub(super) fn gamma_family(
             let nm1_fact = factorial(n - 1, q);
             let y_n = inv.powi(n as usize, q, RM);
             let lead1 = nm1_fact.mul(&y_n, q, RM);
-            let lead2 = n_fact.mul(&y_n, q, RM).mul(&inv, q, RM).div(&big(2, q), q, RM);
+            let lead2 = n_fact
+                .mul(&y_n, q, RM)
+                .mul(&inv, q, RM)
+                .div(&big(2, q), q, RM);
             let scale = Wide::from_big(&lead1);
             let stop = scale.mul(u);
             let mut sum = lead1.add(&lead2, q, RM);
@@ -405,9 +408,11 @@ pub(super) fn gamma_family(
                 sum = sum.add(&term, q, RM);
                 let kk = k as u64 + 1; // the term just added is k = kk
                 let a = 2 * kk + u64::from(n);
-                r = r
-                    .mul(&big(a * (a + 1), q), q, RM)
-                    .div(&big((2 * kk + 1) * (2 * kk + 2), q), q, RM);
+                r = r.mul(&big(a * (a + 1), q), q, RM).div(
+                    &big((2 * kk + 1) * (2 * kk + 2), q),
+                    q,
+                    RM,
+                );
                 pw = pw.mul(&inv2, q, RM);
                 k += 1;
             }
