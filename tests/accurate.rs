@@ -212,3 +212,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cancellation_in_a_difference_is_caught() {
+    // (1 + x) − 1 at x = 1e-10: f64 gives 1.000000082740371e-10, 8e-8 off
+    let x = Expr::sym("x");
+    let e = (1.0 + &x) - 1.0;
+    let env = Env::new().with("x", 1e-10);
+    assert!(rel(eval_f64(&e, &env).unwrap(), 1e-10) > 1e-8);
+    let got = eval_accurate_detailed(&e, &env).unwrap();
+    assert!(rel(got.value, 1e-10) <= ACCURACY, "{got:?}");
+    assert!(got.bits > 53);
+}
+
+/// A point whose coordinates are `±10^k`, `k ∈ [−8, 8]`: wide scales, where sums cancel.
+fn arb_wide_point() -> impl Strategy<Value = [f64; 3]> {
+    let coord = (any::<bool>(), -8.0..8.0f64)
+        .prop_map(|(neg, k)| if neg { -(10f64.powf(k)) } else { 10f64.powf(k) });
+    [coord.clone(), coord.clone(), coord]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..config() })]
+
+    /// The same agreement at points of very different scales.
+    #[test]
+    fn accurate_agrees_with_multiprecision_at_wide_scales(
+        expr in common::arb_expr_tree(),
+        point in arb_wide_point(),
+    ) {
+        let env = common::env_at(point);
+        let acc = eval_accurate_detailed(&expr, &env);
+        let mp = eval_multiprecision(&expr, &env);
+        match (&acc, &mp) {
+            (Ok(a), Ok(m)) => prop_assert!(
+                (a.value - m.value).abs() <= 2.0 * ACCURACY * m.value.abs(),
+                "{}: {:?} vs {:?}", expr, a, m
+            ),
+            (Err(a), Err(m)) => prop_assert_eq!(a, m),
+            _ => prop_assert!(false, "{}: {:?} vs {:?}", expr, acc, mp),
+        }
+    }
+}
