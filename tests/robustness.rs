@@ -112,7 +112,7 @@ fn the_longest_name_goes_through_derive() {
     let path = std::env::temp_dir().join(format!("fisher-long-name-{}.model", std::process::id()));
     std::fs::write(
         &path,
-        format!("data x : real\nparam {name} : real\nparam {other} : positive\nlogp = -((x - {name})/{other})^2/2 - ln({other})\n"),
+        format!("data x : real\nparam {name} : real\nparam {other} : positive\nlogp = -((x - {name})/{other})^2/2 - ln({other}) - ln(2*pi)/2\n"),
     )
     .unwrap();
     let (code, out, err) = run_args(["fisher", "derive", path.to_str().unwrap()]);
@@ -355,7 +355,7 @@ fn a_file_named_like_a_built_in_is_used_and_says_so() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("normal"),
-        "model my_normal\ndata x : real\nparam m : real\nlogp = -(x - m)^2/2\n",
+        "model my_normal\ndata x : real\nparam m : real\nlogp = -(x - m)^2/2 - ln(2*pi)/2\n",
     )
     .unwrap();
     let out = fisher(&dir, &["derive", "normal"]).output().unwrap();

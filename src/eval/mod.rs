@@ -23,7 +23,9 @@
 //! expressions of any depth evaluate without growing the stack. The semantics of the operators
 //! are those of [`eval`]; [`Compiled`] follows them exactly.
 
+mod accurate;
 mod compiled;
+mod mp;
 pub use crate::expr::special;
 
 use std::fmt;
@@ -35,6 +37,10 @@ use num_dual::{DualNum, DualVec, HyperHyperDual64};
 
 use crate::expr::{Expr, Op};
 
+pub use accurate::{
+    ACCURACY, AccuracyError, Accurate, MAX_BITS, eval_accurate, eval_accurate_detailed,
+    eval_multiprecision,
+};
 pub use compiled::{BatchScratch, Compiled, Input};
 
 /// An error of numeric evaluation.

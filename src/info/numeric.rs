@@ -7,7 +7,7 @@ use egg::{Language, Symbol};
 use nalgebra::{DMatrix, DVector};
 use num_dual::{DualNum, HyperDual64};
 
-use crate::eval::{Env, EvalError};
+use crate::eval::{AccuracyError, Env, EvalError};
 use crate::expect::{
     EndForms, ExpectError, PointIntegrand, Quadrature, check_normalized, complement_symbol,
     expectations, expectations_with,
@@ -47,6 +47,26 @@ pub enum InfoError {
         /// The point, `name=value, …`.
         at: String,
     },
+    /// A closed-form value could not be evaluated to [`crate::eval::ACCURACY`], or its true
+    /// value is outside the range of `f64`.
+    #[error("{}", accuracy_message(.what, .at, .source))]
+    Accuracy {
+        /// What was evaluated: `F[sigma2, sigma2]`.
+        what: String,
+        /// The point, `name=value, …`.
+        at: String,
+        /// Why.
+        source: AccuracyError,
+    },
+}
+
+/// `F[s, s] = 5.0e-601 at s=1e300 underflows f64`, or `F[s, s] at s=…: <reason>`.
+fn accuracy_message(what: &str, at: &str, source: &AccuracyError) -> String {
+    match source {
+        AccuracyError::Underflow { value } => format!("{what} = {value} at {at} underflows f64"),
+        AccuracyError::Overflow { value } => format!("{what} = {value} at {at} overflows f64"),
+        other => format!("{what} at {at}: {other}"),
+    }
 }
 
 /// How the reported Fisher matrix was obtained.

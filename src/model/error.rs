@@ -111,11 +111,11 @@ pub enum ModelErrorKind {
     #[error("a model needs at least one `data` declaration")]
     NoData,
     /// A `logp` whose tree, with every `let` inlined, has more than
-    /// [`MAX_NODES`](crate::parse::MAX_NODES) nodes (a chain of `let`s that each use the one
-    /// before twice doubles it).
+    /// [`MAX_INLINED_TREE`](crate::parse::MAX_INLINED_TREE) nodes (a chain of `let`s that
+    /// each use the one before twice doubles it).
     #[error(
         "`logp` is too large with every `let` inlined (more than {} nodes)",
-        crate::parse::MAX_NODES
+        crate::parse::MAX_INLINED_TREE
     )]
     InlinedTooLarge,
     /// A `polygamma(n, x)` whose order `n` uses a name: the order must be a constant whole

@@ -693,7 +693,7 @@ impl Model {
         if data.is_empty() {
             return Err(ModelError::new(ModelErrorKind::NoData, logp_span));
         }
-        if tree_size(&logp) > parse::MAX_NODES {
+        if tree_size(&logp) > parse::MAX_INLINED_TREE {
             return Err(ModelError::new(ModelErrorKind::InlinedTooLarge, logp_span));
         }
         let used = logp.symbols();

@@ -45,6 +45,12 @@ pub const MAX_NAME_LEN: usize = 255;
 /// pipeline is built for.
 pub const MAX_NODES: usize = 200_000;
 
+/// The most nodes of `logp` written out as a tree with every `let` inlined. Chains of `let`s
+/// stay shared subexpressions through derivation, simplification and printing, so this is
+/// far above [`MAX_NODES`]: ten `let`s that each use the one before twice or three times are
+/// fine; forty that double are not.
+pub const MAX_INLINED_TREE: usize = 10_000_000;
+
 /// An error of the lexer or parser, with the span of the offending text.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("{kind}")]
