@@ -162,7 +162,8 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
         Command::Eval { model, at, format } => {
             let model = load(model, color)?;
             let at = point(&model, "--at", at)?;
-            super::numeric::eval(&model, &at, *format).map_err(Failure::Message)
+            super::progress::run(|| super::numeric::eval(&model, &at, *format))
+                .map_err(Failure::Message)
         }
         Command::Kl {
             model,
@@ -173,7 +174,8 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             let model = load(model, color)?;
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
-            super::numeric::kl(&model, &p, &q, *format).map_err(Failure::Message)
+            super::progress::run(|| super::numeric::kl(&model, &p, &q, *format))
+                .map_err(Failure::Message)
         }
         Command::Check {
             model,
@@ -182,7 +184,7 @@ fn run(cli: &Cli, color: bool) -> Result<String, Failure> {
             format,
         } => {
             let model = load(model, color)?;
-            match super::numeric::check(&model, *points, *seed, *format)
+            match super::progress::run(|| super::numeric::check(&model, *points, *seed, *format))
                 .map_err(Failure::Message)?
             {
                 (report, true) => Ok(report),

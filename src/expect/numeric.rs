@@ -21,6 +21,9 @@ use egg::{Language, Symbol};
 
 use super::quadrature::{self, Batch, NEGLIGIBLE, Scaled, Tol};
 
+#[path = "cubature.rs"]
+mod cubature;
+
 /// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
 /// negligible tail.
 const SIGNIFICANT: f64 = -200.0;
@@ -398,8 +401,12 @@ impl<'a> Problem<'a> {
         inputs.extend(self.params.iter().map(|v| Input::Uniform(*v)));
         self.out.clear();
         self.out.resize(compiled.n_outputs() * xs.len(), 0.0);
+        if self.evaluations + xs.len() > self.q.max_points {
+            return Err(cubature::over_budget(self, "nested quadrature".to_string()));
+        }
         compiled.eval_batch(&inputs, &mut self.scratch, &mut self.out)?;
         self.evaluations += xs.len();
+        super::progress_inc(xs.len());
         Ok(())
     }
 
@@ -505,6 +512,9 @@ impl<'a> Problem<'a> {
         tape: Tape,
         rel: f64,
     ) -> Result<Scaled, ExpectError> {
+        if cubature::applies(&self.supports, d) {
+            return cubature::integrate(self, d, fixed, tape, rel);
+        }
         match self.supports[d] {
             Support::Real => self.continuous(d, fixed, tape, rel, Map::Real),
             Support::Positive => self.continuous(d, fixed, tape, rel, Map::Log),
