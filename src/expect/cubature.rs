@@ -38,7 +38,7 @@ use crate::model::Support;
 pub(super) const MIN_DIMENSION: usize = 3;
 
 /// A coordinate is [`Warp::Gauss`] when the log-weight along its axis through the mode is
-/// `−u²/2` within this fraction at `u = ±1.5, ±3, ±4.5`.
+/// `−u²/2` within this fraction near the mode (see `Grid::find_ranges`).
 const GAUSS_LIKE: f64 = 0.1;
 /// The Gauss–Hermite rules of levels `0, 1, …`: 1, 3, 5, 9, 17, 33 points.
 const GAUSS_LEVELS: usize = 5;
@@ -623,7 +623,8 @@ impl Grid {
     }
 
     /// The rules of each coordinate: [`Warp::Gauss`] where the log-weight along the axis of
-    /// `u` through the mode is `−u²/2` within [`GAUSS_LIKE`] at `u = ±1.5, ±3, ±4.5`, else
+    /// `u` through the mode is `−u²/2` within [`GAUSS_LIKE`] at `u = ±1.5, ±3, ±4.5` and
+    /// falls at least as fast at `u = ±8, ±12, ±16`, else
     /// [`Warp::Heavy`] with the range of `t` where some output's term `e^{lw − c} |f_k| u'(t)`
     /// on the axis is above `NEGLIGIBLE_TERM` of its largest, widened by one step (and at
     /// least `[−1, 1]`, the nodes of level 1).
@@ -635,14 +636,22 @@ impl Grid {
                 u[i] = v;
                 u
             };
-            let probes = [-4.5, -3.0, -1.5, 1.5, 3.0, 4.5];
-            let us: Vec<Vec<f64>> = probes.iter().map(|v| axis(*v)).collect();
+            // Normal near the mode, and tails no heavier than normal farther out (where the
+            // Gauss–Hermite nodes, |u| ≤ 10, do not reach).
+            let near = [-4.5, -3.0, -1.5, 1.5, 3.0, 4.5];
+            let far = [-16.0, -12.0, -8.0, 8.0, 12.0, 16.0];
+            let us: Vec<Vec<f64>> = near.iter().chain(&far).map(|v| axis(*v)).collect();
             let lws = self.log_weights(p, &us)?;
+            let drop = |lw: f64| self.c - lw;
             let gauss = !self.heavy_only
-                && probes.iter().zip(&lws).all(|(u, lw)| {
+                && near.iter().zip(&lws).all(|(u, lw)| {
                     let want = u * u / 2.0;
-                    ((self.c - lw) - want).abs() <= GAUSS_LIKE * want
-                });
+                    (drop(*lw) - want).abs() <= GAUSS_LIKE * want
+                })
+                && far
+                    .iter()
+                    .zip(&lws[near.len()..])
+                    .all(|(u, lw)| drop(*lw) >= (1.0 - GAUSS_LIKE) * u * u / 2.0);
             if gauss {
                 self.warps[i] = Warp::Gauss;
                 continue;
