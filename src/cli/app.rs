@@ -205,7 +205,8 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
         } => {
             let model = load(model, color, notes)?;
             let at = point(&model, "--at", at)?;
-            super::numeric::eval(&model, &at, *format, !no_verify).map_err(Failure::Message)
+            super::progress::run(|| super::numeric::eval(&model, &at, *format, !no_verify))
+                .map_err(Failure::Message)
         }
         Command::Kl {
             model,
@@ -217,7 +218,8 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let model = load(model, color, notes)?;
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
-            super::numeric::kl(&model, &p, &q, *format, !no_verify).map_err(Failure::Message)
+            super::progress::run(|| super::numeric::kl(&model, &p, &q, *format, !no_verify))
+                .map_err(Failure::Message)
         }
         Command::Check {
             model,
@@ -226,7 +228,7 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             format,
         } => {
             let model = load(model, color, notes)?;
-            match super::numeric::check(&model, *points, *seed, *format)
+            match super::progress::run(|| super::numeric::check(&model, *points, *seed, *format))
                 .map_err(Failure::Message)?
             {
                 (report, true) => Ok(report),

@@ -3,5 +3,6 @@
 pub mod app;
 pub mod diagnostic;
 mod numeric;
+mod progress;
 
 pub use app::main;

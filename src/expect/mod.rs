@@ -25,9 +25,22 @@
 //! levels agree; discrete supports are summed outward from the mode with a ratio-test tail
 //! bound. Everything is weighted in log space, `exp(logp − logp(mode))`, so normalizing
 //! constants far outside the range of `f64` are harmless. The module `numeric` has the details.
+//!
+//! Three or more data variables: nested rules would cost `n^d` points, so the continuous
+//! variables declared last (at least two of them) are integrated together by a
+//! dimension-adaptive sparse grid of the same double-exponential rules, centred and rotated
+//! by the Laplace approximation at the joint mode (the module `cubature`); discrete variables
+//! declared before them are summed outside it. Its error estimate goes into
+//! [`Estimate::errors`] like any other, and every expectation is bounded by
+//! [`Quadrature::max_points`] evaluations: past it, [`ExpectError::OverBudget`]. Long work
+//! reports its progress to a [`Progress`] installed by [`with_progress`].
 
 pub mod exact;
 mod numeric;
+mod progress;
+
+pub use progress::{Progress, with_progress};
+use progress::{progress_begin, progress_inc};
 
 pub(crate) use numeric::affine_root;
 mod quadrature;
@@ -178,6 +191,9 @@ impl EndForms {
     }
 }
 
+/// The default budget of one expectation, [`Quadrature::max_points`].
+pub const MAX_POINTS: usize = 2_000_000;
+
 /// Accuracy and effort of numeric expectations.
 ///
 /// A value is accepted when its estimated absolute error is at most
@@ -194,6 +210,11 @@ pub struct Quadrature {
     pub max_level: usize,
     /// Largest number of terms summed over a discrete support (default 1,000,000).
     pub max_terms: usize,
+    /// Largest number of points at which one expectation evaluates the log-density and its
+    /// integrands (default 2,000,000, a second or two); past it the expectation is refused
+    /// with [`ExpectError::OverBudget`]. This bounds the cost of every command, whatever the
+    /// number of data variables.
+    pub max_points: usize,
 }
 
 impl Default for Quadrature {
@@ -203,6 +224,7 @@ impl Default for Quadrature {
             abs_tol: 0.0,
             max_level: 10,
             max_terms: 1_000_000,
+            max_points: MAX_POINTS,
         }
     }
 }
@@ -297,6 +319,20 @@ pub enum ExpectError {
         value: String,
         /// The declared domain.
         domain: String,
+    },
+    /// The expectation needs more evaluations than [`Quadrature::max_points`] allows.
+    #[error(
+        "the expectation over {dims} data variables at {at} needs more than {budget} evaluations (the budget `max_points`): {detail}"
+    )]
+    OverBudget {
+        /// The number of data variables.
+        dims: usize,
+        /// The budget.
+        budget: usize,
+        /// The parameter point.
+        at: String,
+        /// Where the budget ran out, and the accuracy reached by then when known.
+        detail: String,
     },
     /// Something this module does not handle.
     #[error("unsupported: {reason}")]
@@ -444,6 +480,7 @@ fn expectations_impl<'a>(
             reason: "the model has no data variable to integrate over".to_string(),
         });
     }
+    progress_begin(model.data.len(), q.max_points);
     let mut problem = Problem::new(model, params, gs, extra, q)?;
     let r = problem.integrate(0, &mut Vec::new(), Tape::Main, q.rel_tol)?;
     let factor = if r.log_scale == f64::NEG_INFINITY {

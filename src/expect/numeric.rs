@@ -21,6 +21,9 @@ use egg::{Language, Symbol};
 
 use super::quadrature::{self, Batch, NEGLIGIBLE, Scaled, Tol};
 
+#[path = "cubature.rs"]
+mod cubature;
+
 /// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
 /// negligible tail.
 const SIGNIFICANT: f64 = -200.0;
@@ -697,9 +700,13 @@ impl<'a> Problem<'a> {
     ) -> Result<(), ExpectError> {
         let n = xs.len();
         let n_outputs = self.n_compiled(tape);
+        if self.evaluations + n > self.q.max_points {
+            return Err(cubature::over_budget(self, "nested quadrature".to_string()));
+        }
         self.out.clear();
         self.out.resize(n_outputs * n, 0.0);
         self.evaluations += n;
+        super::progress_inc(n);
         let mut mask = 0u64;
         for (j, v) in fixed.iter().enumerate() {
             if let Some(b) = self.bit[j].filter(|_| v.1 < v.0) {
@@ -885,6 +892,9 @@ impl<'a> Problem<'a> {
         tape: Tape,
         rel: f64,
     ) -> Result<Scaled, ExpectError> {
+        if cubature::applies(&self.supports, d) {
+            return cubature::integrate(self, d, fixed, tape, rel);
+        }
         match self.supports[d] {
             Support::Real => self.continuous(d, fixed, tape, rel, Map::Real),
             Support::Positive => self.continuous(d, fixed, tape, rel, Map::Log),
