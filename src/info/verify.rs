@@ -210,9 +210,16 @@ impl Verification {
 /// skipped at that point.
 pub fn is_model_error(e: &InfoError) -> bool {
     match e {
+        // An integrand (a product of scores) that is not finite where the log-density is
+        // finite has overflowed at an extreme point (`(x − μ)²` at σ = 1e155): a limit of
+        // `f64`, not a fault of the model. A log-density that is not finite is one.
+        InfoError::Expect(ExpectError::NotFinite { what, .. }) => what == "log-density",
         InfoError::Expect(e) => !matches!(
             e,
-            ExpectError::NotConverged { .. } | ExpectError::Unsupported { .. }
+            ExpectError::NotConverged { .. }
+                | ExpectError::Unsupported { .. }
+                | ExpectError::OverBudget { .. }
+                | ExpectError::Unresolved { .. }
         ),
         InfoError::ScoreMean { .. } | InfoError::Eval(_) | InfoError::Unchecked { .. } => true,
         // a closed form that cannot be evaluated here says nothing about the model
