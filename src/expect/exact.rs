@@ -411,8 +411,8 @@ pub fn is_zero(e: &Expr, points: &[Env<f64>]) -> Result<bool, RouteError> {
 /// magnitudes of its terms (`A − B·C` has magnitude `|A| + |B·C|`), a product `a·b` has
 /// `mag(a)·|b| + |a|·mag(b)`, a quotient `a/b` has `mag(a)/|b| + |a|·mag(b)/b²`, and a function `f(u)` has
 /// `|f(u)| + |f′(u)|·mag(u)` (first-order propagation of the error in `u`). For an expression
-/// without cancellation the magnitude is `|e|`; for one that cancels to zero it is the size of
-/// what cancelled.
+/// without cancellation the magnitude is a small multiple of `|e|`; for one that cancels to
+/// zero it is a small multiple of the size of what cancelled.
 ///
 /// # Errors
 ///
@@ -514,7 +514,7 @@ pub fn value_and_magnitude(e: &Expr, env: &Env<f64>) -> Result<(f64, f64), Route
         };
         let is_const = match node {
             Op::Sym(_) => false,
-            _ => node.children().iter().all(|c| konst(c)),
+            _ => node.children().iter().all(konst),
         };
         val.push(value);
         mag.push(magnitude);
@@ -726,5 +726,63 @@ impl fmt::Display for Separation {
             writeln!(f, "{t}: {c}")?;
         }
         write!(f, "r: {}", self.rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points() -> Vec<Env<f64>> {
+        [0.43, -0.13, 1.7]
+            .iter()
+            .map(|a| Env::new().with("a", *a).with("b", 0.9).with("x", 0.0))
+            .collect()
+    }
+
+    fn expr(src: &str) -> Expr {
+        let m = Model::parse(
+            &format!("data x : real\nparam a : real\nparam b : positive\nlogp = x*(a + b) + {src}"),
+            "t",
+        )
+        .unwrap();
+        // the θ-only part (evaluated with x = 0, which adds nothing to the magnitude)
+        &m.logp - &(&Expr::sym("x") * &(Expr::sym("a") + Expr::sym("b")))
+    }
+
+    #[test]
+    fn zero_is_relative_to_the_terms_never_absolute() {
+        // cancels exactly, or to rounding against its terms
+        assert!(is_zero(&Expr::num(0.0), &points()).unwrap());
+        assert!(is_zero(&expr("0.1*a + 0.2*a - 0.3*a"), &points()).unwrap());
+        assert!(is_zero(&expr("exp(a)*exp(-a) - 1"), &points()).unwrap());
+        assert!(is_zero(&expr("1e20*a^2 - (1e10*a)^2"), &points()).unwrap());
+        // a genuine value is never zero, however small
+        assert!(!is_zero(&expr("2e-14"), &points()).unwrap());
+        assert!(!is_zero(&expr("2e-14*a^2"), &points()).unwrap());
+        // a partial cancellation keeps its value: 1 − P/(1 + P) = 1/(1 + P)
+        assert!(!is_zero(&expr("1 - 400*b/(1 + 400*b)"), &points()).unwrap());
+    }
+
+    #[test]
+    fn a_value_that_is_not_finite_is_an_error_never_zero() {
+        // inf ≤ 1e-12·(1 + inf) once counted as zero
+        assert!(is_zero(&expr("exp(1e3*b)"), &points()).is_err());
+        assert!(is_zero(&expr("ln(a - a)"), &points()).is_err());
+        assert!(is_zero(&expr("sqrt(-b)"), &points()).is_err());
+    }
+
+    #[test]
+    fn magnitude_is_the_size_of_what_cancelled() {
+        let env = Env::new().with("a", 2.0).with("b", 0.5).with("x", 0.0);
+        // A − B·C with A = B·C = 8: value 0, magnitude a small multiple of |A| + |B·C| = 16
+        // (each operand counts once per operation that combined it: 32 + 16)
+        let (v, m) = value_and_magnitude(&expr("a^3 - 4*a"), &env).unwrap();
+        assert_eq!(v, 0.0);
+        assert!((m - 48.0).abs() < 1e-12, "{m}");
+        // no cancellation: a small multiple of the value
+        let (v, m) = value_and_magnitude(&expr("a*b"), &env).unwrap();
+        assert_eq!(v, 1.0);
+        assert!((m - 2.0).abs() < 1e-12, "{m}");
     }
 }
