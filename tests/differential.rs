@@ -9,8 +9,8 @@
 //! The seed is fixed and committed; `FISHER_DIFFERENTIAL_CASES=N` runs `N` cases instead of
 //! [`CI_CASES`], `FISHER_DIFFERENTIAL_SEED=S` another seed, and
 //! `FISHER_DIFFERENTIAL_KEEP_GOING=1` reports every failing case rather
-//! than shrinking the first. Every failure found became a regression test in
-//! `tests/closed_form.rs`.
+//! than shrinking the first. The failures it found and that are fixed are regression tests in
+//! `tests/closed_form.rs`; those still open are models under `tests/fixtures/differential/`.
 
 mod common;
 
