@@ -222,3 +222,134 @@ fn kl_in_closed_form_is_the_known_one() {
     let want = 2.5 * (2.5f64 / 0.7).ln() - 2.5 + 0.7;
     assert!(close(eval_f64(&kl.expr, &env).unwrap(), want));
 }
+
+/// `F` of a one-data normal with mean `m(θ)` and sd `s(θ)`:
+/// `F_jk = ∂_j m ∂_k m / s² + 2 ∂_j s ∂_k s / s²` (Lehmann & Casella, eq. 2.5.11 from
+/// `diag(1/σ², 2/σ²)`), with the derivatives given.
+fn normal_fisher(dm: &[f64], ds: &[f64], s: f64) -> Vec<Vec<f64>> {
+    let n = dm.len();
+    (0..n)
+        .map(|j| {
+            (0..n)
+                .map(|k| (dm[j] * dm[k] + 2.0 * ds[j] * ds[k]) / (s * s))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn normal_with_mean_c_a_to_the_k_for_every_coefficient_and_power() {
+    // issue 10: the mean 3a³ once gave F_aa = −351a⁴/(9b); c = 1 never failed
+    for c in ["2", "3", "0.5", "5", "7", "1", "1/3", "2.5e4"] {
+        for k in 2..=4 {
+            let m = parse(
+                "mean_c_a_k",
+                &format!(
+                    "data x : real\nparam a : real\nparam b : positive\nlogp = -0.5*((x - {c}*a^{k})/b)^2 - ln(b) - 0.5*ln(2*pi)\n"
+                ),
+            );
+            let cv: f64 = match c {
+                "1/3" => 1.0 / 3.0,
+                _ => c.parse().unwrap(),
+            };
+            check(&m, &[&[0.7, 1.3], &[-1.4, 0.4]], |t| {
+                let dm = cv * f64::from(k) * t[0].powi(k - 1);
+                normal_fisher(&[dm, 0.0], &[0.0, 1.0], t[1])
+            });
+        }
+    }
+}
+
+#[test]
+fn normal_with_affine_mean_and_exponential_sd() {
+    // issue 10: mean 1 − 3a − b, sd exp(b/3) once got F_bb wrong by 4(3a + b)e^{−2b/3}/9
+    let m = parse(
+        "affine_mean",
+        "data x : real\nparam a : real\nparam b : real\nlogp = -0.5*((x - (1 - 3*a - b))/exp(b/3))^2 - b/3 - 0.5*ln(2*pi)\n",
+    );
+    check(&m, &[&[0.7, 1.3], &[-2.0, -0.5]], |t| {
+        let s = (t[1] / 3.0).exp();
+        normal_fisher(&[-3.0, -1.0], &[0.0, s / 3.0], s)
+    });
+}
+
+#[test]
+fn a_tiny_second_derivative_is_not_zero() {
+    // issue 10: sd 1e7 and mean a²: ∂²c = 2e-14 counted as zero, F = 6e-14·a² for 4e-14·a²
+    let m = parse(
+        "tiny",
+        "data x : real\nparam a : real\nlogp = -0.5*((x - a^2)/1e7)^2 - ln(1e7) - 0.5*ln(2*pi)\n",
+    );
+    check(&m, &[&[0.7], &[-3.0]], |t| vec![vec![4e-14 * t[0] * t[0]]]);
+}
+
+#[test]
+fn a_cancelling_factor_does_not_make_a_coefficient_zero() {
+    // found by tests/differential.rs: the normal with mean m = ln(1 − P/(1 + P)) = −ln(1 + P),
+    // P = (a − 5)²(a + 4)², where ∂²m has a condition number near 10⁴ (the factor
+    // 1 − P/(1 + P) cancels); a zero test against a magnitude that multiplied the magnitudes
+    // of factors called ∂²m zero and dropped it. F = m′² = (P′/(1 + P))².
+    let m = parse(
+        "cancelling",
+        "data x : real\nparam a : real\nlet P = (a - 5)^2*(a + 4)^2\nlogp = -(x - ln(1 - P/(1 + P)))^2/2 - ln(2*pi)/2\n",
+    );
+    check(&m, &[&[0.3], &[0.43], &[-1.1]], |t| {
+        let a = t[0];
+        let p = (a - 5.0).powi(2) * (a + 4.0).powi(2);
+        let dp = 2.0 * (a - 5.0) * (a + 4.0).powi(2) + 2.0 * (a - 5.0).powi(2) * (a + 4.0);
+        vec![vec![(dp / (1.0 + p)).powi(2)]]
+    });
+}
+
+#[test]
+fn categorical_by_lagrange_indicators_has_the_categorical_kl() {
+    // issue 10: a 4-outcome categorical written with Lagrange indicator polynomials in x
+    // (statistics x, x², x³) once printed D = −2.12 for a true 0.285.
+    // D(p‖q) = Σ_i p_i ln(p_i/q_i) with p = softmax(0, a1, a2, a3).
+    let m = parse(
+        "lagrange",
+        "data x : int[0, 3]\nparam a1 : real\nparam a2 : real\nparam a3 : real\n\
+         logp = a1*x*(x - 2)*(x - 3)/2 - a2*x*(x - 1)*(x - 3)/2 + a3*x*(x - 1)*(x - 2)/6 - ln(1 + exp(a1) + exp(a2) + exp(a3))\n",
+    );
+    let kl = info::closed_kl(&m).unwrap();
+    let softmax = |t: [f64; 3]| {
+        let z = 1.0 + t.iter().map(|v| v.exp()).sum::<f64>();
+        [1.0 / z, t[0].exp() / z, t[1].exp() / z, t[2].exp() / z]
+    };
+    for (p, q) in [
+        ([0.3, -0.5, 1.0], [-1.0, 0.4, 0.2]),
+        ([2.0, 0.1, -1.5], [0.0, 0.0, 0.0]),
+    ] {
+        let env = Env::new()
+            .with("a1", p[0])
+            .with("a2", p[1])
+            .with("a3", p[2])
+            .with("a1_q", q[0])
+            .with("a2_q", q[1])
+            .with("a3_q", q[2]);
+        let (pp, qq) = (softmax(p), softmax(q));
+        let want: f64 = pp.iter().zip(&qq).map(|(a, b)| a * (a / b).ln()).sum();
+        let got = eval_f64(&kl.expr, &env).unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * (1.0 + want),
+            "{got} vs {want}"
+        );
+    }
+    // F = diag(p) − p pᵀ over the three non-reference outcomes
+    check(&m, &[&[0.3, -0.5, 1.0]], |t| {
+        let p = softmax([t[0], t[1], t[2]]);
+        (1..4)
+            .map(|i| {
+                (1..4)
+                    .map(|j| {
+                        if i == j {
+                            p[i] * (1.0 - p[i])
+                        } else {
+                            -p[i] * p[j]
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+}

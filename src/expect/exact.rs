@@ -384,20 +384,172 @@ pub fn sample_points(model: &Model) -> Vec<Env<f64>> {
         .collect()
 }
 
-/// Whether `e` vanishes at every sample point (numerical zero-testing, DESIGN §4).
-fn is_zero(e: &Expr, points: &[Env<f64>]) -> Result<bool, RouteError> {
+/// Relative size below which a value counts as zero against the magnitude of the terms it
+/// combines ([`value_and_magnitude`]), about `4500ε`: above the rounding error of evaluating
+/// an expression that is identically zero (a small multiple of `ε·mag`), and below the
+/// relative size of a genuine value unless its evaluation has lost all but three digits (a
+/// condition number `mag/|e|` beyond `10^12`). The magnitude is a first-order error bound,
+/// so a value whose terms cancel only partly (`1 − P/(1 + P)` with `P ≈ 400`) keeps most
+/// of its digits against it.
+pub const ZERO_TOL: f64 = 1e-12;
+
+/// Whether `e` is identically zero: the literal 0, or at every sample point a value that is
+/// negligible against the magnitude of the terms it combines,
+/// `|e| ≤ ZERO_TOL·mag(e)` (numerical zero-testing, DESIGN §4). A genuine value is never
+/// zero however small it is (`2e-14` is not zero), and a value that is not finite is an
+/// error, never zero.
+///
+/// # Errors
+///
+/// [`RouteError::Evaluation`] when `e` cannot be evaluated, or is not finite, at a point.
+pub fn is_zero(e: &Expr, points: &[Env<f64>]) -> Result<bool, RouteError> {
     if e.as_num() == Some(0.0) {
         return Ok(true);
     }
     let mut zero = true;
     for p in points {
-        let v = eval_f64(e, p).map_err(|err| RouteError::Evaluation(err.to_string()))?;
-        if !v.is_finite() {
-            return Err(RouteError::Evaluation(format!("`{e}` is not finite")));
-        }
-        zero &= v.abs() <= 1e-12 * (1.0 + v.abs());
+        let (v, mag) = value_and_magnitude(e, p)?;
+        zero &= v.abs() <= ZERO_TOL * mag;
     }
     Ok(zero)
+}
+
+/// The value of `e` at `env` and its magnitude: the size of the terms it combines, such that
+/// the rounding error of the value is a small multiple of `ε·mag`. A sum adds the
+/// magnitudes of its terms (`A − B·C` has magnitude `|A| + |B·C|`), a product `a·b` has
+/// `mag(a)·|b| + |a|·mag(b)`, a quotient `a/b` has `mag(a)/|b| + |a|·mag(b)/b²`, and a function `f(u)` has
+/// `|f(u)| + |f′(u)|·mag(u)` (first-order propagation of the error in `u`). For an expression
+/// without cancellation the magnitude is a small multiple of `|e|`; for one that cancels to
+/// zero it is a small multiple of the size of what cancelled.
+///
+/// # Errors
+///
+/// [`RouteError::Evaluation`] when a name is unbound, or the value or its magnitude is not
+/// finite.
+pub fn value_and_magnitude(e: &Expr, env: &Env<f64>) -> Result<(f64, f64), RouteError> {
+    use crate::eval::Scalar;
+    use crate::expr::special::polygamma;
+    let nodes = e.nodes();
+    let mut val: Vec<f64> = Vec::with_capacity(nodes.len());
+    let mut mag: Vec<f64> = Vec::with_capacity(nodes.len());
+    // whether the node is free of names (exponents are classified by it, as in `eval`)
+    let mut constant: Vec<bool> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let v = |id: &Id| val[usize::from(*id)];
+        let m = |id: &Id| mag[usize::from(*id)];
+        let konst = |id: &Id| constant[usize::from(*id)];
+        // `f(u)` with derivative `df`: value and first-order magnitude
+        let apply = |u: &Id, f: f64, df: f64| (f, f.abs() + df.abs() * m(u));
+        let (value, magnitude) = match node {
+            Op::Num(c) => (c.value(), c.value().abs()),
+            Op::Pi => (std::f64::consts::PI, std::f64::consts::PI),
+            Op::Euler => (std::f64::consts::E, std::f64::consts::E),
+            Op::Sym(s) => match env.get(*s) {
+                Some(x) => (*x, x.abs()),
+                None => {
+                    return Err(RouteError::Evaluation(format!("`{s}` has no value")));
+                }
+            },
+            Op::Add([a, b]) => (v(a) + v(b), m(a) + m(b)),
+            Op::Sub([a, b]) => (v(a) - v(b), m(a) + m(b)),
+            Op::Neg([a]) => (-v(a), m(a)),
+            Op::Mul([a, b]) => (v(a) * v(b), m(a) * v(b).abs() + v(a).abs() * m(b)),
+            Op::Div([a, b]) => {
+                let q = v(a) / v(b);
+                (q, m(a) / v(b).abs() + (q / v(b)).abs() * m(b))
+            }
+            Op::Pow([a, b]) if konst(b) => {
+                let k = v(b);
+                let p = if k.fract() == 0.0 && k.abs() <= f64::from(i32::MAX) {
+                    v(a).powi(k as i32)
+                } else {
+                    v(a).powf(k)
+                };
+                let dp = if k == 0.0 {
+                    0.0
+                } else {
+                    k * if (k - 1.0).fract() == 0.0 && (k - 1.0).abs() <= f64::from(i32::MAX) {
+                        v(a).powi((k - 1.0) as i32)
+                    } else {
+                        v(a).powf(k - 1.0)
+                    }
+                };
+                apply(a, p, dp)
+            }
+            Op::Pow([a, b]) => {
+                let (x, y) = (v(a), v(b));
+                let p = if x == 0.0 && y > 0.0 {
+                    0.0
+                } else {
+                    (y * x.ln()).exp()
+                };
+                let dx = if x == 0.0 { 0.0 } else { y * p / x };
+                let dy = if x == 0.0 { 0.0 } else { p * x.ln() };
+                (p, p.abs() + dx.abs() * m(a) + dy.abs() * m(b))
+            }
+            Op::Ln([a]) => apply(a, v(a).ln(), 1.0 / v(a)),
+            Op::Exp([a]) => {
+                let x = v(a).exp();
+                apply(a, x, x)
+            }
+            Op::Sqrt([a]) => {
+                let x = v(a).sqrt();
+                apply(a, x, 0.5 / x)
+            }
+            Op::Log1p([a]) => apply(a, v(a).ln_1p(), 1.0 / (1.0 + v(a))),
+            Op::Lgamma([a]) => apply(a, Scalar::lgamma(&v(a)), Scalar::digamma(&v(a))),
+            Op::Digamma([a]) => apply(a, Scalar::digamma(&v(a)), Scalar::trigamma(&v(a))),
+            Op::Trigamma([a]) => apply(a, Scalar::trigamma(&v(a)), polygamma(2, v(a))),
+            Op::Polygamma([n, a]) => {
+                let order = v(n);
+                if !(konst(n) && order >= 0.0 && order.fract() == 0.0 && order <= 64.0) {
+                    return Err(RouteError::Evaluation(format!(
+                        "`{}` is not a polygamma order",
+                        text(&e.subexpr(*n))
+                    )));
+                }
+                let order = order as u32;
+                apply(a, polygamma(order, v(a)), polygamma(order + 1, v(a)))
+            }
+            Op::Sigmoid([a]) => {
+                let s = Scalar::sigmoid(&v(a));
+                apply(a, s, s * (1.0 - s))
+            }
+            Op::Abs([a]) => apply(a, v(a).abs(), 1.0),
+            Op::Sign([a]) => apply(a, Scalar::sign(&v(a)), 0.0),
+            Op::Sin([a]) => apply(a, v(a).sin(), v(a).cos()),
+            Op::Cos([a]) => apply(a, v(a).cos(), v(a).sin()),
+        };
+        let is_const = match node {
+            Op::Sym(_) => false,
+            _ => node.children().iter().all(konst),
+        };
+        val.push(value);
+        mag.push(magnitude);
+        constant.push(is_const);
+    }
+    let root = usize::from(e.root());
+    let (v, m) = (val[root], mag[root]);
+    if !v.is_finite() || !m.is_finite() {
+        return Err(RouteError::Evaluation(format!(
+            "`{}` is not finite at {}",
+            text(e),
+            describe(e, env)
+        )));
+    }
+    Ok((v, m))
+}
+
+/// `name=value, …` for the names of `e`, for messages.
+fn describe(e: &Expr, env: &Env<f64>) -> String {
+    e.symbols()
+        .into_iter()
+        .filter_map(|s| {
+            env.get(s)
+                .map(|v| format!("{s}={}", crate::expr::number(*v)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Solves `E[s] = 0` for the moments of the statistics.
@@ -449,7 +601,7 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
     };
     let mut rank = k;
     for env in &points {
-        let m = numeric(&a, env)?;
+        let m = equilibrated(numeric(&a, env)?);
         let sv = m.svd(false, false).singular_values;
         let top = sv.iter().cloned().fold(0.0, f64::max);
         let r = sv
@@ -465,7 +617,7 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
         });
     }
     // Choose k rows (equations) greedily by numeric independence at the first point.
-    let a0 = numeric(&a, &points[0])?;
+    let a0 = equilibrated(numeric(&a, &points[0])?);
     let mut rows: Vec<usize> = Vec::new();
     for r in 0..d {
         let mut trial = rows.clone();
@@ -557,11 +709,88 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
     Ok(Moments { separation, values })
 }
 
+/// `m` with each column, then each row, scaled to largest entry 1 (zero ones left alone):
+/// the rank is unchanged, and a statistic whose coefficient is tiny (`a/10^14`) beside
+/// another's is not mistaken for a dependent one by the relative singular-value test.
+fn equilibrated(mut m: DMatrix<f64>) -> DMatrix<f64> {
+    for mut col in m.column_iter_mut() {
+        let top = col.amax();
+        if top > 0.0 {
+            col /= top;
+        }
+    }
+    for mut row in m.row_iter_mut() {
+        let top = row.amax();
+        if top > 0.0 {
+            row /= top;
+        }
+    }
+    m
+}
+
 impl fmt::Display for Separation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (t, c) in &self.stats {
             writeln!(f, "{t}: {c}")?;
         }
         write!(f, "r: {}", self.rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points() -> Vec<Env<f64>> {
+        [0.43, -0.13, 1.7]
+            .iter()
+            .map(|a| Env::new().with("a", *a).with("b", 0.9).with("x", 0.0))
+            .collect()
+    }
+
+    fn expr(src: &str) -> Expr {
+        let m = Model::parse(
+            &format!("data x : real\nparam a : real\nparam b : positive\nlogp = x*(a + b) + {src}"),
+            "t",
+        )
+        .unwrap();
+        // the θ-only part (evaluated with x = 0, which adds nothing to the magnitude)
+        &m.logp - &(&Expr::sym("x") * &(Expr::sym("a") + Expr::sym("b")))
+    }
+
+    #[test]
+    fn zero_is_relative_to_the_terms_never_absolute() {
+        // cancels exactly, or to rounding against its terms
+        assert!(is_zero(&Expr::num(0.0), &points()).unwrap());
+        assert!(is_zero(&expr("0.1*a + 0.2*a - 0.3*a"), &points()).unwrap());
+        assert!(is_zero(&expr("exp(a)*exp(-a) - 1"), &points()).unwrap());
+        assert!(is_zero(&expr("1e20*a^2 - (1e10*a)^2"), &points()).unwrap());
+        // a genuine value is never zero, however small
+        assert!(!is_zero(&expr("2e-14"), &points()).unwrap());
+        assert!(!is_zero(&expr("2e-14*a^2"), &points()).unwrap());
+        // a partial cancellation keeps its value: 1 − P/(1 + P) = 1/(1 + P)
+        assert!(!is_zero(&expr("1 - 400*b/(1 + 400*b)"), &points()).unwrap());
+    }
+
+    #[test]
+    fn a_value_that_is_not_finite_is_an_error_never_zero() {
+        // inf ≤ 1e-12·(1 + inf) once counted as zero
+        assert!(is_zero(&expr("exp(1e3*b)"), &points()).is_err());
+        assert!(is_zero(&expr("ln(a - a)"), &points()).is_err());
+        assert!(is_zero(&expr("sqrt(-b)"), &points()).is_err());
+    }
+
+    #[test]
+    fn magnitude_is_the_size_of_what_cancelled() {
+        let env = Env::new().with("a", 2.0).with("b", 0.5).with("x", 0.0);
+        // A − B·C with A = B·C = 8: value 0, magnitude a small multiple of |A| + |B·C| = 16
+        // (each operand counts once per operation that combined it: 32 + 16)
+        let (v, m) = value_and_magnitude(&expr("a^3 - 4*a"), &env).unwrap();
+        assert_eq!(v, 0.0);
+        assert!((m - 48.0).abs() < 1e-12, "{m}");
+        // no cancellation: a small multiple of the value
+        let (v, m) = value_and_magnitude(&expr("a*b"), &env).unwrap();
+        assert_eq!(v, 1.0);
+        assert!((m - 2.0).abs() < 1e-12, "{m}");
     }
 }

@@ -4,7 +4,7 @@
 use egg::Symbol;
 
 use crate::diff::derivative;
-use crate::expect::exact::{RouteError, Separation, moments, sample_points, separate};
+use crate::expect::exact::{RouteError, Separation, is_zero, moments, sample_points, separate};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::Model;
 use crate::simplify::{Facts, simplest as tidy};
@@ -54,7 +54,9 @@ pub fn closed_form(model: &Model) -> Result<ClosedForm, RouteError> {
             let dc = derivative(c, params[j]);
             for l in j..d {
                 let e = tidy(&derivative(&dc, params[l]), &facts);
-                if !vanishes(&e, &points) {
+                // Zero symbolically (the literal 0), or numerically against the magnitude
+                // of its terms: a genuine `2e-14` is not zero, an infinite value an error.
+                if !is_zero(&e, &points)? {
                     nonzero = true;
                 }
                 h[j][l] = e.clone();
@@ -99,13 +101,6 @@ pub fn closed_form(model: &Model) -> Result<ClosedForm, RouteError> {
         separation,
         moments,
     })
-}
-
-fn vanishes(e: &Expr, points: &[crate::eval::Env<f64>]) -> bool {
-    e.as_num() == Some(0.0)
-        || points
-            .iter()
-            .all(|p| crate::eval::eval_f64(e, p).is_ok_and(|v| v.abs() <= 1e-12 * (1.0 + v.abs())))
 }
 
 /// The Jeffreys prior density `√det F` (unnormalized), simplified.

@@ -1196,15 +1196,19 @@ fn fold_scaled_pow(k: f64, x: f64, y: f64) -> Option<f64> {
     exact.then_some(q)
 }
 
-/// Inserts `coef·term` into sorted distinct terms, adding coefficients of equal terms.
+/// Inserts `coef·term` into sorted distinct terms, adding coefficients of equal terms. A sum
+/// of coefficients within rounding of zero relative to its operands (`6.25e9 − 6.25e9` off
+/// by an ulp, `0.1 + 0.2 − 0.3`) is zero: left in, it becomes a wrong non-zero entry
+/// (`4.8e-7·a³/b³` where `F_ab = 0`).
 fn insert_term(terms: &mut Vec<(Rc<C>, Constant)>, term: Rc<C>, coef: f64) {
     if coef == 0.0 {
         return;
     }
     match terms.binary_search_by(|(t, _)| t.as_ref().cmp(&term)) {
         Ok(i) => {
-            let c = terms[i].1.value() + coef;
-            if c == 0.0 {
+            let old = terms[i].1.value();
+            let c = old + coef;
+            if c.abs() <= 8.0 * f64::EPSILON * (old.abs() + coef.abs()) {
                 terms.remove(i);
             } else {
                 terms[i].1 = Constant::new(c);

@@ -303,3 +303,366 @@ pub fn central_difference(f: impl Fn(f64) -> Option<f64>, t: f64) -> Option<f64>
     // Richardson extrapolation: the O(h²) error terms cancel
     fine.then_some((4.0 * d2 - d1) / 3.0)
 }
+
+// Random models from family templates, for the differential test of the closed forms.
+
+/// What a template's slot must hold for every θ in the declared domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// Any real value.
+    Real,
+    /// A positive value.
+    Positive,
+    /// A value in (0, 1).
+    Unit,
+}
+
+/// A family whose natural parameters are slots that the generator fills with random
+/// expressions of the model parameters `a` (real), `b` (positive) and `c` (real).
+#[derive(Debug, Clone, Copy)]
+pub struct Template {
+    /// The family, for messages.
+    pub name: &'static str,
+    /// `const` and `data` lines.
+    pub head: &'static str,
+    /// The `let` names of the slots, with what each must hold.
+    pub slots: &'static [(&'static str, Slot)],
+    /// The log-density in the slot names and the data.
+    pub logp: &'static str,
+    /// Whether the coefficients may be tiny or huge (1e-7 … 1e6): only where the numeric
+    /// route copes with the resulting scales (normal, exponential, lognormal).
+    pub wide: bool,
+}
+
+/// The templates of [`arb_template`].
+pub const TEMPLATES: &[Template] = &[
+    Template {
+        name: "normal (location, sd)",
+        head: "data x : real",
+        slots: &[("loc", Slot::Real), ("sd", Slot::Positive)],
+        logp: "-0.5*((x - loc)/sd)^2 - ln(sd) - 0.5*ln(2*pi)",
+        wide: true,
+    },
+    Template {
+        name: "normal (location, variance)",
+        head: "data x : real",
+        slots: &[("loc", Slot::Real), ("var", Slot::Positive)],
+        logp: "-(x - loc)^2/(2*var) - ln(var)/2 - ln(2*pi)/2",
+        wide: true,
+    },
+    Template {
+        name: "normal (location, sd 2)",
+        head: "data x : real",
+        slots: &[("loc", Slot::Real)],
+        logp: "-(x - loc)^2/8 - ln(2) - ln(2*pi)/2",
+        wide: true,
+    },
+    Template {
+        name: "lognormal",
+        head: "data x : positive",
+        slots: &[("loc", Slot::Real), ("sd", Slot::Positive)],
+        logp: "-ln(x) - ln(sd) - ln(2*pi)/2 - (ln(x) - loc)^2/(2*sd^2)",
+        wide: false,
+    },
+    Template {
+        name: "gamma (shape, rate)",
+        head: "data x : positive",
+        slots: &[("shape", Slot::Positive), ("rate", Slot::Positive)],
+        logp: "shape*ln(rate) - lgamma(shape) + (shape - 1)*ln(x) - rate*x",
+        wide: false,
+    },
+    Template {
+        name: "gamma (shape, scale)",
+        head: "data x : positive",
+        slots: &[("shape", Slot::Positive), ("scale", Slot::Positive)],
+        logp: "-shape*ln(scale) - lgamma(shape) + (shape - 1)*ln(x) - x/scale",
+        wide: false,
+    },
+    Template {
+        name: "exponential",
+        head: "data x : positive",
+        slots: &[("rate", Slot::Positive)],
+        logp: "ln(rate) - rate*x",
+        wide: true,
+    },
+    Template {
+        name: "poisson",
+        head: "data x : count",
+        slots: &[("lam", Slot::Positive)],
+        logp: "x*ln(lam) - lam - lgamma(x + 1)",
+        wide: false,
+    },
+    Template {
+        name: "beta",
+        head: "data x : unit",
+        slots: &[("pa", Slot::Positive), ("pb", Slot::Positive)],
+        logp: "lgamma(pa + pb) - lgamma(pa) - lgamma(pb) + (pa - 1)*ln(x) + (pb - 1)*ln(1 - x)",
+        wide: false,
+    },
+    Template {
+        name: "binomial (n = 7)",
+        head: "const n = 7\ndata x : int[0, n]",
+        slots: &[("prob", Slot::Unit)],
+        logp: "lgamma(n + 1) - lgamma(x + 1) - lgamma(n - x + 1) + x*ln(prob) + (n - x)*ln(1 - prob)",
+        wide: false,
+    },
+    Template {
+        name: "bernoulli",
+        head: "data x : binary",
+        slots: &[("prob", Slot::Unit)],
+        logp: "x*ln(prob) + (1 - x)*ln(1 - prob)",
+        wide: false,
+    },
+    Template {
+        name: "negative binomial (r = 3)",
+        head: "const r = 3\ndata x : count",
+        slots: &[("prob", Slot::Unit)],
+        logp: "lgamma(x + r) - lgamma(r) - lgamma(x + 1) + r*ln(1 - prob) + x*ln(prob)",
+        wide: false,
+    },
+    Template {
+        name: "inverse gaussian",
+        head: "data x : positive",
+        slots: &[("mean", Slot::Positive), ("shape", Slot::Positive)],
+        logp: "ln(shape/(2*pi*x^3))/2 - shape*(x - mean)^2/(2*mean^2*x)",
+        wide: false,
+    },
+    Template {
+        name: "normal (location, sd) in two data",
+        head: "data x1, x2 : real",
+        slots: &[("loc", Slot::Real), ("sd", Slot::Positive)],
+        logp: "-((x1 - loc)^2 + (x2 - loc)^2)/(2*sd^2) - 2*ln(sd) - ln(2*pi)",
+        wide: false,
+    },
+    Template {
+        name: "categorical on {0, 1, 2, 3} by Lagrange indicator polynomials",
+        head: "data x : int[0, 3]",
+        slots: &[("t1", Slot::Real), ("t2", Slot::Real), ("t3", Slot::Real)],
+        logp: "t1*x*(x - 2)*(x - 3)/2 - t2*x*(x - 1)*(x - 3)/2 + t3*x*(x - 1)*(x - 2)/6 - ln(1 + exp(t1) + exp(t2) + exp(t3))",
+        wide: false,
+    },
+    Template {
+        name: "categorical on {0, 1, 2, 3} by Lagrange polynomials, probabilities",
+        head: "data x : int[0, 3]",
+        slots: &[("q1", Slot::Unit), ("q2", Slot::Unit)],
+        logp: "-(x - 1)*(x - 2)*(x - 3)/6*ln((1 - q1)*(1 - q2)/2) + x*(x - 2)*(x - 3)/2*ln(q1*(1 - q2)/2) - x*(x - 1)*(x - 3)/2*ln((1 - q1)*q2/2) + x*(x - 1)*(x - 2)/6*ln(q1*q2/2)",
+        wide: false,
+    },
+];
+
+/// One of [`TEMPLATES`].
+pub fn arb_template() -> impl Strategy<Value = Template> {
+    prop::sample::select(TEMPLATES)
+}
+
+/// A numeric coefficient as model text, positive: small integers, fractions, decimals, and
+/// with `wide` tiny and huge magnitudes (`1e-7` … `1e6`).
+pub fn arb_coef(wide: bool) -> impl Strategy<Value = String> {
+    let int = (1u32..=9).prop_map(|n| n.to_string());
+    let fraction = (1u32..=9, 2u32..=9).prop_map(|(p, q)| format!("{p}/{q}"));
+    let decimal =
+        prop::sample::select(&["0.5", "0.25", "1.5", "2.5", "0.1"][..]).prop_map(String::from);
+    let extreme = prop::sample::select(&["1e-7", "3e-5", "2e-3", "1e3", "2.5e4", "1e6"][..])
+        .prop_map(String::from);
+    if wide {
+        prop_oneof![4 => int, 2 => fraction, 1 => decimal, 2 => extreme].boxed()
+    } else {
+        prop_oneof![4 => int, 2 => fraction, 1 => decimal].boxed()
+    }
+}
+
+/// A coefficient with a random sign, parenthesized when negative.
+fn arb_signed_coef(wide: bool) -> impl Strategy<Value = String> {
+    (arb_coef(wide), any::<bool>()).prop_map(|(c, neg)| if neg { format!("(-{c})") } else { c })
+}
+
+/// The names of the derived parameters for `n` model parameters: `a` real, `b` positive,
+/// `c` real.
+pub fn theta_names(n: usize) -> &'static [&'static str] {
+    &["a", "b", "c"][..n]
+}
+
+/// A bounded linear argument of `exp`: `a/3`, `-b/2`, `(a - b)/4`.
+fn arb_exp_arg(vars: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let v = prop::sample::select(vars);
+    (v.clone(), v, 1u32..=4, 0u32..3).prop_map(|(x, y, m, form)| match form {
+        0 => format!("{x}/{m}"),
+        1 => format!("-{x}/{m}"),
+        _ => format!("({x} - {y})/{m}"),
+    })
+}
+
+/// Depth of the random expressions in one or two parameters.
+pub const THETA_DEPTH: u32 = 2;
+
+/// Depth of the random expressions in three parameters (the categorical's three logits),
+/// kept shallow so that the symbolic elimination of three moments stays quick.
+pub const THETA_DEPTH_3: u32 = 1;
+
+fn theta_depth(vars: &[&str]) -> u32 {
+    if vars.len() >= 3 {
+        THETA_DEPTH_3
+    } else {
+        THETA_DEPTH
+    }
+}
+
+/// A random real-valued expression in the parameters named by `vars` (see [`theta_names`]):
+/// terms `c·a^k`, `c·exp(b/m)`, `c/(1 + a²)`, `ln b`, sums, differences, products and
+/// multiples of them.
+pub fn arb_real_expr(vars: &'static [&'static str], wide: bool) -> impl Strategy<Value = String> {
+    let depth = theta_depth(vars);
+    let v = prop::sample::select(vars);
+    let leaf = prop_oneof![
+        3 => v.clone().prop_map(String::from),
+        3 => (arb_signed_coef(wide), v.clone(), 1u32..=4)
+            .prop_map(|(c, x, k)| if k == 1 { format!("{c}*{x}") } else { format!("{c}*{x}^{k}") }),
+        2 => (arb_signed_coef(wide), arb_exp_arg(vars)).prop_map(|(c, e)| format!("{c}*exp({e})")),
+        1 => (arb_signed_coef(wide), v).prop_map(|(c, x)| format!("{c}/(1 + {x}^2)")),
+        1 => arb_signed_coef(wide),
+        1 => Just(if vars.contains(&"b") { "ln(b)" } else { "a" }.to_string()),
+    ];
+    leaf.prop_recursive(depth, 8, 2, move |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x} + {y}")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x} - ({y})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("({x})*({y})")),
+            (arb_signed_coef(wide), inner).prop_map(|(c, x)| format!("{c}*({x})")),
+        ]
+    })
+}
+
+/// A random expression in the parameters named by `vars` that is positive for every θ in
+/// the domains: `b^k`, `exp(·)`, squares plus a positive constant, `1/(1 + a²)`, sums,
+/// products and positive multiples of them.
+pub fn arb_positive_expr(
+    vars: &'static [&'static str],
+    wide: bool,
+) -> impl Strategy<Value = String> {
+    let has_b = vars.contains(&"b");
+    let depth = theta_depth(vars);
+    let leaf = prop_oneof![
+        2 => (arb_coef(wide), -3i32..=3).prop_map(move |(c, k)| match (has_b, k) {
+            (false, _) | (_, 0) => c,
+            (true, 1) => format!("{c}*b"),
+            (true, _) => format!("{c}*b^{k}"),
+        }),
+        3 => (arb_coef(wide), arb_exp_arg(vars)).prop_map(|(c, e)| format!("{c}*exp({e})")),
+        2 => (arb_real_expr(vars, false), arb_coef(wide))
+            .prop_map(|(r, c)| format!("({r})^2 + {c}")),
+        1 => (arb_coef(wide), prop::sample::select(vars))
+            .prop_map(|(c, x)| format!("{c}/(1 + {x}^2)")),
+    ];
+    leaf.prop_recursive(depth, 6, 2, move |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("{x} + {y}")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("({x})*({y})")),
+            (arb_coef(wide), inner).prop_map(|(c, x)| format!("{c}*({x})")),
+        ]
+    })
+}
+
+/// A random expression in `vars` with values in (0, 1) for every θ.
+pub fn arb_unit_expr(vars: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop_oneof![
+        arb_real_expr(vars, false).prop_map(|r| format!("sigmoid({r})")),
+        arb_positive_expr(vars, false).prop_map(|p| format!("1/(1 + {p})")),
+        arb_positive_expr(vars, false).prop_map(|p| format!("exp(-({p}))")),
+        arb_positive_expr(vars, false).prop_map(|p| format!("({p})/(1 + {p})")),
+    ]
+}
+
+/// A random expression for one slot.
+pub fn arb_slot(slot: Slot, vars: &'static [&'static str], wide: bool) -> BoxedStrategy<String> {
+    match slot {
+        Slot::Real => arb_real_expr(vars, wide).boxed(),
+        Slot::Positive => arb_positive_expr(vars, wide).boxed(),
+        Slot::Unit => arb_unit_expr(vars).boxed(),
+    }
+}
+
+/// An invertible map from a declared parameter onto a derived one: `(declared domain, the
+/// derived parameter in terms of the declared one, written with {})`. `positive` asks for
+/// maps onto (0, ∞), else onto ℝ.
+pub fn arb_map(positive: bool) -> impl Strategy<Value = (&'static str, &'static str)> {
+    const ONTO_REAL: &[(&str, &str)] = &[
+        ("real", "{}"),
+        ("real", "{}"),
+        ("real", "2*{} - 1"),
+        ("real", "{}^3 + {}"),
+        ("real", "{}/3 + 1"),
+        ("real", "{} + exp({})"),
+        ("positive", "ln({})"),
+    ];
+    const ONTO_POSITIVE: &[(&str, &str)] = &[
+        ("positive", "{}"),
+        ("positive", "{}"),
+        ("real", "exp({})"),
+        ("real", "exp({}/2)"),
+        ("real", "log1p(exp({}))"),
+        ("positive", "{}^2"),
+        ("positive", "1/{}"),
+        ("positive", "3*{}"),
+        ("positive", "sqrt({})"),
+    ];
+    prop::sample::select(if positive { ONTO_POSITIVE } else { ONTO_REAL })
+}
+
+/// A random model: a template, its slots filled, its parameters reparameterized.
+#[derive(Debug, Clone)]
+pub struct RandomModel {
+    /// The template's family.
+    pub family: &'static str,
+    /// The model text.
+    pub source: String,
+    /// The declared parameters, in order, with their domains.
+    pub params: Vec<(String, &'static str)>,
+}
+
+/// The declared parameter names: `u1`, `u2`, `u3`.
+const DECLARED: [&str; 3] = ["u1", "u2", "u3"];
+
+/// A random model from [`arb_template`]: one declared parameter per slot (at most 3), each
+/// mapped by [`arb_map`] onto `a` (real), `b` (positive), `c` (real), the slots filled by
+/// expressions in those.
+pub fn arb_model() -> impl Strategy<Value = RandomModel> {
+    arb_template().prop_flat_map(|t| {
+        let n = t.slots.len().min(3);
+        let vars = theta_names(n);
+        let maps: Vec<_> = (0..n).map(|i| arb_map(i == 1)).collect();
+        let slots: Vec<_> = t
+            .slots
+            .iter()
+            .map(|(_, s)| arb_slot(*s, vars, t.wide))
+            .collect();
+        (maps, slots).prop_map(move |(maps, slots)| {
+            let mut src = format!("model random\n{}\n", t.head);
+            let mut params = Vec::new();
+            for (i, (domain, _)) in maps.iter().enumerate() {
+                src.push_str(&format!("param {} : {domain}\n", DECLARED[i]));
+                params.push((DECLARED[i].to_string(), *domain));
+            }
+            for (i, (_, map)) in maps.iter().enumerate() {
+                src.push_str(&format!(
+                    "let {} = {}\n",
+                    vars[i],
+                    map.replace("{}", DECLARED[i])
+                ));
+            }
+            for ((name, _), e) in t.slots.iter().zip(&slots) {
+                src.push_str(&format!("let {name} = {e}\n"));
+            }
+            src.push_str(&format!("logp = {}\n", t.logp));
+            RandomModel {
+                family: t.name,
+                source: src,
+                params,
+            }
+        })
+    })
+}
+
+/// Uniform numbers in (0, 1) from which the test places its points in the declared domains.
+pub fn arb_unit_point() -> impl Strategy<Value = [f64; 3]> {
+    [0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0]
+}
