@@ -263,3 +263,55 @@ fn a_density_that_cannot_be_normalized_is_refused() {
     assert_eq!(code, 1);
     assert!(err.contains("negative"), "{err}");
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/differential/{name}.model",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Two closed forms the differential test found exact in form but rounded in their float
+/// coefficients (terms of 1e12 that cancel; a saturated sigmoid): at the points where they
+/// were off, `eval` never reports them; it falls back to quadrature and says why.
+#[test]
+fn closed_forms_that_lose_digits_are_not_reported() {
+    for (name, at) in [
+        (
+            "cancellation_huge_location",
+            "u1=-0.3102190662413762,u2=0.45935067706925503",
+        ),
+        ("cancellation_saturated_sigmoid", "u1=-1.043571464253845"),
+    ] {
+        let path = fixture(name);
+        let (code, v, err) = json(&["fisher", "eval", &path, "--at", at, "--format", "json"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let f = v["fisher"][0][0].as_f64().unwrap();
+        let numeric = v["forms"]["outer_product"][0][0].as_f64().unwrap();
+        assert!((f - numeric).abs() <= 1e-9 * numeric.abs(), "{name}: {v}");
+        if v["method"] == "closed-form" {
+            assert_eq!(v["verification"]["status"], "verified", "{name}");
+        } else {
+            assert_eq!(v["verification"]["status"], "failed", "{name}");
+        }
+    }
+}
+
+/// Models on which the closed-form route once ran for minutes finish: the gamma with a
+/// polynomial shape is verified; the categorical (whose probabilities, as generated, sum to
+/// 1/2) is refused as not normalized.
+#[test]
+fn models_that_took_minutes_finish() {
+    let (code, v, err) = json(&[
+        "fisher",
+        "derive",
+        &fixture("slow_gamma"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["fisher"]["verification"]["status"], "verified");
+    let (code, _, err) = run_args(["fisher", "derive", &fixture("slow_categorical")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("integrates to 0.5"), "{err}");
+}

@@ -497,6 +497,7 @@ pub fn value_and_magnitude(e: &Expr, env: &Env<f64>) -> Result<(f64, f64), Route
                 apply(a, x, 0.5 / x)
             }
             Op::Log1p([a]) => apply(a, v(a).ln_1p(), 1.0 / (1.0 + v(a))),
+            Op::Expm1([a]) => apply(a, v(a).exp_m1(), v(a).exp()),
             Op::Lgamma([a]) => apply(a, Scalar::lgamma(&v(a)), Scalar::digamma(&v(a))),
             Op::Digamma([a]) => apply(a, Scalar::digamma(&v(a)), Scalar::trigamma(&v(a))),
             Op::Trigamma([a]) => apply(a, Scalar::trigamma(&v(a)), polygamma(2, v(a))),

@@ -80,7 +80,7 @@ pub trait PointIntegrand {
     /// [`eval`](Self::eval) with `complements[j] = 1 − data[j]`, exact where `data[j]` is a
     /// unit variable near 1 (where `data[j]` itself may have rounded to 1); integrands
     /// that can lose the distance to 1 (`ln(1 − x^a)`) override this and read it, for
-    /// example through [`end_form`]. By default the complements are ignored.
+    /// example through [`EndForms`]. By default the complements are ignored.
     ///
     /// # Errors
     ///

@@ -85,7 +85,7 @@ impl C {
 
 /// Returns the canonical form of `expr`. Facts license `(x^a)^b = x^(ab)` for positive `x`.
 pub fn canonicalize(expr: &Expr, facts: &Facts) -> Expr {
-    let ctx = Ctx { facts };
+    let ctx = Ctx::new(facts);
     emit(&ctx.build(expr))
 }
 
@@ -94,7 +94,7 @@ pub fn canonicalize(expr: &Expr, facts: &Facts) -> Expr {
 /// matters more than compactness (solving for moments); gives up distributing, and keeps
 /// the product, when a result would exceed [`MAX_EXPANDED_TERMS`] terms.
 pub fn expand(expr: &Expr, facts: &Facts) -> Expr {
-    let ctx = Ctx { facts };
+    let ctx = Ctx::new(facts);
     let c = ctx.build(expr);
     emit(&Rc::new(ctx.expand_c(c)))
 }
@@ -104,7 +104,7 @@ pub fn expand(expr: &Expr, facts: &Facts) -> Expr {
 /// `1/p + 1/(1 − p)` becomes `1/(p(1 − p))` and `1/((1 − p)p) + 1/p²` becomes
 /// `1/(p²(1 − p))`. Only the top-level sum is combined.
 pub fn together(expr: &Expr, facts: &Facts) -> Expr {
-    let ctx = Ctx { facts };
+    let ctx = Ctx::new(facts);
     let c = ctx.build(expr);
     let binomials = ctx.binomials(&c);
     let t = Rc::new(ctx.together_deep(Rc::new(ctx.expand_c(c))));
@@ -121,7 +121,7 @@ pub(crate) struct Pair<'a> {
 impl<'a> Pair<'a> {
     /// Builds the canonical form of `expr`.
     pub(crate) fn new(expr: &Expr, facts: &'a Facts) -> Pair<'a> {
-        let ctx = Ctx { facts };
+        let ctx = Ctx::new(facts);
         let c = ctx.build(expr);
         Pair { ctx, c }
     }
@@ -251,6 +251,24 @@ impl Ctx<'_> {
 
 struct Ctx<'a> {
     facts: &'a Facts,
+    /// Terms that multiplying out may still produce in this pass ([`EXPANSION_BUDGET`]):
+    /// each product stays below [`MAX_EXPANDED_TERMS`], but nested sums of products expand
+    /// one inside the other, and without a total a few lines of model grow for minutes.
+    budget: std::cell::Cell<usize>,
+}
+
+/// The most terms one [`expand`] or [`together`] may produce in all, and the most expansion
+/// steps it may take; past it, products stay factored and quotients undivided (a less
+/// expanded, equally correct form).
+pub const EXPANSION_BUDGET: usize = 4_096;
+
+impl<'a> Ctx<'a> {
+    fn new(facts: &'a Facts) -> Ctx<'a> {
+        Ctx {
+            facts,
+            budget: std::cell::Cell::new(EXPANSION_BUDGET),
+        }
+    }
 }
 
 /// Takes the value out of an `Rc` when this is the last reference, else clones it.
@@ -364,6 +382,12 @@ impl Ctx<'_> {
     /// positive powers; bases of negative powers (denominators) and function arguments keep
     /// their factored form.
     fn expand_c(&self, c: Rc<C>) -> C {
+        // every call spends from the pass's budget; once it is gone, nothing more expands
+        let left = self.budget.get();
+        if left == 0 {
+            return own(c);
+        }
+        self.budget.set(left - 1);
         match &*c {
             C::Sum(terms, k) => terms.iter().fold(num(k.value()), |acc, (t, coef)| {
                 let t = self.expand_c(Rc::new(self.scale(t.clone(), coef.value())));
@@ -408,9 +432,10 @@ impl Ctx<'_> {
             let y = e.value().unwrap_or(1.0) as u32;
             size = size.saturating_mul(terms.saturating_pow(y));
         }
-        if size > MAX_EXPANDED_TERMS {
+        if size > MAX_EXPANDED_TERMS || size > self.budget.get() {
             return c;
         }
+        self.budget.set(self.budget.get() - size);
         let rest: Factors = fs.iter().filter(|f| !is_sum_power(f)).cloned().collect();
         let mut acc: Vec<Rc<C>> = vec![Rc::new(prod_from(k.value(), rest))];
         for (b, e) in fs.iter().filter(|f| is_sum_power(f)) {
@@ -870,6 +895,9 @@ impl Ctx<'_> {
         let inv_lb = Rc::new(self.pow(lb, Rc::new(num(-1.0))));
         let mut quotient: std::collections::BTreeMap<i64, Rc<C>> = Default::default();
         for _ in 0..64 {
+            if self.budget.get() == 0 {
+                return None;
+            }
             let Some((dn, lead)) = nn.iter().next_back().map(|(d, c)| (*d, c.clone())) else {
                 break;
             };
@@ -1468,7 +1496,7 @@ mod tests {
     #[test]
     fn common_denominator_keeps_numeric_bases() {
         let (e, f) = parse(&["a", "b"], "135*a^4/b - 486*a^4/(9*b)");
-        let c = Ctx { facts: &f };
+        let c = Ctx::new(&f);
         // `together` on the raw (unfolded) sum: 1215·a⁴ − 486·a⁴ over 9b.
         let t = emit(&Rc::new(c.together(c.build(&e))));
         let v = |e: &Expr| {

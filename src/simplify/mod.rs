@@ -264,6 +264,12 @@ fn simplest_piece(expr: &Expr, facts: &Facts, limits: Limits) -> Simplified {
     if size_a <= 1 {
         return first;
     }
+    // Multiplying a large input out over a common denominator is where the canonical pass
+    // can grow without bound (issue 10: a gamma whose shape is a polynomial in θ took
+    // minutes); such inputs keep the first result.
+    if c.tree_size() > TOGETHER_MAX_INPUT {
+        return first;
+    }
     let t = canon::canonicalize(&pair.together(), facts);
     if t == c || t.tree_size() as f64 > TOGETHER_RATIO * a.tree_size() as f64 {
         return first;
@@ -284,6 +290,10 @@ fn simplest_piece(expr: &Expr, facts: &Facts, limits: Limits) -> Simplified {
 /// be to win: one fraction over a long denominator reads no better than a sum of two short
 /// ones of nearly the same size (`1/σ² − 3(x − μ)²/σ⁴`, not `−(3(x − μ)² − σ²)/σ⁴`).
 pub const TOGETHER_MARGIN: usize = 2;
+
+/// The largest canonical input (tree nodes) for which [`simplest`] tries the
+/// common-denominator candidate.
+pub const TOGETHER_MAX_INPUT: usize = 600;
 
 /// The e-node budget of the common-denominator candidate in [`simplest`]. On the built-in
 /// models, every such candidate that wins needs fewer than 150 e-nodes; the ones that grow
