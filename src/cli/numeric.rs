@@ -53,14 +53,7 @@ fn latex_matrix_num(m: &DMatrix<f64>) -> String {
     let rows: Vec<String> = (0..m.nrows())
         .map(|i| {
             (0..m.ncols())
-                .map(|j| {
-                    let s = format!("{:.6e}", m[(i, j)]);
-                    match s.split_once('e') {
-                        Some((a, e)) if e != "0" => format!("{a} \\times 10^{{{e}}}"),
-                        Some((a, _)) => a.to_string(),
-                        None => s,
-                    }
-                })
+                .map(|j| crate::render::latex_number(m[(i, j)]))
                 .collect::<Vec<_>>()
                 .join(" & ")
         })
