@@ -160,7 +160,12 @@ pub struct Compiled {
     tape: Vec<Instr>,
     outputs: Vec<u32>,
     vars: Vec<Symbol>,
+    /// Identifies the tape for the cache of [`BatchScratch`] (clones share it: same tape).
+    id: u64,
 }
+
+/// The source of [`Compiled::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Builds a tape, hash-consing instructions and folding constants.
 struct TapeBuilder {
@@ -304,6 +309,7 @@ impl Compiled {
             tape,
             outputs,
             vars: vars.to_vec(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -401,6 +407,39 @@ pub struct BatchScratch {
     varying: Vec<bool>,
     /// `CHUNK` values per instruction for the varying instructions.
     lanes: Vec<f64>,
+    /// The varying instructions, in tape order.
+    order: Vec<u32>,
+    /// What `uniform`, `varying` and `order` were computed for: the tape's id, then per
+    /// input whether it varies and its uniform value's bits. A batch with the same key (the
+    /// next batch of nodes at the same parameters) skips the uniform pass.
+    key: Vec<u64>,
+}
+
+impl BatchScratch {
+    /// Whether the uniform pass for `id` and `inputs` is already done; if not, records
+    /// the key.
+    fn cached(&mut self, id: u64, inputs: &[Input<'_>]) -> bool {
+        let matches = self.key.len() == 1 + 2 * inputs.len()
+            && self.key[0] == id
+            && inputs.iter().enumerate().all(|(i, input)| {
+                let (kind, bits) = (self.key[1 + 2 * i], self.key[2 + 2 * i]);
+                match input {
+                    Input::Varying(_) => kind == 1,
+                    Input::Uniform(v) => kind == 0 && bits == v.to_bits(),
+                }
+            });
+        if !matches {
+            self.key.clear();
+            self.key.push(id);
+            for input in inputs {
+                match input {
+                    Input::Varying(_) => self.key.extend([1, 0]),
+                    Input::Uniform(v) => self.key.extend([0, v.to_bits()]),
+                }
+            }
+        }
+        matches
+    }
 }
 
 impl Compiled {
@@ -451,41 +490,84 @@ impl Compiled {
         let n = n.unwrap_or(1);
         check_len("outputs", self.outputs.len() * n, out.len())?;
         let len = self.tape.len();
-        scratch.uniform.clear();
-        scratch.uniform.resize(len, 0.0);
-        scratch.varying.clear();
-        scratch.varying.resize(len, false);
         scratch.lanes.resize(len * CHUNK, 0.0);
-        // Uniform instructions once.
-        for (i, instr) in self.tape.iter().enumerate() {
-            let varies = match instr {
-                Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
-                _ => {
-                    let (ops, k) = instr.operands();
-                    ops[..k].iter().any(|s| scratch.varying[*s as usize])
-                }
-            };
-            scratch.varying[i] = varies;
-            if !varies {
-                let uniform = &scratch.uniform;
-                let value = match instr {
-                    Instr::Var(v) => match inputs[*v as usize] {
-                        Input::Uniform(x) => x,
-                        Input::Varying(_) => f64::NAN,
-                    },
-                    _ => instr.exec(|s| uniform[s as usize], &[]),
+        if !scratch.cached(self.id, inputs) {
+            scratch.uniform.clear();
+            scratch.uniform.resize(len, 0.0);
+            scratch.varying.clear();
+            scratch.varying.resize(len, false);
+            // Uniform instructions once.
+            for (i, instr) in self.tape.iter().enumerate() {
+                let varies = match instr {
+                    Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
+                    _ => {
+                        let (ops, k) = instr.operands();
+                        ops[..k].iter().any(|s| scratch.varying[*s as usize])
+                    }
                 };
-                scratch.uniform[i] = value;
+                scratch.varying[i] = varies;
+                if !varies {
+                    let uniform = &scratch.uniform;
+                    let value = match instr {
+                        Instr::Var(v) => match inputs[*v as usize] {
+                            Input::Uniform(x) => x,
+                            Input::Varying(_) => f64::NAN,
+                        },
+                        _ => instr.exec(|s| uniform[s as usize], &[]),
+                    };
+                    scratch.uniform[i] = value;
+                }
             }
+            scratch.order.clear();
+            scratch
+                .order
+                .extend((0..len as u32).filter(|i| scratch.varying[*i as usize]));
+        }
+        if n == 1 {
+            // One point: instruction by instruction, without the lane loops.
+            for j in 0..scratch.order.len() {
+                let i = scratch.order[j] as usize;
+                let instr = self.tape[i];
+                let v = match instr {
+                    Instr::Var(v) => match inputs[v as usize] {
+                        Input::Varying(col) => col[0],
+                        Input::Uniform(x) => x,
+                    },
+                    _ => {
+                        let (varying, uniform, lanes) =
+                            (&scratch.varying, &scratch.uniform, &scratch.lanes);
+                        instr.exec(
+                            |s| {
+                                let s = s as usize;
+                                if varying[s] {
+                                    lanes[s * CHUNK]
+                                } else {
+                                    uniform[s]
+                                }
+                            },
+                            &[],
+                        )
+                    }
+                };
+                scratch.lanes[i * CHUNK] = v;
+            }
+            for (k, o) in self.outputs.iter().enumerate() {
+                let o = *o as usize;
+                out[k] = if scratch.varying[o] {
+                    scratch.lanes[o * CHUNK]
+                } else {
+                    scratch.uniform[o]
+                };
+            }
+            return Ok(());
         }
         // Varying instructions chunk by chunk.
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            for (i, instr) in self.tape.iter().enumerate() {
-                if scratch.varying[i] {
-                    run_lanes(*instr, i, start, m, inputs, scratch);
-                }
+            for j in 0..scratch.order.len() {
+                let i = scratch.order[j] as usize;
+                run_lanes(self.tape[i], i, start, m, inputs, scratch);
             }
             for (k, o) in self.outputs.iter().enumerate() {
                 let dst = &mut out[k * n + start..k * n + start + m];

@@ -604,11 +604,11 @@ impl Grid {
                     });
                 }
             }
-            inputs.extend(p.params.iter().map(|v| Input::Uniform(*v)));
+            inputs.extend(p.uniform.iter().map(|v| Input::Uniform(*v)));
             let m = members.len();
             buffer.clear();
             buffer.resize(n_outputs * m, 0.0);
-            compiled.eval_batch(&inputs, &mut p.scratch, &mut buffer)?;
+            compiled.eval_batch(&inputs, &mut p.scratch[self.tape as usize], &mut buffer)?;
             for out_k in 0..n_outputs {
                 for (i, k) in members.iter().enumerate() {
                     p.out[out_k * n + k] = buffer[out_k * m + i];

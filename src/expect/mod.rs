@@ -51,7 +51,7 @@ use crate::eval::{Env, EvalError};
 use crate::expr::Expr;
 use crate::model::Model;
 
-use numeric::{Problem, Tape};
+use numeric::{Prepared, Problem, Tape};
 
 /// Integrands given as a function of the data point, evaluated at every node of the
 /// quadrature alongside the compiled ones (see [`expectations_with`]).
@@ -466,22 +466,131 @@ pub fn expectations_with(
     expectations_impl(model, at, gs, Some(extra), q)
 }
 
-fn expectations_impl<'a>(
-    model: &'a Model,
+fn expectations_impl(
+    model: &Model,
     at: &Env<f64>,
-    gs: &'a [Expr],
-    extra: Option<&'a mut (dyn PointIntegrand + 'a)>,
+    gs: &[Expr],
+    extra: Option<&mut dyn PointIntegrand>,
     q: &Quadrature,
 ) -> Result<Estimate, ExpectError> {
     let params = parameter_values(model, at)?;
-    let point = point_text(&model.param_names(), &params);
     if model.data.is_empty() {
-        return Err(ExpectError::Unsupported {
-            reason: "the model has no data variable to integrate over".to_string(),
-        });
+        return Err(no_data());
     }
+    let prep = Prepared::new(model, gs, &[])?;
+    run(&prep, params, Vec::new(), extra, q)
+}
+
+fn no_data() -> ExpectError {
+    ExpectError::Unsupported {
+        reason: "the model has no data variable to integrate over".to_string(),
+    }
+}
+
+/// Expectations prepared once for a model and a list of integrands, then evaluated at any
+/// number of parameter points: the compiled tapes (for both halves of every unit support),
+/// the derivatives that locate the modes and the supports are made once; each point runs
+/// only the mode search and the quadrature levels.
+///
+/// ```
+/// use fisher_geometry::Model;
+/// use fisher_geometry::expect::{PreparedExpectations, Quadrature};
+/// let model = Model::builtin("poisson")?;
+/// let x = fisher_geometry::Expr::sym("x");
+/// let prep = PreparedExpectations::new(&model, &[x.pow(2)], &[])?;
+/// for rate in [0.5, 3.0, 40.0] {
+///     let est = prep.at(&[rate], &[], None, &Quadrature::default())?;
+///     assert!((est.values[0] - (rate + rate * rate)).abs() < 1e-8 * rate * rate);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PreparedExpectations {
+    prep: Prepared,
+}
+
+impl std::fmt::Debug for PreparedExpectations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedExpectations")
+            .field("model", &self.prep.model().name)
+            .field("integrands", &self.prep.n_integrands())
+            .finish()
+    }
+}
+
+impl PreparedExpectations {
+    /// Compiles the log-density of `model` and the integrands `gs`, which may name the data
+    /// variables, the parameters, the model's constants and the extra inputs `extra_vars`
+    /// (bound at each point like the parameters: the second point of a divergence).
+    ///
+    /// # Errors
+    ///
+    /// [`ExpectError::Eval`] for an integrand with an unknown name,
+    /// [`ExpectError::Unsupported`] for a model without data.
+    pub fn new(
+        model: &Model,
+        gs: &[Expr],
+        extra_vars: &[Symbol],
+    ) -> Result<PreparedExpectations, ExpectError> {
+        if model.data.is_empty() {
+            return Err(no_data());
+        }
+        Ok(PreparedExpectations {
+            prep: Prepared::new(model, gs, extra_vars)?,
+        })
+    }
+
+    /// The expectations at the parameter values `params` (in the model's parameter order,
+    /// checked against the domains) with the extra inputs at `extra_values`, and the values
+    /// of `extra` after those of the compiled integrands (as [`expectations_with`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`expectations_with`]; [`ExpectError::Unsupported`] when the numbers of
+    /// values do not match.
+    pub fn at(
+        &self,
+        params: &[f64],
+        extra_values: &[f64],
+        extra: Option<&mut dyn PointIntegrand>,
+        q: &Quadrature,
+    ) -> Result<Estimate, ExpectError> {
+        let model = self.prep.model();
+        if params.len() != model.params.len() || extra_values.len() != self.prep.n_extra_vars() {
+            return Err(ExpectError::Unsupported {
+                reason: format!(
+                    "{} parameter values and {} extra values given, {} and {} needed",
+                    params.len(),
+                    extra_values.len(),
+                    model.params.len(),
+                    self.prep.n_extra_vars()
+                ),
+            });
+        }
+        let env: Env<f64> = model
+            .params
+            .iter()
+            .zip(params)
+            .map(|(p, v)| (p.name, *v))
+            .collect();
+        let params = parameter_values(model, &env)?;
+        run(&self.prep, params, extra_values.to_vec(), extra, q)
+    }
+}
+
+fn run(
+    prep: &Prepared,
+    params: Vec<f64>,
+    extra_values: Vec<f64>,
+    extra: Option<&mut dyn PointIntegrand>,
+    q: &Quadrature,
+) -> Result<Estimate, ExpectError> {
+    let model = prep.model();
+    let gs = prep.integrands();
+    let point = point_text(&model.param_names(), &params);
     progress_begin(model.data.len(), q.max_points);
-    let mut problem = Problem::new(model, params, gs, extra, q)?;
+    // The integrand's object lifetime shortened to that of `prep`.
+    let extra = extra.map(|e| e as &mut dyn PointIntegrand);
+    let mut problem = Problem::new(prep, params, extra_values, extra, q);
     let r = problem.integrate(0, &mut Vec::new(), Tape::Main, q.rel_tol)?;
     let factor = if r.log_scale == f64::NEG_INFINITY {
         0.0

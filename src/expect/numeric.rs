@@ -16,6 +16,7 @@
 //! complement, computed exactly as `1/(1 + e^{y})`.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use egg::{Language, Symbol};
 
@@ -173,7 +174,7 @@ impl Map {
 /// The compiled tapes of a problem, one pair (main, locate) per combination of halves of
 /// the unit data variables: bit `j` of a mask set means unit variable `j` lies in the upper
 /// half, where its expressions are [`reflect`]ed. Compiled when first needed (a model
-/// without unit variables has the one mask 0).
+/// without unit variables has the one mask 0), once, shared by every parameter point.
 struct Halves {
     main: Vec<Expr>,
     locate: Vec<Expr>,
@@ -181,10 +182,13 @@ struct Halves {
     unit: Vec<Symbol>,
     /// Names known positive, for [`split_logs`].
     positive: Vec<Symbol>,
-    compiled: HashMap<u64, (Compiled, Compiled)>,
+    compiled: Vec<OnceLock<Result<(Compiled, Compiled), ExpectError>>>,
     n_main: usize,
     n_locate: usize,
 }
+
+/// Most unit data variables a problem handles: their halves are `2^k` tapes.
+const MAX_UNIT_VARIABLES: usize = 16;
 
 impl Halves {
     fn new(
@@ -194,22 +198,36 @@ impl Halves {
         unit: Vec<Symbol>,
         positive: Vec<Symbol>,
     ) -> Result<Halves, ExpectError> {
-        let mut h = Halves {
+        if unit.len() > MAX_UNIT_VARIABLES {
+            return Err(ExpectError::Unsupported {
+                reason: format!(
+                    "{} data variables on `unit` supports (at most {MAX_UNIT_VARIABLES})",
+                    unit.len()
+                ),
+            });
+        }
+        let h = Halves {
             n_main: main.len(),
             n_locate: locate.len(),
             main,
             locate,
+            compiled: (0..1usize << unit.len()).map(|_| OnceLock::new()).collect(),
             vars,
             unit,
             positive,
-            compiled: HashMap::new(),
         };
         h.get(Tape::Main, 0)?;
         Ok(h)
     }
 
-    fn get(&mut self, tape: Tape, mask: u64) -> Result<&Compiled, ExpectError> {
-        if !self.compiled.contains_key(&mask) {
+    fn get(&self, tape: Tape, mask: u64) -> Result<&Compiled, ExpectError> {
+        let cell = self
+            .compiled
+            .get(mask as usize)
+            .ok_or_else(|| ExpectError::Unsupported {
+                reason: format!("no tape for the halves {mask:#b}"),
+            })?;
+        let pair = cell.get_or_init(|| {
             let upper: Vec<Symbol> = (0..self.unit.len())
                 .filter(|j| mask >> j & 1 == 1)
                 .map(|j| self.unit[j])
@@ -222,9 +240,9 @@ impl Halves {
             };
             let main = Compiled::new(&form(&self.main), &self.vars)?;
             let locate = Compiled::new(&form(&self.locate), &self.vars)?;
-            self.compiled.insert(mask, (main, locate));
-        }
-        let (main, locate) = &self.compiled[&mask];
+            Ok((main, locate))
+        });
+        let (main, locate) = pair.as_ref().map_err(Clone::clone)?;
         Ok(match tape {
             Tape::Main => main,
             Tape::Locate => locate,
@@ -232,34 +250,91 @@ impl Halves {
     }
 }
 
-/// A set-up expectation problem: the compiled integrands at one parameter point.
-pub(super) struct Problem<'a> {
-    model: &'a Model,
-    gs: &'a [Expr],
+/// An expectation problem prepared once per model and list of integrands: the compiled
+/// tapes (for every half of the unit variables), the derivatives that locate modes, the
+/// supports. [`Problem`]s at any number of parameter points borrow it.
+pub(super) struct Prepared {
+    model: Model,
+    gs: Vec<Expr>,
+    /// Inputs after the parameters, bound per point like them (the second point of a
+    /// divergence).
+    extra_vars: Vec<Symbol>,
     supports: Vec<Support>,
     /// Input index of the complement `1 − x_d` of each unit data variable.
     complement: Vec<Option<usize>>,
     /// The bit of each unit data variable in the masks of [`Halves`].
     bit: Vec<Option<usize>>,
-    /// Parameter values in matrix order.
-    params: Vec<f64>,
     /// The compiled tapes per half of the unit variables (see [`Halves`]).
     tapes: Halves,
+    /// Output index in `locate` of `∂_d ℓ` (then `∂²_d ℓ`, `(∂_d ℓ)²`) per continuous variable.
+    deriv: Vec<Option<usize>>,
+    /// The log-density has `abs`/`sign` (a kink in x): real supports are split at the mode.
+    kinked: bool,
+}
+
+/// A set-up expectation problem: the prepared tapes at one parameter point.
+pub(super) struct Problem<'a> {
+    model: &'a Model,
+    gs: &'a [Expr],
+    extra_vars: &'a [Symbol],
+    supports: &'a [Support],
+    complement: &'a [Option<usize>],
+    bit: &'a [Option<usize>],
+    /// Parameter values in matrix order.
+    params: Vec<f64>,
+    /// The values of the extra inputs ([`Prepared::extra_vars`]).
+    extra_values: Vec<f64>,
+    /// The uniform inputs of the tapes: `params` then `extra_values`.
+    uniform: Vec<f64>,
+    tapes: &'a Halves,
     /// Integrands evaluated point by point after those of `main` (main tape only).
     extra: Option<&'a mut dyn PointIntegrand>,
     /// Scratch for the data point (and its complements) and the values of `extra`.
     point: Vec<f64>,
     point_c: Vec<f64>,
     extra_out: Vec<f64>,
-    /// Output index in `locate` of `∂_d ℓ` (then `∂²_d ℓ`, `(∂_d ℓ)²`) per continuous variable.
-    deriv: Vec<Option<usize>>,
+    deriv: &'a [Option<usize>],
     q: Quadrature,
-    scratch: BatchScratch,
+    /// Working memory of the tapes, one per [`Tape`] (each caches its uniform pass), taken
+    /// from [`POOL`] and given back on drop.
+    scratch: [BatchScratch; 2],
     out: Vec<f64>,
+    /// The data points of a level, their complements and log-Jacobians (reused).
+    buffers: (Vec<f64>, Vec<f64>, Vec<f64>),
     /// Points at which a compiled expression was evaluated.
     pub evaluations: usize,
-    /// The log-density has `abs`/`sign` (a kink in x): real supports are split at the mode.
     kinked: bool,
+}
+
+/// The working memory of a [`Problem`], kept per thread between problems: the lanes of a tape
+/// are tens of kilobytes, too much to allocate and clear at every parameter point.
+#[derive(Default)]
+struct Work {
+    scratch: [BatchScratch; 2],
+    out: Vec<f64>,
+    buffers: (Vec<f64>, Vec<f64>, Vec<f64>),
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Work>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Most [`Work`]s a thread keeps (nested problems take one each).
+const POOL_SIZE: usize = 4;
+
+impl Drop for Problem<'_> {
+    fn drop(&mut self) {
+        let work = Work {
+            scratch: std::mem::take(&mut self.scratch),
+            out: std::mem::take(&mut self.out),
+            buffers: std::mem::take(&mut self.buffers),
+        };
+        POOL.with_borrow_mut(|pool| {
+            if pool.len() < POOL_SIZE {
+                pool.push(work);
+            }
+        });
+    }
 }
 
 /// The sum of two integrals over adjacent pieces of a support.
@@ -582,16 +657,10 @@ pub(crate) fn affine_root(a: impl Fn(f64) -> Option<f64>) -> Option<(f64, f64)> 
     (affine && slope != 0.0 && root.is_finite()).then_some((root, slope))
 }
 
-impl<'a> Problem<'a> {
-    /// Compiles `logp` and `gs` (and the derivatives that locate modes) for the parameter
-    /// values `params` (in matrix order).
-    pub fn new(
-        model: &'a Model,
-        params: Vec<f64>,
-        gs: &'a [Expr],
-        extra: Option<&'a mut dyn PointIntegrand>,
-        q: &Quadrature,
-    ) -> Result<Problem<'a>, ExpectError> {
+impl Prepared {
+    /// Compiles `logp` and `gs` (and the derivatives that locate modes); `gs` may name the
+    /// data, the parameters, the model's constants and `extra_vars`.
+    pub fn new(model: &Model, gs: &[Expr], extra_vars: &[Symbol]) -> Result<Prepared, ExpectError> {
         let consts: HashMap<Symbol, Expr> = model
             .consts
             .iter()
@@ -615,6 +684,7 @@ impl<'a> Problem<'a> {
             }
         }
         vars.extend(model.param_names());
+        vars.extend_from_slice(extra_vars);
         // Every `1 − x` read from the complement input.
         let fix = |e: &Expr| use_complements(&e.substitute(&consts), &unit);
         let mut main_exprs = vec![fix(&logp)];
@@ -635,29 +705,92 @@ impl<'a> Problem<'a> {
         }
         let positive = positive_names(model);
         let tapes = Halves::new(main_exprs, locate_exprs, vars, unit, positive)?;
-        Ok(Problem {
-            model,
-            gs,
+        Ok(Prepared {
+            model: model.clone(),
+            gs: gs.to_vec(),
+            extra_vars: extra_vars.to_vec(),
             supports: model.data.iter().map(|d| d.support).collect(),
             complement,
             bit,
-            params,
             tapes,
-            extra_out: vec![0.0; extra.as_ref().map_or(0, |e| e.len())],
-            extra,
-            point: Vec::new(),
-            point_c: Vec::new(),
             deriv,
-            q: q.clone(),
-            scratch: BatchScratch::default(),
-            out: Vec::new(),
-            evaluations: 0,
             kinked: model
                 .logp
                 .nodes()
                 .iter()
                 .any(|n| matches!(n, Op::Abs(_) | Op::Sign(_))),
         })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The number of integrands `gs`.
+    pub fn n_integrands(&self) -> usize {
+        self.gs.len()
+    }
+
+    /// The integrands `gs`.
+    pub fn integrands(&self) -> &[Expr] {
+        &self.gs
+    }
+
+    /// The number of extra inputs.
+    pub fn n_extra_vars(&self) -> usize {
+        self.extra_vars.len()
+    }
+}
+
+impl<'a> Problem<'a> {
+    /// The problem `prep` at the parameter values `params` (in matrix order) and the values
+    /// of its extra inputs.
+    pub fn new(
+        prep: &'a Prepared,
+        params: Vec<f64>,
+        extra_values: Vec<f64>,
+        extra: Option<&'a mut dyn PointIntegrand>,
+        q: &Quadrature,
+    ) -> Problem<'a> {
+        let mut uniform = params.clone();
+        uniform.extend_from_slice(&extra_values);
+        let work = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+        Problem {
+            model: &prep.model,
+            gs: &prep.gs,
+            extra_vars: &prep.extra_vars,
+            supports: &prep.supports,
+            complement: &prep.complement,
+            bit: &prep.bit,
+            params,
+            extra_values,
+            uniform,
+            tapes: &prep.tapes,
+            extra_out: vec![0.0; extra.as_ref().map_or(0, |e| e.len())],
+            extra,
+            point: Vec::new(),
+            point_c: Vec::new(),
+            deriv: &prep.deriv,
+            q: q.clone(),
+            scratch: work.scratch,
+            out: work.out,
+            buffers: work.buffers,
+            evaluations: 0,
+            kinked: prep.kinked,
+        }
+    }
+
+    /// An environment with the model's constants, the parameters and the extra inputs.
+    fn param_env(&self) -> Env<f64> {
+        let mut env: Env<f64> = self.model.consts.iter().copied().collect();
+        for (p, v) in self.model.params.iter().zip(&self.params) {
+            env.insert(p.name, *v);
+        }
+        for (s, v) in self.extra_vars.iter().zip(&self.extra_values) {
+            env.insert(*s, *v);
+        }
+        env
     }
 
     /// Outputs of the compiled tape.
@@ -777,8 +910,8 @@ impl<'a> Problem<'a> {
                 });
             }
         }
-        inputs.extend(self.params.iter().map(|v| Input::Uniform(*v)));
-        compiled.eval_batch(&inputs, &mut self.scratch, out)?;
+        inputs.extend(self.uniform.iter().map(|v| Input::Uniform(*v)));
+        compiled.eval_batch(&inputs, &mut self.scratch[tape as usize], out)?;
         Ok(())
     }
 
@@ -787,17 +920,14 @@ impl<'a> Problem<'a> {
     /// are not affine in `x_d`, or involve inner data variables, give none.
     fn kinks(&self, d: usize, fixed: &[(f64, f64)]) -> Vec<f64> {
         let data = &self.model.data;
-        let mut env: Env<f64> = self.model.consts.iter().copied().collect();
-        for (p, v) in self.model.params.iter().zip(&self.params) {
-            env.insert(p.name, *v);
-        }
+        let mut env = self.param_env();
         for (var, v) in data.iter().zip(fixed) {
             env.insert(var.name, v.0);
         }
         let x = data[d].name;
         let inner: Vec<Symbol> = data.iter().skip(d + 1).map(|v| v.name).collect();
         let mut roots = Vec::new();
-        for e in std::iter::once(&self.model.logp).chain(self.gs) {
+        for e in std::iter::once(&self.model.logp).chain(self.gs.iter()) {
             for node in e.nodes() {
                 let (Op::Abs([a]) | Op::Sign([a])) = node else {
                     continue;
@@ -822,10 +952,7 @@ impl<'a> Problem<'a> {
     /// The error for a non-finite log-density (`which = None`) or integrand `which = Some(k)`
     /// at the data point `fixed` + `x` (the outer values and the value of variable `d`).
     fn not_finite(&self, which: Option<usize>, fixed: &[(f64, f64)], x: f64) -> ExpectError {
-        let mut env: Env<f64> = self.model.consts.iter().copied().collect();
-        for (p, v) in self.model.params.iter().zip(&self.params) {
-            env.insert(p.name, *v);
-        }
+        let mut env = self.param_env();
         for (var, v) in self
             .model
             .data
@@ -892,7 +1019,7 @@ impl<'a> Problem<'a> {
         tape: Tape,
         rel: f64,
     ) -> Result<Scaled, ExpectError> {
-        if cubature::applies(&self.supports, d) {
+        if cubature::applies(self.supports, d) {
             return cubature::integrate(self, d, fixed, tape, rel);
         }
         match self.supports[d] {
@@ -931,9 +1058,11 @@ impl<'a> Problem<'a> {
         let n_out = self.n_out(tape);
         let n_compiled = self.n_compiled(tape);
         let n = ys.len();
-        let mut xs = Vec::with_capacity(n);
-        let mut cs = Vec::with_capacity(n);
-        let mut lj = Vec::with_capacity(n);
+        // Buffers reused from call to call (a nested call takes fresh ones).
+        let (mut xs, mut cs, mut lj) = std::mem::take(&mut self.buffers);
+        xs.clear();
+        cs.clear();
+        lj.clear();
         for &y in ys {
             let (x, cx, j) = map.map_or((y, 1.0 - y, 0.0), |m| m.point(y));
             xs.push(x);
@@ -996,6 +1125,7 @@ impl<'a> Problem<'a> {
                 }
             }
         }
+        self.buffers = (xs, cs, lj);
         Ok(())
     }
 
@@ -1087,6 +1217,41 @@ impl<'a> Problem<'a> {
         })
     }
 
+    /// [`Self::q_at`] at several points: for the innermost variable, in one batch.
+    fn q_many(
+        &mut self,
+        d: usize,
+        fixed: &mut Vec<(f64, f64)>,
+        map: Map,
+        ys: &[f64],
+    ) -> Result<Vec<(f64, f64, f64)>, ExpectError> {
+        if d + 1 != self.supports.len() {
+            return ys.iter().map(|&y| self.q_at(d, fixed, map, y)).collect();
+        }
+        let n = ys.len();
+        let (xs, cs): (Vec<f64>, Vec<f64>) = ys
+            .iter()
+            .map(|&y| {
+                let (x, c, _) = map.point(y);
+                (x, c)
+            })
+            .unzip();
+        self.eval_points(Tape::Locate, d, fixed, &xs, &cs)?;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let l = self.out[i];
+            if l.is_nan() || l == f64::INFINITY {
+                return Err(self.not_finite(None, fixed, xs[i]));
+            }
+            let l = match self.deriv[d] {
+                Some(k) => (l, self.out[k * n + i], self.out[(k + 1) * n + i]),
+                None => (l, f64::NAN, f64::NAN),
+            };
+            out.push(map.chain(ys[i], l));
+        }
+        Ok(out)
+    }
+
     /// `(q, q', q'')` in the mapped variable `y`.
     fn q_at(
         &mut self,
@@ -1114,8 +1279,8 @@ impl<'a> Problem<'a> {
     ) -> Result<(f64, f64, f64), ExpectError> {
         let (lo, hi) = map.range();
         let mut best: Option<(f64, (f64, f64, f64))> = None;
-        for &y in map.probes() {
-            let v = self.q_at(d, fixed, map, y)?;
+        let probes = map.probes();
+        for (&y, v) in probes.iter().zip(self.q_many(d, fixed, map, probes)?) {
             if v.0.is_finite() && best.is_none_or(|(_, b)| v.0 > b.0) {
                 best = Some((y, v));
             }

@@ -97,18 +97,41 @@ const H0: f64 = 0.5;
 const T_MAX: f64 = 6.5;
 /// Points whose terms are below this fraction of the largest term of every output at the
 /// first level mark the ends of the range refined further (the decay beyond is
-/// double-exponential).
+/// double-exponential), or below the relative tolerance times [`NEGLIGIBLE_MARGIN`] when that
+/// is larger.
 const NEGLIGIBLE_TERM: f64 = 1e-25;
+/// How far below the tolerance a term beyond the refined range must be.
+const NEGLIGIBLE_MARGIN: f64 = 1e-5;
 /// The first level stops going outward where `lw − c0` falls below this.
 const STOP: f64 = -800.0;
-/// Levels always computed before the error estimate is trusted.
-const MIN_LEVEL: usize = 2;
+/// Levels always computed before the error estimate is trusted: the first halving (its
+/// change from the first level is already a conservative estimate, double-exponential rules
+/// roughly squaring their error at each halving), then only as many as the tolerance needs.
+const MIN_LEVEL: usize = 1;
 
 /// The sinh-sinh substitution `u(t) = sinh(π/2 · sinh t)` and its derivative `u'(t)`.
 fn node(t: f64) -> (f64, f64) {
     let half_pi = std::f64::consts::FRAC_PI_2;
     let a = half_pi * t.sinh();
     (a.sinh(), half_pi * t.cosh() * a.cosh())
+}
+
+/// Levels whose nodes are tabulated (`h = H0/2^level`); finer ones are computed.
+const TABLED_LEVELS: usize = 8;
+
+/// [`node`] at `t = i·H0/2^level`, from a table made once per level: every rule evaluates
+/// the same nodes in `t`, only their centre and scale change with the parameters.
+fn node_at(level: usize, i: i64) -> (f64, f64) {
+    static TABLES: [std::sync::OnceLock<Vec<(f64, f64)>>; TABLED_LEVELS + 1] =
+        [const { std::sync::OnceLock::new() }; TABLED_LEVELS + 1];
+    let per = 1i64 << level;
+    let t_of = |i: i64| i as f64 * H0 / per as f64;
+    let half = (T_MAX / H0).round() as i64 * per;
+    if level > TABLED_LEVELS || i.abs() > half {
+        return node(t_of(i));
+    }
+    let table = TABLES[level].get_or_init(|| (-half..=half).map(|i| node(t_of(i))).collect());
+    table[(i + half) as usize]
 }
 
 /// Running sums of one rule: `S_k = h Σ terms`, `L1_k = h Σ |terms|`, `E_k = h Σ weight·e_k`.
@@ -176,14 +199,15 @@ pub(super) fn sinh_sinh(
     let mut ws = Vec::new();
     let mut level0 = Batch::default();
     let mut ys = Vec::new();
-    let mut run = |tlist: &mut dyn Iterator<Item = f64>,
+    let mut run = |tlist: &mut dyn Iterator<Item = i64>,
                    ts: &mut Vec<f64>,
                    ws: &mut Vec<f64>,
                    level0: &mut Batch|
      -> Result<bool, ExpectError> {
         ys.clear();
-        for t in tlist {
-            let (u, w) = node(t);
+        for j in tlist {
+            let t = j as f64 * H0;
+            let (u, w) = node_at(0, j);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ts.push(t);
@@ -204,13 +228,13 @@ pub(super) fn sinh_sinh(
         // Stop when negligible (NaN never happens: `eval` reports it).
         Ok(last - c0 <= STOP)
     };
-    run(&mut std::iter::once(0.0), &mut ts, &mut ws, &mut level0)?;
-    let steps = (T_MAX / H0).round() as i32;
-    for dir in [1.0, -1.0] {
+    run(&mut std::iter::once(0), &mut ts, &mut ws, &mut level0)?;
+    let steps = (T_MAX / H0).round() as i64;
+    for dir in [1, -1] {
         let mut j = 1;
         while j <= steps {
             let end = (j + 3).min(steps);
-            let mut tlist = (j..=end).map(|j| dir * f64::from(j) * H0);
+            let mut tlist = (j..=end).map(|j| dir * j);
             if run(&mut tlist, &mut ts, &mut ws, &mut level0)? {
                 break;
             }
@@ -239,10 +263,11 @@ pub(super) fn sinh_sinh(
         }
     }
     sums.scale(H0);
+    let negligible = NEGLIGIBLE_TERM.max(tol.rel * NEGLIGIBLE_MARGIN);
     let significant = |i: usize| {
         (0..n_out).any(|k| {
             let t = (weights[i] * batch.f[i * n_out + k]).abs();
-            largest[k] > 0.0 && t > NEGLIGIBLE_TERM * largest[k]
+            largest[k] > 0.0 && t > negligible * largest[k]
         })
     };
     let sig: Vec<f64> = (0..ts.len())
@@ -294,19 +319,28 @@ pub(super) fn sinh_sinh(
 
     let mut h = H0;
     let mut diff = vec![f64::INFINITY; n_out];
+    // |S_k − S_{k−1}| and |S_k − S_{k−2}|, for the estimate of the error of S_k.
+    let mut previous: Vec<f64> = sums.s.clone();
+    let mut change = vec![f64::INFINITY; n_out];
     for level in 1..=tol.max_level {
         h /= 2.0;
         ys.clear();
         ws.clear();
-        let mut t = t_lo + h;
-        while t < t_hi {
-            let (u, w) = node(t);
+        // t = i·h for odd i strictly between t_lo and t_hi (multiples of H0)
+        let per = 1i64 << level;
+        let (i_lo, i_hi) = (
+            (t_lo / H0).round() as i64 * per,
+            (t_hi / H0).round() as i64 * per,
+        );
+        let mut i = i_lo + 1;
+        while i < i_hi {
+            let (u, w) = node_at(level, i);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ys.push(y);
                 ws.push(w);
             }
-            t += 2.0 * h;
+            i += 2;
         }
         batch.clear();
         eval(&ys, c, &mut batch)?;
@@ -316,7 +350,11 @@ pub(super) fn sinh_sinh(
         }
         for (k, dk) in diff.iter_mut().enumerate() {
             let s = 0.5 * sums.s[k] + h * fresh.s[k];
-            *dk = (s - sums.s[k]).abs();
+            let d1 = (s - sums.s[k]).abs();
+            let d2 = (s - previous[k]).abs();
+            *dk = converged_error(d1, d2, change[k], 0.5 * sums.l1[k] + h * fresh.l1[k]);
+            change[k] = d1;
+            previous[k] = sums.s[k];
             sums.s[k] = s;
             sums.l1[k] = 0.5 * sums.l1[k] + h * fresh.l1[k];
             sums.e[k] = 0.5 * sums.e[k] + h * fresh.e[k];
@@ -334,6 +372,26 @@ pub(super) fn sinh_sinh(
         }
     }
     Ok(out)
+}
+
+/// The estimated error of the rule `S_k` from its changes `d1 = |S_k − S_{k−1}|` and
+/// `d2 = |S_k − S_{k−2}|` and the change `d0` of the previous level, relative to the
+/// absolute sum `l1`.
+///
+/// A double-exponential rule in its asymptotic regime about squares its error at each
+/// halving, so `d1` (the error of `S_{k−1}`) overestimates the error of `S_k` by far. Once
+/// the changes are seen to fall (`d1 < d0`), the error is estimated as in Bailey's tanh-sinh
+/// codes and mpmath (`QuadratureRule.estimate_error`): `10^max(D1²/D2, 2·D1)` with
+/// `D = log10` of the relative changes, never more than `d1`; before that, `d1` itself.
+fn converged_error(d1: f64, d2: f64, d0: f64, l1: f64) -> f64 {
+    let falling = d1 < d0 && l1 > 0.0 && d1 > 0.0;
+    let (r1, r2) = ((d1 / l1).min(1.0), (d2 / l1).min(1.0));
+    if !falling || r2.partial_cmp(&r1) != Some(std::cmp::Ordering::Greater) || r2 >= 1.0 {
+        return d1;
+    }
+    let (e1, e2) = (r1.log10(), r2.log10());
+    let e = (e1 * e1 / e2).max(2.0 * e1);
+    (10f64.powf(e) * l1).min(d1)
 }
 
 /// The result from the sums and the discretization error estimates.

@@ -1,12 +1,15 @@
 //! Fisher information: the closed form by the score-identity route, numerically otherwise;
 //! its three forms; KL divergence.
 
+pub mod field;
 pub mod fisher;
 mod kinked;
 pub mod kl;
 pub mod numeric;
+mod prepared;
 pub mod verify;
 
+pub use field::{FieldDerivatives, FieldOptions, FisherField};
 pub use fisher::{ClosedForm, closed_form, jeffreys};
 pub use kl::{ClosedKl, closed_kl};
 pub use numeric::{

@@ -17,6 +17,7 @@ use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
+use super::prepared::{FisherProblem, Order};
 use super::verify::Verification;
 
 /// A numeric Fisher computation failed.
@@ -44,6 +45,24 @@ pub enum InfoError {
     ScoreMean {
         /// `E[s]`, formatted.
         mean: String,
+        /// The point, `name=value, …`.
+        at: String,
+    },
+    /// A quantity that is not defined for a model with a kink in θ.
+    #[error(
+        "{what} cannot be computed by differentiating under the integral: the log-density has a kink in the parameters at `{kink}`"
+    )]
+    NonSmooth {
+        /// The kink, `abs(x - mu)`.
+        kink: String,
+        /// What was asked for.
+        what: String,
+    },
+    /// A compiled closed-form value is NaN or infinite.
+    #[error("`{what}` is not finite at {at}")]
+    NonFinite {
+        /// The entry, `∂F[mu, sigma]/∂sigma`.
+        what: String,
         /// The point, `name=value, …`.
         at: String,
     },
@@ -320,62 +339,39 @@ pub fn numeric_forms_with(
     at: &[(Symbol, f64)],
     q: &Quadrature,
 ) -> Result<NumericForms, InfoError> {
-    let n = d.params.len();
-    let env = point_env(at);
-    let mass = check_normalized(model, &env, q)?;
-    // g = (s_j s_k for j ≤ k, s_j, −H_jk for j ≤ k)
-    let mut gs: Vec<Expr> = Vec::new();
-    for j in 0..n {
-        for k in j..n {
-            gs.push(&d.score[j] * &d.score[k]);
+    let theta = theta_of(model, at)?;
+    let problem = FisherProblem::new(model, d, Order::Forms)?;
+    Ok(problem.run(&theta, q)?.into_forms())
+}
+
+/// The values of `at` (every parameter, in any order) in the model's parameter order.
+///
+/// # Errors
+///
+/// [`ExpectError::UnknownParameter`] for a name that is not a parameter,
+/// [`ExpectError::MissingParameter`] for a parameter without a value.
+pub fn theta_of(model: &Model, at: &[(Symbol, f64)]) -> Result<Vec<f64>, InfoError> {
+    if let Some((name, _)) = at.iter().find(|(s, _)| model.param_index(*s).is_none()) {
+        return Err(ExpectError::UnknownParameter {
+            name: name.to_string(),
         }
+        .into());
     }
-    gs.extend(d.score.iter().cloned());
-    for j in 0..n {
-        for k in j..n {
-            gs.push(-&d.hessian[j][k]);
-        }
-    }
-    let est = expectations(model, &env, &gs, q)?;
-    let pairs = n * (n + 1) / 2;
-    let sym = |offset: usize| {
-        let mut m = DMatrix::zeros(n, n);
-        let mut i = offset;
-        for j in 0..n {
-            for k in j..n {
-                m[(j, k)] = est.values[i];
-                m[(k, j)] = est.values[i];
-                i += 1;
-            }
-        }
-        m
-    };
-    let outer = sym(0);
-    let mean = DVector::from_iterator(n, est.values[pairs..pairs + n].iter().copied());
-    let negative_hessian = sym(pairs + n);
-    let covariance = &outer - &mean * mean.transpose();
-    for j in 0..n {
-        let scale = outer[(j, j)].abs().sqrt();
-        if mean[j].abs() > 1e-6 * scale.max(1e-300) + 1e-12 {
-            return Err(InfoError::ScoreMean {
-                mean: mean
-                    .iter()
-                    .map(|v| number(*v))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                at: describe_point(at),
-            });
-        }
-    }
-    Ok(NumericForms {
-        forms: Forms {
-            outer_product: outer,
-            covariance,
-            negative_hessian,
-        },
-        mass,
-        mean_score: mean,
-    })
+    model
+        .params
+        .iter()
+        .map(|p| {
+            at.iter()
+                .find(|(s, _)| *s == p.name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    ExpectError::MissingParameter {
+                        name: p.name.to_string(),
+                    }
+                    .into()
+                })
+        })
+        .collect()
 }
 
 fn point_env(at: &[(Symbol, f64)]) -> Env<f64> {

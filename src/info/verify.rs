@@ -28,9 +28,8 @@ use crate::expr::{Expr, number};
 use crate::model::{Domain, Model};
 use crate::simplify::Derivatives;
 
-use super::numeric::{
-    InfoError, describe_point, discrepancy, env_at, kl_numeric_with, numeric_forms_with,
-};
+use super::numeric::{InfoError, describe_point, discrepancy, env_at, kl_numeric_with, theta_of};
+use super::prepared::{FisherProblem, Order};
 use super::{ClosedForm, ClosedKl};
 
 /// Largest discrepancy between a closed form and quadrature that still verifies it: each
@@ -225,6 +224,7 @@ pub fn is_model_error(e: &InfoError) -> bool {
                 | ExpectError::Unresolved { .. }
         ),
         InfoError::ScoreMean { .. } | InfoError::Eval(_) | InfoError::Unchecked { .. } => true,
+        InfoError::NonSmooth { .. } | InfoError::NonFinite { .. } => false,
         // a closed form that cannot be evaluated here says nothing about the model
         InfoError::Accuracy { .. } => false,
     }
@@ -343,6 +343,28 @@ pub fn verify_fisher_opts(
     known: &[(Point, DMatrix<f64>)],
     strict: bool,
 ) -> Result<Verification, InfoError> {
+    let problem = FisherProblem::new(model, d, Order::Value);
+    let q = verify_quadrature();
+    let mut numeric = |at: &Point| -> Result<DMatrix<f64>, InfoError> {
+        let problem = problem.as_ref().map_err(Clone::clone)?;
+        Ok(problem.run(&theta_of(model, at)?, &q)?.outer)
+    };
+    verify_fisher_by(model, f, known, strict, &mut numeric)
+}
+
+/// [`verify_fisher_opts`] with `E[s sᵀ]` at a point (to the accuracy of
+/// [`verify_quadrature`]) computed by `numeric`: the prepared problem of a field.
+///
+/// # Errors
+///
+/// As [`verify_fisher_opts`].
+pub fn verify_fisher_by(
+    model: &Model,
+    f: &ClosedForm,
+    known: &[(Point, DMatrix<f64>)],
+    strict: bool,
+    numeric_at: &mut dyn FnMut(&Point) -> Result<DMatrix<f64>, InfoError>,
+) -> Result<Verification, InfoError> {
     let mut tally = Tally::new();
     let fresh = verification_points(model);
     let todo = known
@@ -352,8 +374,8 @@ pub fn verify_fisher_opts(
     for (at, numeric) in todo {
         let numeric = match numeric {
             Some(m) => m,
-            None => match numeric_forms_with(model, d, &at, &verify_quadrature()) {
-                Ok(n) => n.forms.outer_product,
+            None => match numeric_at(&at) {
+                Ok(m) => m,
                 Err(e) => {
                     tally.skip(e, strict)?;
                     continue;

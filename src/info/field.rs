@@ -1,0 +1,584 @@
+//! The Fisher field: `F(θ)` and its θ-derivatives at any point, with everything symbolic
+//! done once per model (DESIGN §4, "The Fisher field").
+//!
+//! [`FisherField::new`] derives the score and Hessian, tries the closed form and verifies it
+//! against quadrature ([`super::verify`]); then
+//!
+//! - on the closed-form route, the upper triangle of `F`, and on first use its symbolic
+//!   θ-derivatives `∂F/∂θ_l` and `∂²F/∂θ_l∂θ_m`, are compiled into flat tapes
+//!   ([`Compiled`]): a point costs one pass over the tape;
+//! - on the numeric route, the quadrature problem (the compiled log-density and integrands,
+//!   the maps of the supports, the derivatives that locate modes) is prepared once
+//!   ([`crate::expect::PreparedExpectations`]); the θ-derivatives are expectations of exact
+//!   derivatives of the integrands, on the same nodes as `F` (see the module `prepared`).
+//!
+//! ```
+//! use fisher_geometry::{Model, info::FisherField};
+//! let model = Model::builtin("normal")?;
+//! let field = FisherField::new(&model)?;
+//! let f = field.at(&[0.0, 2.0])?; // μ = 0, σ = 2
+//! assert!((f[(1, 1)] - 0.5).abs() < 1e-15); // F_σσ = 2/σ²
+//! let d = field.with_derivatives(&[0.0, 2.0])?;
+//! assert!((d.df[1][(1, 1)] + 0.5).abs() < 1e-15); // ∂F_σσ/∂σ = −4/σ³
+//! assert!((d.d2f[1][1][(1, 1)] - 0.75).abs() < 1e-15); // ∂²F_σσ/∂σ² = 12/σ⁴
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use egg::Symbol;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use crate::eval::Compiled;
+use crate::expect::exact::RouteError;
+use crate::expect::{ExpectError, Quadrature};
+use crate::expr::{Expr, number};
+use crate::model::Model;
+use crate::simplify::{Derivatives, derive};
+
+use super::numeric::{InfoError, Method, NumericForms, describe_point, non_smooth, theta_of};
+use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
+use super::verify::{self, Point, Verification};
+use super::{ClosedForm, closed_form};
+
+/// How a [`FisherField`] is built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldOptions {
+    /// Verify the closed form against quadrature at the verification points (`--no-verify`
+    /// turns it off). Default on.
+    pub verify: bool,
+    /// With `verify`, a verification point where the model itself is at fault (it does not
+    /// integrate to 1 there) is an error; without, it is skipped (a command asked about
+    /// another point reports about that point). Default on.
+    pub strict: bool,
+    /// Use the numeric route even where a closed form exists. Default off.
+    pub numeric_only: bool,
+    /// The accuracy of the numeric route.
+    pub quadrature: Quadrature,
+}
+
+impl Default for FieldOptions {
+    fn default() -> Self {
+        FieldOptions {
+            verify: true,
+            strict: true,
+            numeric_only: false,
+            quadrature: Quadrature::default(),
+        }
+    }
+}
+
+/// `F` with its first and second θ-derivatives at one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDerivatives {
+    /// `F(θ)`.
+    pub f: DMatrix<f64>,
+    /// `df[l] = ∂F/∂θ_l`.
+    pub df: Vec<DMatrix<f64>>,
+    /// `d2f[l][m] = ∂²F/∂θ_l∂θ_m` (empty from [`FisherField::with_gradient`]).
+    pub d2f: Vec<Vec<DMatrix<f64>>>,
+}
+
+/// The Fisher information of a model as a field over θ (see the module documentation).
+#[derive(Debug)]
+pub struct FisherField {
+    model: Model,
+    derivatives: Derivatives,
+    /// `None` when the closed form was not tried ([`FieldOptions::numeric_only`]).
+    closed_form: Option<Result<ClosedForm, RouteError>>,
+    verification: Option<Verification>,
+    /// The verified closed form, compiled.
+    closed: Option<ClosedTapes>,
+    non_smooth: Option<String>,
+    quadrature: Quadrature,
+    /// The numeric problems, by [`Order`] (value, forms, first, second).
+    numeric: [OnceLock<Result<FisherProblem, InfoError>>; 4],
+}
+
+/// The closed-form entries and their compiled tapes by derivative order.
+#[derive(Debug)]
+struct ClosedTapes {
+    /// The upper triangle of `F`, the model's constants substituted.
+    entries: Vec<Expr>,
+    params: Vec<Symbol>,
+    tapes: [OnceLock<Result<Compiled, InfoError>>; 3],
+}
+
+thread_local! {
+    /// Working memory of the compiled tapes: the slots, then the outputs.
+    static SCRATCH: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+fn order_index(order: Order) -> usize {
+    match order {
+        Order::Value => 0,
+        Order::Forms => 1,
+        Order::First => 2,
+        Order::Second => 3,
+    }
+}
+
+impl FisherField {
+    /// The field of `model`, verified.
+    ///
+    /// # Errors
+    ///
+    /// An [`InfoError`] when quadrature shows the model is at fault at a verification point
+    /// (it does not integrate to 1, its score does not have mean 0), or when it could be
+    /// checked at none of them.
+    pub fn new(model: &Model) -> Result<FisherField, InfoError> {
+        FisherField::with_options(model, FieldOptions::default())
+    }
+
+    /// The field with the choices of `options`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::new`].
+    pub fn with_options(model: &Model, options: FieldOptions) -> Result<FisherField, InfoError> {
+        let derivatives = derive(model);
+        let closed = (!options.numeric_only).then(|| closed_form(model));
+        FisherField::from_parts(model, derivatives, closed, options)
+    }
+
+    /// The field from derivatives and a closed-form route already computed (as `fisher
+    /// derive` has them; `None`: the closed form is not tried).
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::new`].
+    pub fn from_parts(
+        model: &Model,
+        derivatives: Derivatives,
+        closed_form: Option<Result<ClosedForm, RouteError>>,
+        options: FieldOptions,
+    ) -> Result<FisherField, InfoError> {
+        let mut field = FisherField {
+            model: model.clone(),
+            derivatives,
+            closed_form,
+            verification: None,
+            closed: None,
+            non_smooth: non_smooth(model),
+            quadrature: options.quadrature.clone(),
+            numeric: Default::default(),
+        };
+        let Some(Ok(f)) = &field.closed_form else {
+            return Ok(field);
+        };
+        let verification = if options.verify {
+            let q = verify::verify_quadrature();
+            let mut numeric = |at: &Point| -> Result<DMatrix<f64>, InfoError> {
+                let theta = theta_of(model, at)?;
+                Ok(field.problem(Order::Value)?.run(&theta, &q)?.outer)
+            };
+            let v = verify::verify_fisher_by(model, f, &[], options.strict, &mut numeric)?;
+            if v.nothing_checked() {
+                if let Verification::Unchecked { reason, .. } = &v {
+                    return Err(InfoError::Unchecked {
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            v
+        } else {
+            Verification::Skipped
+        };
+        if verification.usable() {
+            field.closed = Some(ClosedTapes::new(model, f));
+        }
+        field.verification = Some(verification);
+        Ok(field)
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The simplified log-density, score and Hessian.
+    pub fn derivatives(&self) -> &Derivatives {
+        &self.derivatives
+    }
+
+    /// What the closed-form route gave before verification (`None`: not tried).
+    pub fn closed_form_route(&self) -> Option<&Result<ClosedForm, RouteError>> {
+        self.closed_form.as_ref()
+    }
+
+    /// The closed form the field evaluates: derived and not failed verification.
+    pub fn closed_form(&self) -> Option<&ClosedForm> {
+        let derived = self.closed_form.as_ref().and_then(|r| r.as_ref().ok());
+        self.closed.as_ref().and(derived)
+    }
+
+    /// How the closed form was verified (`None` without one).
+    pub fn verification(&self) -> Option<&Verification> {
+        self.verification.as_ref()
+    }
+
+    /// The route the field evaluates.
+    pub fn method(&self) -> Method {
+        if self.closed.is_some() {
+            Method::ClosedForm
+        } else {
+            Method::Numeric
+        }
+    }
+
+    /// `Some(subexpression)` when the log-density has a kink in θ (`abs(x - mu)`).
+    pub fn non_smooth(&self) -> Option<&str> {
+        self.non_smooth.as_deref()
+    }
+
+    /// The accuracy of the numeric route.
+    pub fn quadrature(&self) -> &Quadrature {
+        &self.quadrature
+    }
+
+    /// The number of parameters.
+    pub fn dim(&self) -> usize {
+        self.model.params.len()
+    }
+
+    /// The values of a named point (every parameter, in any order) in parameter order.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError::Expect`] for an unknown or missing parameter.
+    pub fn theta(&self, at: &[(Symbol, f64)]) -> Result<Vec<f64>, InfoError> {
+        theta_of(&self.model, at)
+    }
+
+    /// The numeric problem of `order`, prepared on first use.
+    fn problem(&self, order: Order) -> Result<&FisherProblem, InfoError> {
+        self.numeric[order_index(order)]
+            .get_or_init(|| FisherProblem::new(&self.model, &self.derivatives, order))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// `θ` as a named point, for messages.
+    fn describe(&self, theta: &[f64]) -> String {
+        let at: Vec<(Symbol, f64)> = self
+            .model
+            .params
+            .iter()
+            .map(|p| p.name)
+            .zip(theta.iter().copied())
+            .collect();
+        describe_point(&at)
+    }
+
+    /// Checks the length of `theta` and the domains.
+    fn check(&self, theta: &[f64]) -> Result<(), InfoError> {
+        let params = &self.model.params;
+        if theta.len() != params.len() {
+            return Err(ExpectError::Unsupported {
+                reason: format!(
+                    "{} values given for {} parameters",
+                    theta.len(),
+                    params.len()
+                ),
+            }
+            .into());
+        }
+        for (p, v) in params.iter().zip(theta) {
+            if !p.domain.contains(*v) {
+                return Err(ExpectError::OutsideDomain {
+                    name: p.name.to_string(),
+                    value: number(*v),
+                    domain: p.domain.to_string(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// `F(θ)`, `θ` in parameter order.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError`]: `θ` outside the domains; on the closed-form route an entry outside the
+    /// range of `f64` ([`InfoError::Accuracy`]); on the numeric route the failures of
+    /// quadrature and the checks `∫p = 1`, `E[s] = 0`.
+    pub fn at(&self, theta: &[f64]) -> Result<DMatrix<f64>, InfoError> {
+        let n = self.dim();
+        let mut out = DMatrix::zeros(n, n);
+        self.at_into(theta, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`FisherField::at`] into `out` (`n × n`): on the closed-form route no allocation.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::at`].
+    pub fn at_into(&self, theta: &[f64], out: &mut DMatrix<f64>) -> Result<(), InfoError> {
+        self.check(theta)?;
+        let n = self.dim();
+        let Some(closed) = &self.closed else {
+            *out = self
+                .problem(Order::Value)?
+                .run(theta, &self.quadrature)?
+                .outer;
+            return Ok(());
+        };
+        let tape = closed.tape(0)?;
+        let fine = SCRATCH.with_borrow_mut(|(slots, values)| {
+            values.resize(tape.n_outputs(), 0.0);
+            tape.eval_with(theta, slots, values)?;
+            let mut fine = true;
+            for (&v, (j, k)) in values.iter().zip(UpperPairs::new(n)) {
+                fine &= plain(v);
+                out[(j, k)] = v;
+                out[(k, j)] = v;
+            }
+            Ok::<bool, InfoError>(fine)
+        })?;
+        if !fine {
+            // Non-finite, or near the ends of the range of f64: the accurate evaluator says
+            // which (underflow, overflow, a subexpression that is undefined).
+            *out = self.accurate(theta)?;
+        }
+        Ok(())
+    }
+
+    /// The closed form at `θ` evaluated to relative `1e-12` ([`crate::eval::eval_accurate`]:
+    /// more precision where `f64` cancels), as the commands print it.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError::Accuracy`] as [`super::verify::closed_matrix`]; on the numeric route, as
+    /// [`FisherField::at`].
+    pub fn accurate(&self, theta: &[f64]) -> Result<DMatrix<f64>, InfoError> {
+        self.check(theta)?;
+        match self.closed_form() {
+            Some(f) => {
+                let at: Vec<(Symbol, f64)> = self
+                    .model
+                    .params
+                    .iter()
+                    .map(|p| p.name)
+                    .zip(theta.iter().copied())
+                    .collect();
+                verify::closed_matrix(&self.model, &f.matrix, &at)
+            }
+            None => self.at(theta),
+        }
+    }
+
+    /// `F` and `∂F/∂θ_l` at `θ` ([`FieldDerivatives::d2f`] empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::at`]; [`InfoError::NonSmooth`] on the numeric route for a model
+    /// with a kink in θ, where differentiating under the integral misses the kink.
+    pub fn with_gradient(&self, theta: &[f64]) -> Result<FieldDerivatives, InfoError> {
+        self.derivatives_of(theta, 1)
+    }
+
+    /// `F`, `∂F/∂θ_l` and `∂²F/∂θ_l∂θ_m` at `θ`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::with_gradient`].
+    pub fn with_derivatives(&self, theta: &[f64]) -> Result<FieldDerivatives, InfoError> {
+        self.derivatives_of(theta, 2)
+    }
+
+    fn derivatives_of(&self, theta: &[f64], order: usize) -> Result<FieldDerivatives, InfoError> {
+        self.check(theta)?;
+        let n = self.dim();
+        let Some(closed) = &self.closed else {
+            if let Some(kink) = &self.non_smooth {
+                return Err(InfoError::NonSmooth {
+                    kink: kink.clone(),
+                    what: "the θ-derivatives of F".to_string(),
+                });
+            }
+            let o = if order == 1 {
+                Order::First
+            } else {
+                Order::Second
+            };
+            let FisherSums { outer, df, d2f, .. } =
+                self.problem(o)?.run(theta, &self.quadrature)?;
+            return Ok(FieldDerivatives { f: outer, df, d2f });
+        };
+        let tape = closed.tape(order)?;
+        let values = SCRATCH.with_borrow_mut(|(slots, values)| {
+            values.resize(tape.n_outputs(), 0.0);
+            tape.eval_with(theta, slots, values)?;
+            Ok::<Vec<f64>, InfoError>(values.clone())
+        })?;
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(InfoError::NonFinite {
+                what: closed.output_name(&self.model, i),
+                at: self.describe(theta),
+            });
+        }
+        let np = n * (n + 1) / 2;
+        let mut f = symmetric(n, &values[..np]);
+        if values[..np].iter().any(|v| !plain(*v)) {
+            f = self.accurate(theta)?;
+        }
+        let df = (0..n)
+            .map(|l| symmetric(n, &values[np * (1 + l)..np * (2 + l)]))
+            .collect();
+        let mut d2f = Vec::new();
+        if order == 2 {
+            d2f = vec![vec![DMatrix::zeros(n, n); n]; n];
+            let mut at = np * (1 + n);
+            for (l, m) in pairs(n) {
+                let block = symmetric(n, &values[at..at + np]);
+                at += np;
+                d2f[m][l] = block.clone();
+                d2f[l][m] = block;
+            }
+        }
+        Ok(FieldDerivatives { f, df, d2f })
+    }
+
+    /// The three forms `E[s sᵀ]`, `Cov[s]`, `E[−∇²ℓ]` by quadrature at `θ`, with `∫p` and
+    /// `E[s]`, to the accuracy of `q`.
+    ///
+    /// # Errors
+    ///
+    /// As the numeric route of [`FisherField::at`].
+    pub fn forms(&self, theta: &[f64], q: &Quadrature) -> Result<NumericForms, InfoError> {
+        self.check(theta)?;
+        Ok(self.problem(Order::Forms)?.run(theta, q)?.into_forms())
+    }
+
+    /// [`FisherField::at`] at many points, in parallel over the cores.
+    pub fn at_batch<T: AsRef<[f64]> + Sync>(
+        &self,
+        thetas: &[T],
+    ) -> Vec<Result<DMatrix<f64>, InfoError>> {
+        thetas.par_iter().map(|t| self.at(t.as_ref())).collect()
+    }
+
+    /// [`FisherField::with_derivatives`] at many points, in parallel over the cores.
+    pub fn with_derivatives_batch<T: AsRef<[f64]> + Sync>(
+        &self,
+        thetas: &[T],
+    ) -> Vec<Result<FieldDerivatives, InfoError>> {
+        thetas
+            .par_iter()
+            .map(|t| self.with_derivatives(t.as_ref()))
+            .collect()
+    }
+}
+
+/// A value the compiled tape gives reliably: finite, and zero or well inside the normal range
+/// of `f64` (an entry near `1e-300` may be the rounding of one that underflowed).
+fn plain(v: f64) -> bool {
+    v == 0.0 || (v.is_finite() && (1e-290..=1e290).contains(&v.abs()))
+}
+
+/// The upper-triangle pairs of an `n × n` matrix without allocating.
+struct UpperPairs {
+    n: usize,
+    j: usize,
+    k: usize,
+}
+
+impl UpperPairs {
+    fn new(n: usize) -> UpperPairs {
+        UpperPairs { n, j: 0, k: 0 }
+    }
+}
+
+impl Iterator for UpperPairs {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        if self.j >= self.n {
+            return None;
+        }
+        let item = (self.j, self.k);
+        self.k += 1;
+        if self.k == self.n {
+            self.j += 1;
+            self.k = self.j;
+        }
+        Some(item)
+    }
+}
+
+impl ClosedTapes {
+    fn new(model: &Model, f: &ClosedForm) -> ClosedTapes {
+        let consts: HashMap<Symbol, Expr> = model
+            .consts
+            .iter()
+            .map(|(s, v)| (*s, Expr::num(*v)))
+            .collect();
+        let n = f.matrix.len();
+        ClosedTapes {
+            entries: pairs(n)
+                .into_iter()
+                .map(|(j, k)| f.matrix[j][k].substitute(&consts))
+                .collect(),
+            params: model.params.iter().map(|p| p.name).collect(),
+            tapes: Default::default(),
+        }
+    }
+
+    /// The tape of `F` (order 0), of `F, ∂F` (1) or of `F, ∂F, ∂²F` (2): the upper triangle
+    /// of each, `∂_l` in order of `l`, `∂_l∂_m` for `l ≤ m`.
+    fn tape(&self, order: usize) -> Result<&Compiled, InfoError> {
+        self.tapes[order]
+            .get_or_init(|| {
+                let mut exprs = self.entries.clone();
+                if order >= 1 {
+                    let first: Vec<Vec<Expr>> = self
+                        .params
+                        .iter()
+                        .map(|p| {
+                            self.entries
+                                .iter()
+                                .map(|e| crate::diff::derivative(e, *p))
+                                .collect()
+                        })
+                        .collect();
+                    exprs.extend(first.iter().flatten().cloned());
+                    if order == 2 {
+                        for (l, m) in pairs(self.params.len()) {
+                            exprs.extend(
+                                first[l]
+                                    .iter()
+                                    .map(|e| crate::diff::derivative(e, self.params[m])),
+                            );
+                        }
+                    }
+                }
+                Ok(Compiled::new(&exprs, &self.params)?)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// A name for output `i` of the derivative tapes: `F[mu, sigma]`, `∂F[mu, sigma]/∂sigma`.
+    fn output_name(&self, model: &Model, i: usize) -> String {
+        let n = self.params.len();
+        let np = n * (n + 1) / 2;
+        let pairs = pairs(n);
+        let name = |j: usize| model.params[j].name;
+        let (j, k) = pairs[i % np];
+        let entry = format!("F[{}, {}]", name(j), name(k));
+        let block = i / np;
+        if block == 0 {
+            return entry;
+        }
+        if block <= n {
+            return format!("∂{entry}/∂{}", name(block - 1));
+        }
+        let (l, m) = pairs[block - 1 - n];
+        format!("∂²{entry}/∂{}∂{}", name(l), name(m))
+    }
+}
