@@ -10,7 +10,6 @@ use fisher_geometry::Model;
 use fisher_geometry::expect::Quadrature;
 use fisher_geometry::info::{FieldOptions, FisherField, InfoError, Method};
 use nalgebra::DMatrix;
-use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 
 /// Built-ins whose log-density has a kink in θ.
