@@ -39,7 +39,9 @@ use crate::expr::{Expr, number};
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
-use super::numeric::{InfoError, Method, NumericForms, describe_point, non_smooth, theta_of};
+use super::numeric::{
+    FisherAt, InfoError, Method, NumericForms, describe_point, discrepancy, non_smooth, theta_of,
+};
 use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
 use super::verify::{self, Point, Verification};
 use super::{ClosedForm, closed_form};
@@ -94,6 +96,11 @@ pub struct FisherField {
     closed: Option<ClosedTapes>,
     non_smooth: Option<String>,
     quadrature: Quadrature,
+    options: FieldOptions,
+    /// `E[s sᵀ]` at the verification points (at the accuracy of
+    /// [`verify::verify_quadrature`]), computed once: every later check of the closed form
+    /// at another point reuses them.
+    verified_at: Vec<(Point, Result<DMatrix<f64>, InfoError>)>,
     /// The numeric problems, by [`Order`] (value, forms, first, second).
     numeric: [OnceLock<Result<FisherProblem, InfoError>>; 4],
 }
@@ -164,20 +171,26 @@ impl FisherField {
             closed: None,
             non_smooth: non_smooth(model),
             quadrature: options.quadrature.clone(),
+            options,
+            verified_at: Vec::new(),
             numeric: Default::default(),
         };
-        let Some(Ok(f)) = &field.closed_form else {
+        if !matches!(field.closed_form, Some(Ok(_))) {
             return Ok(field);
-        };
-        let verification = if options.verify {
+        }
+        let verification = if field.options.verify {
             let q = verify::verify_quadrature();
-            let mut numeric = |at: &Point| -> Result<DMatrix<f64>, InfoError> {
-                let theta = theta_of(model, at)?;
-                Ok(field.problem(Order::Value)?.run(&theta, &q)?.outer)
-            };
-            let v = verify::verify_fisher_by(model, f, &[], options.strict, &mut numeric)?;
-            if v.nothing_checked() {
-                if let Verification::Unchecked { reason, .. } = &v {
+            field.verified_at = verify::verification_points(model)
+                .into_iter()
+                .map(|at| {
+                    let numeric = theta_of(model, &at)
+                        .and_then(|theta| Ok(field.problem(Order::Value)?.run(&theta, &q)?.outer));
+                    (at, numeric)
+                })
+                .collect();
+            let v = field.verify_with(&[], field.options.strict)?;
+            if let Verification::Unchecked { reason, .. } = &v {
+                if v.nothing_checked() && field.options.strict {
                     return Err(InfoError::Unchecked {
                         reason: reason.clone(),
                     });
@@ -187,11 +200,96 @@ impl FisherField {
         } else {
             Verification::Skipped
         };
-        if verification.usable() {
+        if let (true, Some(Ok(f))) = (verification.usable(), &field.closed_form) {
             field.closed = Some(ClosedTapes::new(model, f));
         }
         field.verification = Some(verification);
         Ok(field)
+    }
+
+    /// The verification of the closed form at the points of `known` (with their numeric
+    /// matrices) and at the verification points, from [`Self::verified_at`].
+    fn verify_with(
+        &self,
+        known: &[(Point, DMatrix<f64>)],
+        strict: bool,
+    ) -> Result<Verification, InfoError> {
+        let Some(Ok(f)) = &self.closed_form else {
+            return Ok(Verification::Skipped);
+        };
+        let mut numeric = |at: &Point| -> Result<DMatrix<f64>, InfoError> {
+            self.verified_at
+                .iter()
+                .find(|(p, _)| p == at)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_else(|| {
+                    Err(InfoError::Unchecked {
+                        reason: "not a verification point".to_string(),
+                    })
+                })
+        };
+        verify::verify_fisher_by(&self.model, f, known, strict, &mut numeric)
+    }
+
+    /// Everything `fisher eval` reports at a named point: the three forms by quadrature, the
+    /// closed form when it exists (checked at this point too), their largest discrepancy and
+    /// the checks `∫p = 1`, `E[s] = 0`. When the closed form disagrees with quadrature here
+    /// or at a verification point, the numeric `E[s sᵀ]` is reported and
+    /// [`FisherAt::verification`] says why.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::forms`]; [`InfoError::Accuracy`] when the closed form cannot be
+    /// evaluated here.
+    pub fn fisher_at(&self, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoError> {
+        let theta = self.theta(at)?;
+        let NumericForms {
+            forms,
+            mass,
+            mean_score,
+        } = self.forms(&theta, &self.quadrature)?;
+        let mut verification = self.verification.clone();
+        let (matrix, method) = match self.closed_form_route() {
+            Some(Ok(f)) => {
+                if self.options.verify {
+                    let known = [(at.to_vec(), forms.outer_product.clone())];
+                    verification = Some(self.verify_with(&known, false)?);
+                }
+                if verification.as_ref().is_none_or(Verification::usable) {
+                    let at: Vec<(Symbol, f64)> = self
+                        .model
+                        .params
+                        .iter()
+                        .map(|p| p.name)
+                        .zip(theta.iter().copied())
+                        .collect();
+                    let closed = verify::closed_matrix(&self.model, &f.matrix, &at)?;
+                    (closed, Method::ClosedForm)
+                } else {
+                    (forms.outer_product.clone(), Method::Numeric)
+                }
+            }
+            _ => (forms.outer_product.clone(), Method::Numeric),
+        };
+        let mut candidates = vec![&forms.outer_product, &forms.covariance];
+        if self.non_smooth.is_none() {
+            candidates.push(&forms.negative_hessian);
+        }
+        let worst = candidates
+            .iter()
+            .map(|a| discrepancy(a, &matrix))
+            .fold(0.0, f64::max);
+        Ok(FisherAt {
+            at: at.to_vec(),
+            matrix,
+            method,
+            forms,
+            max_rel_discrepancy: worst,
+            non_smooth: self.non_smooth.clone(),
+            mass,
+            mean_score,
+            verification,
+        })
     }
 
     /// The model.

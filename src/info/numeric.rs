@@ -253,53 +253,14 @@ pub fn fisher_at_opts(
     at: &[(Symbol, f64)],
     verify: bool,
 ) -> Result<FisherAt, InfoError> {
-    let NumericForms {
-        forms,
-        mass,
-        mean_score,
-    } = numeric_forms(model, d, at)?;
-    let non_smooth = non_smooth(model);
-    let mut verification = None;
-    let (matrix, method) = match closed_form(model) {
-        Ok(f) => {
-            let v = if verify {
-                let known = [(at.to_vec(), forms.outer_product.clone())];
-                super::verify::verify_fisher_opts(model, d, &f, &known, false)?
-            } else {
-                Verification::Skipped
-            };
-            let usable = v.usable();
-            verification = Some(v);
-            if usable {
-                (
-                    super::verify::closed_matrix(model, &f.matrix, at)?,
-                    Method::ClosedForm,
-                )
-            } else {
-                (forms.outer_product.clone(), Method::Numeric)
-            }
-        }
-        Err(_) => (forms.outer_product.clone(), Method::Numeric),
+    let options = super::FieldOptions {
+        verify,
+        strict: false,
+        ..super::FieldOptions::default()
     };
-    let mut candidates = vec![&forms.outer_product, &forms.covariance];
-    if non_smooth.is_none() {
-        candidates.push(&forms.negative_hessian);
-    }
-    let mut worst: f64 = 0.0;
-    for a in &candidates {
-        worst = worst.max(discrepancy(a, &matrix));
-    }
-    Ok(FisherAt {
-        at: at.to_vec(),
-        matrix,
-        method,
-        forms,
-        max_rel_discrepancy: worst,
-        non_smooth,
-        mass,
-        mean_score,
-        verification,
-    })
+    let field =
+        super::FisherField::from_parts(model, d.clone(), Some(closed_form(model)), options)?;
+    field.fisher_at(at)
 }
 
 /// The three forms of the Fisher matrix by quadrature, with the checks `∫p = 1` and
