@@ -162,66 +162,15 @@ pub(super) fn kl(
     format: Format,
     verify: bool,
 ) -> Result<String, String> {
-    let err = |e: &dyn std::fmt::Display| format!("error: {e}\n");
-    // The checks `fisher eval` makes (∫p = 1, E[s] = 0, finite inside the support) at both
-    // arguments; quadrature that cannot resolve a point skips them there, and says so.
-    let mut notes = Vec::new();
-    if verify {
-        let d = crate::simplify::derive(model);
-        for (label, at) in [("p", p), ("q", q)] {
-            match info::numeric::numeric_forms(model, &d, at) {
-                Ok(_) => {}
-                Err(e) if info::verify::is_model_error(&e) => return Err(err(&e)),
-                Err(e) => notes.push(format!(
-                    "the checks of the model at {label} were skipped: {e}"
-                )),
-            }
-        }
-    }
-    let closed = info::closed_kl(model).ok();
-    let verification = match (&closed, verify) {
-        (Some(kl), true) => Some(
-            info::verify::verify_kl(model, kl, &[(p.to_vec(), q.to_vec())]).map_err(|e| err(&e))?,
-        ),
-        (Some(_), false) => Some(info::Verification::Skipped),
-        (None, _) => None,
-    };
-    // Quadrature could check the model nowhere (not at p, q or any verification point):
-    // refuse, as `fisher eval` does, rather than print a number about a density that may
-    // not be normalizable.
-    let nowhere = notes.len() == 2
-        && verification
-            .as_ref()
-            .is_none_or(info::Verification::nothing_checked);
-    if verify && nowhere {
-        let reason = notes.first().cloned().unwrap_or_default();
-        return Err(err(&info::InfoError::Unchecked { reason }));
-    }
-    let usable = verification.as_ref().is_none_or(info::Verification::usable);
-    let (value, method, expr, error) = match closed.filter(|_| usable) {
-        Some(kl) => {
-            let v = info::verify::closed_kl_at(model, &kl, p, q).map_err(|e| err(&e))?;
-            (v, "closed-form", Some(kl.expr), None)
-        }
-        None => {
-            let (v, e) = info::kl_numeric(model, p, q).map_err(|e| err(&e))?;
-            (v, "numeric", None, Some(e))
-        }
-    };
-    // A divergence is never negative: a value below minus its rounding is a wrong answer.
-    let slack = 1e-9 * value.abs().max(1.0) + 10.0 * error.unwrap_or(0.0);
-    if value < -slack {
-        return Err(format!(
-            "error: the {method} divergence D(p || q) = {} is negative, which a divergence never is: the model or its evaluation is wrong here\n",
-            number(value)
-        ));
-    }
-    if let Some(v @ info::Verification::Failed(_)) = &verification {
-        notes.push(format!(
-            "the closed-form divergence {}; the numeric value is reported instead",
-            v.describe()
-        ));
-    }
+    let report = info::kl_between(model, p, q, verify).map_err(|e| format!("error: {e}\n"))?;
+    let info::KlReport {
+        divergence,
+        expr,
+        verification,
+        notes,
+    } = report;
+    let (value, error) = (divergence.value, divergence.error);
+    let method = divergence.method.as_str();
     Ok(match format {
         Format::Json => json_line(&json!({
             "kl": value,

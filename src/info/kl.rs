@@ -25,7 +25,7 @@ pub struct ClosedKl {
 
 /// The name of parameter `p` in the second argument: `p_q`, or `p_q2`, `p_q3`, … if the
 /// model already uses that name.
-fn q_name(model: &Model, p: Symbol) -> Symbol {
+pub(crate) fn q_name(model: &Model, p: Symbol) -> Symbol {
     let taken = |s: &str| {
         model.params.iter().any(|x| x.name.as_str() == s)
             || model.data.iter().any(|x| x.name.as_str() == s)

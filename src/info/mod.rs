@@ -5,6 +5,7 @@ pub mod field;
 pub mod fisher;
 mod kinked;
 pub mod kl;
+mod kl_field;
 pub mod numeric;
 mod prepared;
 pub mod verify;
@@ -12,6 +13,7 @@ pub mod verify;
 pub use field::{FieldDerivatives, FieldOptions, FisherField};
 pub use fisher::{ClosedForm, closed_form, jeffreys};
 pub use kl::{ClosedKl, closed_kl};
+pub use kl_field::{Divergence, KlField, KlReport, kl_between};
 pub use numeric::{
     FisherAt, Forms, InfoError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
 };

@@ -10,7 +10,7 @@ use num_dual::{DualNum, HyperDual64};
 use crate::eval::{AccuracyError, Env, EvalError};
 use crate::expect::{
     EndForms, ExpectError, PointIntegrand, Quadrature, check_normalized, complement_symbol,
-    expectations, expectations_with,
+    expectations_with,
 };
 use crate::expr::{Expr, Op, number, text};
 use crate::model::{Model, Support};
@@ -57,6 +57,18 @@ pub enum InfoError {
         kink: String,
         /// What was asked for.
         what: String,
+    },
+    /// A divergence below zero, which no divergence is.
+    #[error(
+        "the {} divergence D(p || q) = {} is negative, which a divergence never is: the model or its evaluation is wrong here",
+        .method.as_str(),
+        number(*.value)
+    )]
+    NegativeDivergence {
+        /// The route that gave it.
+        method: Method,
+        /// The value.
+        value: f64,
     },
     /// A compiled closed-form value is NaN or infinite.
     #[error("`{what}` is not finite at {at}")]
@@ -377,13 +389,12 @@ pub fn kl_numeric_with(
     q: &[(Symbol, f64)],
     quad: &Quadrature,
 ) -> Result<(f64, f64), InfoError> {
-    let env = point_env(p);
-    check_normalized(model, &env, quad)?;
-    let at_q: std::collections::HashMap<Symbol, Expr> =
-        q.iter().map(|(n, v)| (*n, Expr::num(*v))).collect();
-    let g = &model.logp - model.logp.substitute(&at_q);
-    let est = expectations(model, &env, &[g], quad)?;
-    Ok((est.values[0], est.errors[0]))
+    let options = super::FieldOptions {
+        verify: false,
+        numeric_only: true,
+        ..super::FieldOptions::default()
+    };
+    super::KlField::with_options(model, options)?.numeric_named(p, q, quad)
 }
 
 /// The two KL Hessians at `θ' = θ` and how they were computed.

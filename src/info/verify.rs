@@ -225,6 +225,7 @@ pub fn is_model_error(e: &InfoError) -> bool {
         ),
         InfoError::ScoreMean { .. } | InfoError::Eval(_) | InfoError::Unchecked { .. } => true,
         InfoError::NonSmooth { .. } | InfoError::NonFinite { .. } => false,
+        InfoError::NegativeDivergence { .. } => true,
         // a closed form that cannot be evaluated here says nothing about the model
         InfoError::Accuracy { .. } => false,
     }
@@ -511,12 +512,34 @@ pub fn verify_kl(
     kl: &ClosedKl,
     pairs: &[(Point, Point)],
 ) -> Result<Verification, InfoError> {
-    let mut tally = Tally::new();
+    let mut numeric = |p: &Point, q: &Point| kl_numeric_with(model, p, q, &verify_quadrature());
+    verify_kl_by(model, kl, pairs, &mut numeric)
+}
+
+/// The pairs of verification points a divergence is checked at: each with the next.
+pub fn verification_pairs(model: &Model) -> Vec<(Point, Point)> {
     let points = verification_points(model);
-    let fresh =
-        (0..points.len()).map(|i| (points[i].clone(), points[(i + 1) % points.len()].clone()));
+    (0..points.len())
+        .map(|i| (points[i].clone(), points[(i + 1) % points.len()].clone()))
+        .collect()
+}
+
+/// [`verify_kl`] with the numeric divergence and its error estimate (to the accuracy of
+/// [`verify_quadrature`]) computed by `numeric`: the prepared problem of a KL field.
+///
+/// # Errors
+///
+/// As [`verify_kl`].
+pub fn verify_kl_by(
+    model: &Model,
+    kl: &ClosedKl,
+    pairs: &[(Point, Point)],
+    numeric: &mut dyn FnMut(&Point, &Point) -> Result<(f64, f64), InfoError>,
+) -> Result<Verification, InfoError> {
+    let mut tally = Tally::new();
+    let fresh = verification_pairs(model);
     for (p, q) in pairs.iter().cloned().chain(fresh) {
-        let (numeric, error) = match kl_numeric_with(model, &p, &q, &verify_quadrature()) {
+        let (numeric, error) = match numeric(&p, &q) {
             Ok(v) => v,
             Err(e) => {
                 tally.skip(e, false)?;
