@@ -26,7 +26,7 @@ use crate::model::Model;
 use super::kl::q_name;
 use super::numeric::{InfoError, Method, describe_point};
 use super::prepared::{FisherProblem, Order};
-use super::verify::{self, Point, Verification};
+use super::verify::{self, NumericKl, Point, Verification};
 use super::{ClosedKl, FieldOptions, closed_kl};
 
 /// A divergence at two points and how it was computed.
@@ -52,7 +52,7 @@ pub struct KlField {
     verification: Option<Verification>,
     options: FieldOptions,
     /// The numeric divergence at the verification pairs, computed once.
-    verified_at: Vec<((Point, Point), Result<(f64, f64), InfoError>)>,
+    verified_at: Vec<((Point, Point), NumericKl)>,
     numeric: OnceLock<Result<PreparedExpectations, InfoError>>,
 }
 

@@ -49,6 +49,9 @@ pub fn verify_quadrature() -> Quadrature {
 /// A parameter point, `(name, value)` in parameter order.
 pub type Point = Vec<(Symbol, f64)>;
 
+/// A numeric divergence between two points and its estimated error, or why not.
+pub type NumericKl = Result<(f64, f64), InfoError>;
+
 /// The absolute rounding allowed between a closed and a numeric divergence.
 const KL_ROUNDING: f64 = 1e-14;
 
@@ -534,7 +537,7 @@ pub fn verify_kl_by(
     model: &Model,
     kl: &ClosedKl,
     pairs: &[(Point, Point)],
-    numeric: &mut dyn FnMut(&Point, &Point) -> Result<(f64, f64), InfoError>,
+    numeric: &mut dyn FnMut(&Point, &Point) -> NumericKl,
 ) -> Result<Verification, InfoError> {
     let mut tally = Tally::new();
     let fresh = verification_pairs(model);
