@@ -8,9 +8,9 @@ use nalgebra::DMatrix;
 use serde_json::{Value, json};
 
 use super::app::{Format, json_line};
-use crate::info::numeric::{describe_point, discrepancy};
+use crate::info::numeric::describe_point;
 use crate::info::{self, FisherAt};
-use crate::model::{Domain, Model};
+use crate::model::Model;
 use crate::render::number;
 
 fn matrix_json(m: &DMatrix<f64>) -> Value {
@@ -211,9 +211,6 @@ pub(super) fn kl(
     })
 }
 
-/// Tolerance of the identity checks, relative to `√(F_ii F_jj)`.
-const CHECK_TOL: f64 = 1e-6;
-
 /// `fisher check`: the report and whether every check passed.
 pub(super) fn check(
     model: &Model,
@@ -223,7 +220,6 @@ pub(super) fn check(
 ) -> Result<(String, bool), String> {
     let mut reports = Vec::new();
     let mut text = String::new();
-    let mut all = true;
     let _ = writeln!(
         text,
         "model {}: checking the identities at {count} random point{} (seed {seed})",
@@ -233,67 +229,27 @@ pub(super) fn check(
     if count == 0 {
         return Err("error: --points 0 checks nothing: ask for at least one point\n".to_string());
     }
-    // The closed-form divergence, derived once and verified against quadrature; one that
-    // fails is not used (the numeric divergence is), and fails the check.
-    let d = crate::simplify::derive(model);
-    let mut closed = info::closed_kl(model).ok();
-    let mut kl_verification = None;
-    if let Some(kl) = &closed {
-        let v = match info::verify::verify_kl(model, kl, &[]) {
-            Ok(v) => v,
-            Err(e) => info::Verification::Unchecked {
-                reason: e.to_string(),
-                checked: 0,
-            },
-        };
-        if !v.usable() {
-            all = false;
-            let _ = writeln!(text, "\nclosed-form divergence: {}", v.describe());
-            closed = None;
-        }
-        kl_verification = Some(v);
+    let report = info::check::check(model, count, seed).map_err(|e| format!("error: {e}\n"))?;
+    if let Some(v) = report.kl_verification.as_ref().filter(|v| !v.usable()) {
+        let _ = writeln!(text, "\nclosed-form divergence: {}", v.describe());
     }
-    for at in info::verify::random_points(model, count, seed) {
-        let failed = |e: &dyn std::fmt::Display, text: &mut String, reports: &mut Vec<Value>| {
-            let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(&at));
-            reports.push(json!({ "at": at_json(&at), "error": e.to_string(), "passed": false }));
-        };
-        let f = match info::numeric::fisher_at_with(model, &d, &at) {
-            Ok(f) => f,
+    for (at, r) in &report.points {
+        let c = match r {
+            Ok(c) => c,
             Err(e) => {
-                all = false;
-                failed(&e, &mut text, &mut reports);
+                let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(at));
+                reports.push(json!({ "at": at_json(at), "error": e.to_string(), "passed": false }));
                 continue;
             }
         };
-        let h = match info::numeric::kl_hessians_with(model, &at, closed.as_ref()) {
-            Ok(h) => h,
-            Err(e) => {
-                all = false;
-                failed(&e, &mut text, &mut reports);
-                continue;
-            }
-        };
-        let fwd = discrepancy(&h.forward, &f.matrix);
-        let rev = discrepancy(&h.reverse, &f.matrix);
-        let orders = second_order(model, &at, &f.matrix, closed.as_ref());
-        let cubic = orders.iter().all(|o| o.2);
-        // With a kink in θ that the KL pieces cannot follow, differentiating under the
-        // integral misses the delta at the kink: those Hessians are not evidence either way,
-        // and the second-order decay of the divergence itself still tests F.
+        let (f, h) = (&c.fisher, &c.hessians);
+        let (fwd, rev) = (c.forward_discrepancy, c.reverse_discrepancy);
         let hessians_checked = h.valid;
-        let hessians_ok = !hessians_checked || (fwd <= CHECK_TOL && rev <= CHECK_TOL);
-        let verified = f
-            .verification
-            .as_ref()
-            .is_none_or(info::Verification::usable);
-        let passed = f.max_rel_discrepancy <= CHECK_TOL && hessians_ok && cubic && verified;
-        all &= passed;
         let _ = writeln!(
             text,
             "\nat {}: {}",
-            describe_point(&at),
-            if passed { "passed" } else { "FAILED" }
+            describe_point(at),
+            if c.passed { "passed" } else { "FAILED" }
         );
         let _ = writeln!(
             text,
@@ -330,15 +286,17 @@ pub(super) fn check(
                 "  KL Hessians: not checked (a kink the integration pieces cannot follow); F is checked by the decay below"
             );
         }
-        for (label, errs, ok) in &orders {
+        for o in &c.second_order {
             let _ = writeln!(
                 text,
-                "  {label} at |d| = h, h/2, h/4: {} ({})",
-                errs.iter()
+                "  {} at |d| = h, h/2, h/4: {} ({})",
+                o.label,
+                o.errors
+                    .iter()
                     .map(|e| format!("{e:.2e}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                if *ok {
+                if o.cubic {
                     "falls like |d|^3"
                 } else {
                     "does NOT fall like |d|^3"
@@ -346,7 +304,7 @@ pub(super) fn check(
             );
         }
         reports.push(json!({
-            "at": at_json(&at),
+            "at": at_json(at),
             "method": f.method.as_str(),
             "forms": {
                 "outer_product": matrix_json(&f.forms.outer_product),
@@ -363,12 +321,13 @@ pub(super) fn check(
                 "method": h.method,
                 "checked": hessians_checked,
             },
-            "kl_second_order": orders.iter().map(|(l, e, ok)| json!({ "divergence": l, "errors": e, "cubic": ok })).collect::<Vec<_>>(),
+            "kl_second_order": c.second_order.iter().map(|o| json!({ "divergence": o.label, "errors": o.errors, "cubic": o.cubic })).collect::<Vec<_>>(),
             "twice_differentiable": f.non_smooth.is_none(),
             "verification": f.verification.as_ref().map(crate::render::json::verification),
-            "passed": passed,
+            "passed": c.passed,
         }));
     }
+    let all = report.passed;
     let _ = writeln!(
         text,
         "\n{}",
@@ -381,7 +340,7 @@ pub(super) fn check(
     let report = json!({
         "model": model.name,
         "points": reports,
-        "kl_verification": kl_verification.as_ref().map(crate::render::json::verification),
+        "kl_verification": report.kl_verification.as_ref().map(crate::render::json::verification),
         "passed": all,
     });
     let out = match format {
@@ -390,98 +349,4 @@ pub(super) fn check(
         Format::Text => text,
     };
     Ok((out, all))
-}
-
-/// `D(θ+δ‖θ) − ½δᵀFδ` and `D(θ‖θ+δ) − ½δᵀFδ` for `δ = h·u, h/2·u, h/4·u`, and whether each
-/// is `O(|δ|³)`: writing the residual as `c₂h² + c₃h³ + c₄h⁴ + …`, the three values determine
-/// `c₂` (extrapolating `residual/h²` to `h = 0`), which must vanish: a Fisher matrix that is
-/// off by `ε` leaves `c₂ = ½uᵀεu`. Unlike a ratio test, this is not fooled when the cubic and
-/// quartic terms happen to cancel at the chosen steps.
-fn second_order(
-    model: &Model,
-    at: &[(Symbol, f64)],
-    f: &DMatrix<f64>,
-    closed: Option<&info::ClosedKl>,
-) -> Vec<(String, Vec<f64>, bool)> {
-    let n = at.len();
-    // A direction scaled to each parameter's domain.
-    let dir: Vec<f64> = model
-        .params
-        .iter()
-        .zip(at)
-        .enumerate()
-        .map(|(j, (p, (_, v)))| {
-            let sign = if j % 2 == 0 { 1.0 } else { -0.7 };
-            sign * match p.domain {
-                Domain::Real => 1.0,
-                Domain::Positive => v.abs(),
-                Domain::Unit | Domain::Interval(..) => {
-                    let (lo, hi) = p.domain.bounds();
-                    (v - lo).min(hi - v)
-                }
-            }
-        })
-        .collect();
-    let h0 = 0.02;
-    let kl = |p: &[(Symbol, f64)], q: &[(Symbol, f64)]| -> Option<f64> {
-        match closed {
-            Some(k) => info::verify::closed_kl_at(model, k, p, q).ok(),
-            None => info::kl_numeric(model, p, q).ok().map(|(v, _)| v),
-        }
-    };
-    let scale: f64 = (0..n)
-        .flat_map(|i| (0..n).map(move |j| (i, j)))
-        .map(|(i, j)| dir[i] * f[(i, j)] * dir[j])
-        .sum::<f64>()
-        / 2.0;
-    // residual/h² at h, h/2, h/4 extrapolated to 0 by the quadratic through them: the
-    // residual is O(|d|³) when this vanishes
-    let cubic = |errs: &[f64]| {
-        let y: Vec<f64> = errs
-            .iter()
-            .enumerate()
-            .map(|(k, e)| e / (h0 / f64::from(1u32 << k)).powi(2))
-            .collect();
-        let c2 = (8.0 * y[2] - 6.0 * y[1] + y[0]) / 3.0;
-        c2.is_finite() && c2.abs() <= 1e-4 * scale.abs().max(1e-300)
-    };
-    let mut out = Vec::new();
-    for reverse in [false, true] {
-        let mut errs = Vec::new();
-        for step in 0..3 {
-            let h = h0 / f64::from(1u32 << step);
-            let moved: Vec<(Symbol, f64)> = at
-                .iter()
-                .zip(&dir)
-                .map(|((s, v), d)| (*s, v + h * d))
-                .collect();
-            let quad: f64 = (0..n)
-                .flat_map(|i| (0..n).map(move |j| (i, j)))
-                .map(|(i, j)| h * dir[i] * f[(i, j)] * h * dir[j])
-                .sum::<f64>()
-                / 2.0;
-            let d = if reverse {
-                kl(at, &moved)
-            } else {
-                kl(&moved, at)
-            };
-            errs.push(d.map_or(f64::NAN, |d| d - quad));
-        }
-        let ok = cubic(&errs);
-        let label = if reverse {
-            "D(theta || theta + d) - d^T F d / 2"
-        } else {
-            "D(theta + d || theta) - d^T F d / 2"
-        };
-        out.push((label.to_string(), errs, ok));
-    }
-    // The asymmetry of the divergence is third order too.
-    let asymmetry: Vec<f64> = out[0].1.iter().zip(&out[1].1).map(|(a, b)| a - b).collect();
-    let ok = cubic(&asymmetry);
-    out.push((
-        "D(theta + d || theta) - D(theta || theta + d)".to_string(),
-        asymmetry,
-        ok,
-    ));
-    out
 }

@@ -1,6 +1,7 @@
 //! Fisher information: the closed form by the score-identity route, numerically otherwise;
 //! its three forms; KL divergence.
 
+pub mod check;
 pub mod field;
 pub mod fisher;
 mod kinked;

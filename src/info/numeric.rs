@@ -8,10 +8,7 @@ use nalgebra::{DMatrix, DVector};
 use num_dual::{DualNum, HyperDual64};
 
 use crate::eval::{AccuracyError, Env, EvalError};
-use crate::expect::{
-    EndForms, ExpectError, PointIntegrand, Quadrature, check_normalized, complement_symbol,
-    expectations_with,
-};
+use crate::expect::{EndForms, ExpectError, PointIntegrand, Quadrature, complement_symbol};
 use crate::expr::{Expr, Op, number, text};
 use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
@@ -347,10 +344,6 @@ pub fn theta_of(model: &Model, at: &[(Symbol, f64)]) -> Result<Vec<f64>, InfoErr
         .collect()
 }
 
-fn point_env(at: &[(Symbol, f64)]) -> Env<f64> {
-    at.iter().map(|(n, v)| (*n, *v)).collect()
-}
-
 /// Largest `|a_jk − b_jk| / √(|b_jj b_kk|)`: entries compared on the scale of the matrix,
 /// so an entry that should be 0 is not divided by 0.
 pub fn discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
@@ -444,44 +437,105 @@ pub fn kl_hessians_with(
     at: &[(Symbol, f64)],
     closed: Option<&super::ClosedKl>,
 ) -> Result<KlHessians, InfoError> {
-    let n = at.len();
-    if let Some(kl) = closed {
-        let mut env = env_at(model, at);
-        for (p, q) in &kl.names {
-            if let Some((_, v)) = at.iter().find(|(s, _)| s == p) {
-                env.insert(*q, *v);
+    KlHessianProblem::new(model)?.at(at, closed)
+}
+
+/// The numeric problem of [`kl_hessians`] prepared once per model: the log-density compiled
+/// for the quadrature, the hyper-dual integrands written for the ends of the unit supports.
+pub struct KlHessianProblem {
+    model: Model,
+    prep: crate::expect::PreparedExpectations,
+    duals: KlDuals,
+    kinked: bool,
+}
+
+impl std::fmt::Debug for KlHessianProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KlHessianProblem")
+            .field("model", &self.model.name)
+            .finish()
+    }
+}
+
+impl KlHessianProblem {
+    /// Prepares the problem.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError::Expect`] for a model without data.
+    pub fn new(model: &Model) -> Result<KlHessianProblem, InfoError> {
+        Ok(KlHessianProblem {
+            model: model.clone(),
+            prep: crate::expect::PreparedExpectations::new(model, &[], &[])?,
+            duals: KlDuals::new(model, &[]),
+            kinked: non_smooth(model).is_some(),
+        })
+    }
+
+    /// [`kl_hessians_with`] at `at`.
+    ///
+    /// # Errors
+    ///
+    /// As [`fisher_at`].
+    pub fn at(
+        &mut self,
+        at: &[(Symbol, f64)],
+        closed: Option<&super::ClosedKl>,
+    ) -> Result<KlHessians, InfoError> {
+        let model = &self.model;
+        let n = at.len();
+        if let Some(kl) = closed {
+            let mut env = env_at(model, at);
+            for (p, q) in &kl.names {
+                if let Some((_, v)) = at.iter().find(|(s, _)| s == p) {
+                    env.insert(*q, *v);
+                }
+            }
+            let ps: Vec<Symbol> = kl.names.iter().map(|(p, _)| *p).collect();
+            let qs: Vec<Symbol> = kl.names.iter().map(|(_, q)| *q).collect();
+            let (_, _, reverse) = crate::eval::hessian(&kl.expr, &ps, &env)?;
+            let (_, _, forward) = crate::eval::hessian(&kl.expr, &qs, &env)?;
+            return Ok(KlHessians {
+                forward,
+                reverse,
+                method: "closed-form",
+                valid: true,
+            });
+        }
+        let theta = theta_of(model, at)?;
+        let quad = Quadrature::default();
+        let mass_checked = |est: &crate::expect::Estimate| {
+            if (est.mass - 1.0).abs() > (100.0 * est.mass_error).max(1e-6) {
+                return Err(InfoError::from(ExpectError::NotNormalized {
+                    mass: est.mass,
+                    at: describe_point(at),
+                }));
+            }
+            Ok(())
+        };
+        if self.kinked {
+            mass_checked(&self.prep.at(&theta, &[], None, &quad)?)?;
+            if let Some(h) = super::kinked::kl_hessians(model, at)? {
+                return Ok(h);
             }
         }
-        let ps: Vec<Symbol> = kl.names.iter().map(|(p, _)| *p).collect();
-        let qs: Vec<Symbol> = kl.names.iter().map(|(_, q)| *q).collect();
-        let (_, _, reverse) = crate::eval::hessian(&kl.expr, &ps, &env)?;
-        let (_, _, forward) = crate::eval::hessian(&kl.expr, &qs, &env)?;
-        return Ok(KlHessians {
+        self.duals.params = model
+            .params
+            .iter()
+            .map(|p| p.name)
+            .zip(theta.clone())
+            .collect();
+        let est = self.prep.at(&theta, &[], Some(&mut self.duals), &quad)?;
+        mass_checked(&est)?;
+        let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);
+        let reverse = DMatrix::from_row_slice(n, n, &est.values[n * n..]);
+        Ok(KlHessians {
             forward,
             reverse,
-            method: "closed-form",
-            valid: true,
-        });
+            method: "numeric",
+            valid: !self.kinked,
+        })
     }
-    let quad = Quadrature::default();
-    let env = point_env(at);
-    check_normalized(model, &env, &quad)?;
-    let kinked = non_smooth(model).is_some();
-    if kinked {
-        if let Some(h) = super::kinked::kl_hessians(model, at)? {
-            return Ok(h);
-        }
-    }
-    let mut integrand = KlDuals::new(model, at);
-    let est = expectations_with(model, &env, &[], &mut integrand, &quad)?;
-    let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);
-    let reverse = DMatrix::from_row_slice(n, n, &est.values[n * n..]);
-    Ok(KlHessians {
-        forward,
-        reverse,
-        method: "numeric",
-        valid: !kinked,
-    })
 }
 
 /// The `ε₁ε₂` parts of the divergence integrands `ℓ(θ) − ℓ(θ')` and `e^Δ Δ` with
