@@ -1,17 +1,18 @@
 //! DESIGN §3: data flows one way, and a module may use only the modules to its left in
-//! `expr → parse → model → diff → simplify → eval → expect → info → render → cli`. This test
-//! reads every source file and fails on a `crate::` path (outside comments and test modules)
-//! that reaches to the right.
+//! `special → expr → eval → parse → model → diff → simplify → expect → info → render → cli`.
+//! This test reads every source file and fails on a `crate::` path (outside comments and test
+//! modules) that reaches to the right.
 
 use std::path::Path;
 
 const ORDER: &[&str] = &[
+    "special",
     "expr",
+    "eval",
     "parse",
     "model",
     "diff",
     "simplify",
-    "eval",
     "expect",
     "info",
     "geometry",

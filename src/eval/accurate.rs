@@ -19,7 +19,7 @@
 //! Method: running error analysis (Wilkinson; Higham, *Accuracy and Stability of Numerical
 //! Algorithms*, 2nd ed., §3.3). Every node carries its value and a bound on its absolute error:
 //! an operation adds its own rounding (half an ulp for `+ − × ÷` and `sqrt`, one or a few ulps
-//! for the library functions, as documented in [`crate::expr::special`]) and propagates the
+//! for the library functions, as documented in [`crate::special`]) and propagates the
 //! errors of its arguments through its derivative, `|f′(a)|·err(a)` (exactly, not to first
 //! order, for `×`, `÷`, `exp`, `ln`, powers; to first order with a margin for the special
 //! functions, whose argument error must be below 10⁻³ of the distance to a pole).

@@ -26,7 +26,7 @@
 mod accurate;
 mod compiled;
 mod mp;
-pub use crate::expr::special;
+pub use crate::special;
 
 use std::fmt;
 

@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use egg::{Language as _, Symbol};
 
-use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op, special};
+use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op};
+use crate::special;
 use crate::parse::{self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
 
 mod error;
