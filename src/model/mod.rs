@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use egg::{Language as _, Symbol};
 
+use crate::eval::{Env, eval_f64};
 use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op};
 use crate::special;
 use crate::parse::{self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
@@ -53,7 +54,7 @@ fn check_polygamma_orders(e: &Expr) -> Result<(), ModelErrorKind> {
         if let Op::Polygamma([n, _]) = node {
             let order = e.subexpr(*n);
             let value = if order.symbols().is_empty() {
-                eval_f64(&order, &HashMap::new())
+                eval_f64(&order, &Env::new()).ok()
             } else {
                 None
             };
@@ -619,7 +620,7 @@ impl Model {
                 }
                 Item::Const(n, value) => {
                     scope.check_expr(value, Ctx::Const(i), &d.value_span)?;
-                    let env: HashMap<Symbol, f64> = consts.iter().copied().collect();
+                    let env: Env<f64> = consts.iter().copied().collect();
                     let v = eval_f64(value, &env).unwrap_or(f64::NAN);
                     if !v.is_finite() {
                         let kind = ModelErrorKind::ConstNotFinite {
@@ -772,7 +773,8 @@ impl Model {
             .map(|&(_, v)| v)
     }
 
-    /// The values of all constants, keyed by name (an environment for [`eval_f64`]).
+    /// The values of all constants, keyed by name (collect it into an [`Env`] for
+    /// [`eval_f64`]).
     pub fn const_env(&self) -> HashMap<Symbol, f64> {
         self.consts.iter().copied().collect()
     }
@@ -828,27 +830,22 @@ fn resolve_bound(
 fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
     let mut b = Builder::default();
     let mut ids = Vec::with_capacity(ast.nodes.len());
-    // The value of each node written without names (for the orders of `polygamma`).
-    let mut values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
+    // Whether each syntax node is written with numbers and operators alone, without names
+    // or calls (a `polygamma` order must be).
+    let mut plain: Vec<bool> = Vec::with_capacity(ast.nodes.len());
     // The value of each expression node built from numbers alone (`None` once a name is
     // involved), by expression id: a non-finite one is an error here, before simplification
     // can fold `0/0·x` to 0.
     let mut const_values: Vec<Option<f64>> = Vec::with_capacity(ast.nodes.len());
     for node in &ast.nodes {
-        let at = |c: usize| values.get(c).copied().flatten();
-        let value = match &node.kind {
-            NodeKind::Num(v) => Some(*v),
-            NodeKind::Neg(a) => at(*a).map(|v| -v),
-            NodeKind::Binary(op, l, r) => at(*l).zip(at(*r)).map(|(l, r)| match op {
-                BinOp::Add => l + r,
-                BinOp::Sub => l - r,
-                BinOp::Mul => l * r,
-                BinOp::Div => l / r,
-                BinOp::Pow => l.powf(r),
-            }),
-            NodeKind::Name(_) | NodeKind::Call { .. } => None,
+        let is_plain = |c: usize| plain.get(c) == Some(&true);
+        let written_plain = match &node.kind {
+            NodeKind::Num(_) => true,
+            NodeKind::Neg(a) => is_plain(*a),
+            NodeKind::Binary(_, l, r) => is_plain(*l) && is_plain(*r),
+            NodeKind::Name(_) | NodeKind::Call { .. } => false,
         };
-        values.push(value);
+        plain.push(written_plain);
         let err = |kind| ModelError::new(kind, node.span.clone());
         let child = |c: usize| -> Result<egg::Id, ModelError> {
             ids.get(c)
@@ -896,7 +893,12 @@ fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
                 }
                 if f == "polygamma" {
                     let order = args[0];
-                    check_polygamma_order(values.get(order).copied().flatten()).map_err(|k| {
+                    // Its value by the one evaluator, when it is written without names.
+                    let value = match (plain.get(order), ids.get(order)) {
+                        (Some(true), Some(id)) => const_values.get(usize::from(*id)).copied().flatten(),
+                        _ => None,
+                    };
+                    check_polygamma_order(value).map_err(|k| {
                         let span = ast.nodes.get(order).map_or(0..0, |n| n.span.clone());
                         ModelError::new(k, span)
                     })?;
@@ -956,64 +958,7 @@ fn constant_value(op: &Op, values: &[Option<f64>]) -> Option<f64> {
         id
     });
     rec.add(node);
-    eval_f64(&Expr::from_rec(rec), &HashMap::new())
-}
-
-/// Evaluates an expression in `f64`, looking names up in `env`: the small evaluator used for
-/// `const` values (and by tests as an independent check). `None` if a name has no value.
-///
-/// ```
-/// use std::collections::HashMap;
-/// use fisher_geometry::{Expr, model::eval_f64};
-/// let e = Expr::sym("x").pow(2) + Expr::pi();
-/// let env = HashMap::from([("x".into(), 3.0)]);
-/// assert_eq!(eval_f64(&e, &env), Some(9.0 + std::f64::consts::PI)); // x² + π
-/// ```
-pub fn eval_f64(expr: &Expr, env: &HashMap<Symbol, f64>) -> Option<f64> {
-    let nodes = expr.nodes();
-    let mut vals: Vec<f64> = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        let v = |id: &egg::Id| vals.get(usize::from(*id)).copied().unwrap_or(f64::NAN);
-        let x = match node {
-            Op::Num(c) => c.value(),
-            Op::Sym(s) => *env.get(s)?,
-            Op::Pi => std::f64::consts::PI,
-            Op::Euler => std::f64::consts::E,
-            Op::Add([a, b]) => v(a) + v(b),
-            Op::Sub([a, b]) => v(a) - v(b),
-            Op::Mul([a, b]) => v(a) * v(b),
-            Op::Div([a, b]) => v(a) / v(b),
-            Op::Pow([a, b]) => v(a).powf(v(b)),
-            Op::Neg([a]) => -v(a),
-            Op::Ln([a]) => v(a).ln(),
-            Op::Exp([a]) => v(a).exp(),
-            Op::Sqrt([a]) => v(a).sqrt(),
-            Op::Log1p([a]) => v(a).ln_1p(),
-            Op::Expm1([a]) => v(a).exp_m1(),
-            Op::Lgamma([a]) => special::lgamma(v(a)),
-            Op::Digamma([a]) => special::digamma(v(a)),
-            Op::Trigamma([a]) => special::trigamma(v(a)),
-            Op::Polygamma([n, a]) => {
-                let n = v(n);
-                if n >= 0.0 && n == n.trunc() && n <= f64::from(special::MAX_POLYGAMMA_ORDER) {
-                    // An exact small non-negative integer, so the conversion is exact.
-                    special::polygamma(n as u32, v(a))
-                } else {
-                    f64::NAN
-                }
-            }
-            Op::Sigmoid([a]) => 1.0 / (1.0 + (-v(a)).exp()),
-            Op::Abs([a]) => v(a).abs(),
-            Op::Sign([a]) => {
-                let a = v(a);
-                if a == 0.0 { 0.0 } else { a.signum() }
-            }
-            Op::Sin([a]) => v(a).sin(),
-            Op::Cos([a]) => v(a).cos(),
-        };
-        vals.push(x);
-    }
-    vals.last().copied()
+    eval_f64(&Expr::from_rec(rec), &Env::new()).ok()
 }
 
 impl fmt::Display for Domain {
