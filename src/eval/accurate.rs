@@ -43,7 +43,9 @@
 use astro_float::{BigFloat, Consts, Radix};
 use egg::{Id, Language, Symbol};
 
-use super::mp::{Gamma, MOST_NEGATIVE, RM, SpecialError, Wide, gamma_family};
+use super::mp::{
+    Gamma, MOST_NEGATIVE, RM, SpecialError, Wide, big_to_f64_saturating, gamma_family,
+};
 use super::{Env, EvalError, fmt_bindings, integer_exponent, polygamma_order, special};
 use crate::expr::{Expr, Op};
 
@@ -473,42 +475,6 @@ fn ln_abs(x: &BigFloat) -> f64 {
         }
         None => f64::INFINITY,
     }
-}
-
-/// `x` rounded to the nearest `f64`, saturating to ±∞ and flushing to 0 beyond its range.
-pub(super) fn big_to_f64_saturating(x: &BigFloat) -> f64 {
-    if x.is_nan() {
-        return f64::NAN;
-    }
-    if x.is_inf() {
-        return if x.is_negative() {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    let Some((words, _, _, e, _)) = x.as_raw_parts() else {
-        return f64::NAN;
-    };
-    let Some(&top) = words.last() else {
-        return 0.0;
-    };
-    if top == 0 {
-        return 0.0;
-    }
-    // `top as f64` rounds 64 bits to 53 to nearest even; a tie that the lower words break
-    // upward is made to round up by setting a sticky bit
-    let sticky = words[..words.len() - 1].iter().any(|w| *w != 0);
-    let top = if sticky && top & 0x7ff == 0x400 {
-        top | 1
-    } else {
-        top
-    };
-    let m = top as f64 / 2f64.powi(64);
-    let e = i64::from(e).clamp(-3000, 3000) as i32;
-    let half = e / 2;
-    let v = m * 2f64.powi(half) * 2f64.powi(e - half);
-    if x.is_negative() { -v } else { v }
 }
 
 /// `x` printed with five significant digits: `5.0e-601`.

@@ -15,8 +15,8 @@ use egg::{Language as _, Symbol};
 
 use crate::eval::{Env, eval_f64};
 use crate::expr::{Builder, Constant, Expr, FUNCTIONS, Op};
-use crate::special;
 use crate::parse::{self, Ast, BinOp, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
+use crate::special;
 
 mod error;
 mod macros;
@@ -895,7 +895,9 @@ fn lower(ast: &Ast, scope: &Scope, ctx: Ctx) -> Result<Expr, ModelError> {
                     let order = args[0];
                     // Its value by the one evaluator, when it is written without names.
                     let value = match (plain.get(order), ids.get(order)) {
-                        (Some(true), Some(id)) => const_values.get(usize::from(*id)).copied().flatten(),
+                        (Some(true), Some(id)) => {
+                            const_values.get(usize::from(*id)).copied().flatten()
+                        }
                         _ => None,
                     };
                     check_polygamma_order(value).map_err(|k| {
