@@ -1,6 +1,6 @@
-//! Numeric evaluation of an [`Expr`]: for `f64`, and generically for num-dual's dual numbers,
-//! which give exact first, second and third derivatives; plus [`Compiled`], a flat instruction
-//! tape for fast repeated `f64` evaluation of several expressions at once.
+//! Numeric evaluation of an [`Expr`](crate::Expr): for `f64`, and generically for num-dual's
+//! dual numbers, which give exact first, second and third derivatives; plus [`Compiled`], a flat
+//! instruction tape for fast repeated `f64` evaluation of several expressions at once.
 //!
 //! ```
 //! use fisher_geometry::Expr;
@@ -19,22 +19,20 @@
 //! # Ok::<(), fisher_geometry::eval::EvalError>(())
 //! ```
 //!
-//! Evaluation is bottom-up over [`Expr::nodes`] (children before parents), never recursive, so
-//! expressions of any depth evaluate without growing the stack. The semantics of the operators
-//! are those of [`eval`]; [`Compiled`] follows them exactly.
+//! Evaluation is bottom-up over [`Expr::nodes`](crate::Expr::nodes) (children before parents),
+//! never recursive, so expressions of any depth evaluate without growing the stack. The
+//! semantics of the operators are those of [`eval`]; [`Compiled`] follows them exactly.
 //!
 //! The files: `env.rs` (the values of names, [`Env`]), `scalar.rs` (the number types,
 //! [`Scalar`], with the special functions on dual numbers), `interpreter.rs` ([`eval`] and
 //! [`eval_checked`], the operator semantics), `derivatives.rs` ([`gradient`], [`hessian`],
-//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), and `accurate.rs` with `mp.rs`
-//! ([`eval_accurate`]).
+//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), and `accurate/` ([`eval_accurate`]).
 
 mod accurate;
 mod compiled;
 mod derivatives;
 mod env;
 mod interpreter;
-mod mp;
 mod scalar;
 pub use crate::special;
 

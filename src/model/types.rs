@@ -98,8 +98,8 @@ impl Model {
             .map(|&(_, v)| v)
     }
 
-    /// The values of all constants, keyed by name (collect it into an [`Env`] for
-    /// [`eval_f64`]).
+    /// The values of all constants, keyed by name (collect it into an [`Env`](crate::eval::Env) for
+    /// [`eval_f64`](crate::eval::eval_f64)).
     pub fn const_env(&self) -> HashMap<Symbol, f64> {
         self.consts.iter().copied().collect()
     }

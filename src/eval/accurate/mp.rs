@@ -1,6 +1,6 @@
-//! Multiple-precision pieces of [`super::accurate`]: [`Wide`], a non-negative `f64` with an
-//! `i64` exponent for error bounds beyond the range of `f64`, and `ln|Γ|`, ψ and ψ⁽ⁿ⁾ on
-//! astro-float's `BigFloat`, each with a bound on its absolute error.
+//! Multiple-precision pieces of [`eval_accurate`](super::eval_accurate): [`Wide`], a
+//! non-negative `f64` with an `i64` exponent for error bounds beyond the range of `f64`, and
+//! `ln|Γ|`, ψ and ψ⁽ⁿ⁾ on astro-float's `BigFloat`, each with a bound on its absolute error.
 //!
 //! The special functions shift the argument up by the recurrences
 //! `ln Γ(x) = ln Γ(x + m) − ln|x (x+1) ⋯ (x+m−1)|` and
