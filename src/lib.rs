@@ -6,7 +6,7 @@
 //! information matrix and the KL divergence, and rendering; the geometry built on them
 //! (reparameterization, geodesics, natural gradient, …) comes next.
 //!
-//! A tour, in pipeline order:
+//! A tour, from a model file to its Fisher matrix:
 //!
 //! ```
 //! use fisher_geometry::{Model, render, simplify};
@@ -34,9 +34,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Pipeline order: a module uses only modules above it (DESIGN §3); `render` re-exports the
-// text printer that lives in `expr`.
+// Pipeline order (DESIGN §3), `special → expr → eval → parse → model → diff → simplify →
+// expect → info → render → cli`: a module uses only modules above it, so `model` evaluates
+// constants with the one evaluator; `special` depends on nothing in the crate; `render`
+// re-exports the text printer that lives in `expr`.
+pub mod special;
+
 pub mod expr;
+
+pub mod eval;
 
 pub mod parse;
 
@@ -45,8 +51,6 @@ pub mod model;
 pub mod diff;
 
 pub mod simplify;
-
-pub mod eval;
 
 pub mod expect;
 

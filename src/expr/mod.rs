@@ -7,7 +7,6 @@ mod ops;
 mod pretty;
 mod print;
 mod shared;
-pub mod special;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -22,6 +21,10 @@ pub use ops::{
 pub use pretty::Pretty;
 pub use print::{Text, fmt_number, number, text};
 pub use shared::{Lets, MIN_JSON_LETS_TREE, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
+
+/// The special functions for `f64` (the leaf module [`mod@crate::special`]), re-exported
+/// where the operators that name them are defined.
+pub use crate::special;
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///

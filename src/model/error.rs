@@ -125,7 +125,7 @@ pub enum ModelErrorKind {
     /// A `polygamma(n, x)` whose order is not a whole number in the supported range.
     #[error(
         "the order of `polygamma` must be a whole number from 0 to {max}, found `{order}` (derivatives up to the fourth must stay within order {}, the highest a 64-bit float holds)",
-        crate::expr::special::MAX_POLYGAMMA_ORDER
+        crate::special::MAX_POLYGAMMA_ORDER
     )]
     PolygammaOrderRange {
         /// The order, formatted.

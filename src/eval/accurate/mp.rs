@@ -1,6 +1,6 @@
-//! Multiple-precision pieces of [`super::accurate`]: [`Wide`], a non-negative `f64` with an
-//! `i64` exponent for error bounds beyond the range of `f64`, and `ln|Γ|`, ψ and ψ⁽ⁿ⁾ on
-//! astro-float's `BigFloat`, each with a bound on its absolute error.
+//! Multiple-precision pieces of [`eval_accurate`](super::eval_accurate): [`Wide`], a
+//! non-negative `f64` with an `i64` exponent for error bounds beyond the range of `f64`, and
+//! `ln|Γ|`, ψ and ψ⁽ⁿ⁾ on astro-float's `BigFloat`, each with a bound on its absolute error.
 //!
 //! The special functions shift the argument up by the recurrences
 //! `ln Γ(x) = ln Γ(x + m) − ln|x (x+1) ⋯ (x+m−1)|` and
@@ -36,6 +36,42 @@ const TANGENT_BITS: usize = 6144;
 
 /// Most negative argument the special functions shift up from (the shift is one term per unit).
 pub(super) const MOST_NEGATIVE: f64 = -1e5;
+
+/// `x` rounded to the nearest `f64`, saturating to ±∞ and flushing to 0 beyond its range.
+pub(super) fn big_to_f64_saturating(x: &BigFloat) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x.is_inf() {
+        return if x.is_negative() {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+    }
+    let Some((words, _, _, e, _)) = x.as_raw_parts() else {
+        return f64::NAN;
+    };
+    let Some(&top) = words.last() else {
+        return 0.0;
+    };
+    if top == 0 {
+        return 0.0;
+    }
+    // `top as f64` rounds 64 bits to 53 to nearest even; a tie that the lower words break
+    // upward is made to round up by setting a sticky bit
+    let sticky = words[..words.len() - 1].iter().any(|w| *w != 0);
+    let top = if sticky && top & 0x7ff == 0x400 {
+        top | 1
+    } else {
+        top
+    };
+    let m = top as f64 / 2f64.powi(64);
+    let e = i64::from(e).clamp(-3000, 3000) as i32;
+    let half = e / 2;
+    let v = m * 2f64.powi(half) * 2f64.powi(e - half);
+    if x.is_negative() { -v } else { v }
+}
 
 /// A non-negative magnitude `m · 2^e` with `m = 0`, `m = ∞` or `½ ≤ m < 1`: an error bound whose
 /// exponent does not overflow `f64`.
@@ -311,7 +347,7 @@ pub(super) fn gamma_family(
     let q = p + GUARD;
     let u = Wide::pow2(-(q as i64));
     let threshold = p.max(32) as f64;
-    let xf = super::accurate::big_to_f64_saturating(x);
+    let xf = big_to_f64_saturating(x);
     if xf < MOST_NEGATIVE {
         return Err(SpecialError::OutOfRange);
     }
