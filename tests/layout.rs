@@ -27,18 +27,7 @@ const ORDER: &[&str] = &[
 /// Pairs of sibling files that import each other today, as `"dir/a.rs <-> dir/b.rs"` with the
 /// two names in sorted order. A cycle not listed here fails the test, and so does a listed one
 /// between two files that exist but no longer import each other.
-const ALLOWED_CYCLES: &[&str] = &[
-    // To be broken by the field/checker work (issue 11).
-    "cli/app.rs <-> cli/numeric.rs",
-    "info/field.rs <-> info/numeric.rs",
-    "info/kinked.rs <-> info/numeric.rs",
-    "info/kl_field.rs <-> info/numeric.rs",
-    "info/numeric.rs <-> info/prepared.rs",
-    "info/numeric.rs <-> info/verify.rs",
-    // `Constant`'s `Display` uses `fmt_number` of `print.rs`, which uses the precedences of
-    // `op.rs` (issue 11, the house).
-    "expr/op.rs <-> expr/print.rs",
-];
+const ALLOWED_CYCLES: &[&str] = &[];
 
 fn rank(module: &str) -> Option<usize> {
     ORDER.iter().position(|m| *m == module)

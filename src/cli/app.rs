@@ -6,9 +6,11 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use super::diagnostic::render_error;
+pub use super::format::Format;
+use super::format::json_line;
 use crate::info::{self, Derivation};
 use crate::model::{DataVar, Domain, Model, Param, Support};
 use crate::render::{self, latex, latex_matrix, latex_name};
@@ -19,17 +21,6 @@ use crate::render::{self, latex, latex_matrix, latex_name};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Output format of every command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Plain text in the model language.
-    Text,
-    /// LaTeX, one formula per line.
-    Latex,
-    /// One JSON object on stdout.
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,12 +227,6 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             }
         }
     }
-}
-
-pub(super) fn json_line(v: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
 }
 
 /// Loads a model from a path, or a built-in by name. A file wins over a built-in of the same

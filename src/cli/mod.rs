@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod diagnostic;
+mod format;
 mod numeric;
 mod progress;
 

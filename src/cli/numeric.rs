@@ -7,7 +7,7 @@ use egg::Symbol;
 use nalgebra::DMatrix;
 use serde_json::{Value, json};
 
-use super::app::{Format, json_line};
+use super::format::{Format, json_line};
 use crate::info::numeric::describe_point;
 use crate::info::{self, FisherAt};
 use crate::model::Model;

@@ -2,6 +2,7 @@
 //! last node; a hash-consing [`Builder`] with light smart constructors; and the operator
 //! overloading that the `model!` macro uses.
 
+mod number;
 mod op;
 mod ops;
 mod pretty;
@@ -14,12 +15,13 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use egg::{Id, Language, RecExpr, Symbol};
 
+pub use number::{fmt_number, number};
 pub use op::{Constant, FUNCTIONS, Fixity, Op, OpInfo, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 pub use ops::{
     abs, cos, digamma, exp, expm1, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
 pub use pretty::Pretty;
-pub use print::{Text, fmt_number, number, text};
+pub use print::{Text, text};
 pub use shared::{Lets, MIN_JSON_LETS_TREE, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
 
 /// The special functions for `f64` (the leaf module [`mod@crate::special`]), re-exported

@@ -50,7 +50,7 @@ impl Hash for Constant {
 }
 impl fmt::Display for Constant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        super::fmt_number(self.0, f)
+        super::number::fmt_number(self.0, f)
     }
 }
 impl FromStr for Constant {

@@ -1,40 +1,12 @@
-//! The text printer: an expression in the model language (`(x - mu)/sigma^2`), and numbers
-//! printed the one way the whole crate does. It lives beside the expression type because
+//! The text printer: an expression in the model language (`(x - mu)/sigma^2`), its numbers
+//! printed by [`super::number`]. It lives beside the expression type because
 //! `Expr`'s `Display` and every error message use it; [`crate::render`] adds LaTeX and JSON.
 
 use std::fmt;
 
+use super::number::fmt_number;
 use super::pretty::Pretty;
 use super::{Expr, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
-
-/// Formats a number the one way the whole crate does: integers without a decimal point,
-/// others in the shortest form that reads back to the same `f64`, with an exponent when very
-/// large or small (`1e-10`).
-pub fn fmt_number(v: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    if v.is_nan() {
-        return f.write_str("nan");
-    }
-    if v.is_infinite() {
-        return f.write_str(if v > 0.0 { "inf" } else { "-inf" });
-    }
-    let a = v.abs();
-    if a != 0.0 && !(1e-4..1e15).contains(&a) {
-        write!(f, "{v:e}")
-    } else {
-        write!(f, "{v}")
-    }
-}
-
-/// A number formatted by [`fmt_number`].
-pub fn number(v: f64) -> String {
-    struct N(f64);
-    impl fmt::Display for N {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            fmt_number(self.0, f)
-        }
-    }
-    N(v).to_string()
-}
 
 /// Display adapter printing an expression in the model language.
 pub struct Text<'a>(&'a Expr);

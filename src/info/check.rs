@@ -20,7 +20,8 @@ use nalgebra::DMatrix;
 use crate::model::{Domain, Model};
 use crate::simplify::derive;
 
-use super::numeric::{FisherAt, InfoError, KlHessianProblem, KlHessians, discrepancy};
+use super::numeric::KlHessianProblem;
+use super::types::{FisherAt, InfoError, KlHessians, discrepancy};
 use super::verify::{self, Point, Verification};
 use super::{FieldOptions, FisherField, KlField, closed_form};
 
@@ -156,8 +157,8 @@ fn second_order(model: &Model, kl: &KlField, at: &Point, f: &DMatrix<f64>) -> Ve
     let h0 = 0.02;
     let divergence = |p: &[(Symbol, f64)], q: &[(Symbol, f64)]| -> Option<f64> {
         let (p, q) = (
-            super::numeric::theta_of(model, p).ok()?,
-            super::numeric::theta_of(model, q).ok()?,
+            super::types::theta_of(model, p).ok()?,
+            super::types::theta_of(model, q).ok()?,
         );
         kl.kl(&p, &q).ok().map(|d| d.value)
     };

@@ -39,10 +39,10 @@ use crate::expr::{Expr, number};
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
-use super::numeric::{
+use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
+use super::types::{
     FisherAt, InfoError, Method, NumericForms, describe_point, discrepancy, non_smooth, theta_of,
 };
-use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
 use super::verify::{self, Point, Verification};
 use super::{ClosedForm, closed_form};
 

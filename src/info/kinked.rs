@@ -20,7 +20,7 @@ use egg::{Id, Language, Symbol};
 use nalgebra::DMatrix;
 use num_dual::{DualNum, HyperDual64};
 
-use super::numeric::{InfoError, KlHessians};
+use super::types::{InfoError, KlHessians};
 use crate::eval::{Env, eval};
 use crate::expect::{ExpectError, Quadrature, affine_root, expectations};
 use crate::expr::{Builder, Expr, Op};
@@ -208,7 +208,7 @@ pub(super) fn kl_hessians(
                     InfoError::Expect(ExpectError::Unsupported {
                         reason: format!(
                             "the KL divergence between the kinks at {}: {detail}",
-                            super::numeric::describe_point(at)
+                            super::types::describe_point(at)
                         ),
                     })
                 })?;

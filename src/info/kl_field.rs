@@ -13,19 +13,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use egg::Symbol;
 
 use crate::expect::exact::RouteError;
-use crate::expect::{ExpectError, PreparedExpectations, Quadrature};
+use crate::expect::{ExpectError, Quadrature};
 use crate::expr::{Expr, number};
 use crate::model::Model;
 
-use super::kl::q_name;
-use super::numeric::{InfoError, Method, describe_point};
-use super::prepared::{FisherProblem, Order};
+use super::prepared::{FisherProblem, KlProblem, Order};
+use super::types::{InfoError, Method, theta_of};
 use super::verify::{self, NumericKl, Point, Verification};
 use super::{ClosedKl, FieldOptions, closed_kl};
 
@@ -45,15 +43,13 @@ pub struct Divergence {
 #[derive(Debug)]
 pub struct KlField {
     model: Model,
-    /// `θ'` names, in parameter order.
-    q_names: Vec<Symbol>,
     /// `None` when the closed form was not tried.
     closed_route: Option<Result<ClosedKl, RouteError>>,
     verification: Option<Verification>,
     options: FieldOptions,
     /// The numeric divergence at the verification pairs, computed once.
     verified_at: Vec<((Point, Point), NumericKl)>,
-    numeric: OnceLock<Result<PreparedExpectations, InfoError>>,
+    numeric: OnceLock<Result<KlProblem, InfoError>>,
 }
 
 impl KlField {
@@ -75,13 +71,8 @@ impl KlField {
     /// As [`KlField::new`].
     pub fn with_options(model: &Model, options: FieldOptions) -> Result<KlField, InfoError> {
         let closed = (!options.numeric_only).then(|| closed_kl(model));
-        let q_names = match &closed {
-            Some(Ok(kl)) => kl.names.iter().map(|(_, q)| *q).collect(),
-            _ => model.params.iter().map(|p| q_name(model, p.name)).collect(),
-        };
         let mut field = KlField {
             model: model.clone(),
-            q_names,
             closed_route: closed,
             verification: None,
             options,
@@ -238,30 +229,12 @@ impl KlField {
         quad: &Quadrature,
     ) -> Result<(f64, f64), InfoError> {
         self.check(p, q)?;
-        let prep = self
+        let problem = self
             .numeric
-            .get_or_init(|| {
-                let to_q: HashMap<Symbol, Expr> = self
-                    .model
-                    .params
-                    .iter()
-                    .zip(&self.q_names)
-                    .map(|(p, q)| (p.name, Expr::sym(q.as_str())))
-                    .collect();
-                let g = &self.model.logp - self.model.logp.substitute(&to_q);
-                Ok(PreparedExpectations::new(&self.model, &[g], &self.q_names)?)
-            })
+            .get_or_init(|| KlProblem::new(&self.model))
             .as_ref()
             .map_err(Clone::clone)?;
-        let est = prep.at(p, q, None, quad)?;
-        if (est.mass - 1.0).abs() > (100.0 * est.mass_error).max(1e-6) {
-            return Err(ExpectError::NotNormalized {
-                mass: est.mass,
-                at: describe_point(&self.named(p)),
-            }
-            .into());
-        }
-        Ok((est.values[0], est.errors[0]))
+        problem.run(p, q, quad)
     }
 
     /// [`KlField::numeric`] at named points (every parameter, in any order).
@@ -271,10 +244,7 @@ impl KlField {
         q: &[(Symbol, f64)],
         quad: &Quadrature,
     ) -> Result<(f64, f64), InfoError> {
-        let (p, q) = (
-            super::numeric::theta_of(&self.model, p)?,
-            super::numeric::theta_of(&self.model, q)?,
-        );
+        let (p, q) = (theta_of(&self.model, p)?, theta_of(&self.model, q)?);
         self.numeric(&p, &q, quad)
     }
 }
@@ -312,8 +282,8 @@ pub fn kl_between(
         let d = crate::simplify::derive(model);
         let checks = FisherProblem::new(model, &d, Order::Forms)?;
         for (label, at) in [("p", p), ("q", q)] {
-            let r = super::numeric::theta_of(model, at)
-                .and_then(|theta| checks.run(&theta, &Quadrature::default()));
+            let r =
+                theta_of(model, at).and_then(|theta| checks.run(&theta, &Quadrature::default()));
             match r {
                 Ok(_) => {}
                 Err(e) if verify::is_model_error(&e) => return Err(e),
@@ -345,10 +315,7 @@ pub fn kl_between(
         return Err(InfoError::Unchecked { reason });
     }
     let usable = verification.as_ref().is_none_or(Verification::usable);
-    let (pv, qv) = (
-        super::numeric::theta_of(model, p)?,
-        super::numeric::theta_of(model, q)?,
-    );
+    let (pv, qv) = (theta_of(model, p)?, theta_of(model, q)?);
     let closed = match field.closed_form_route() {
         Some(Ok(kl)) if usable => Some(kl),
         _ => None,

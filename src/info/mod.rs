@@ -9,6 +9,7 @@ pub mod kl;
 mod kl_field;
 pub mod numeric;
 mod prepared;
+mod types;
 pub mod verify;
 
 pub use field::{FieldDerivatives, FieldOptions, FisherField};

@@ -25,7 +25,7 @@ use crate::expr::{Expr, number};
 use crate::model::Model;
 use crate::simplify::Derivatives;
 
-use super::numeric::{Forms, InfoError, NumericForms, describe_point};
+use super::types::{Forms, InfoError, NumericForms, describe_point};
 
 /// What a [`FisherProblem`] integrates besides `E[s sᵀ]` and `E[s]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,5 +240,59 @@ impl<'a> Third<'a> {
                 crate::diff::derivative(&d.hessian[key[1]][key[2]], d.params[key[0]])
             })
             .clone()
+    }
+}
+
+/// The numeric divergence `D(θ‖θ') = E_θ[ℓ(x; θ) − ℓ(x; θ')]` compiled once, `θ'` an input
+/// like `θ` (named as in the closed form, `mu_q`).
+#[derive(Debug)]
+pub(crate) struct KlProblem {
+    prep: PreparedExpectations,
+    params: Vec<Symbol>,
+}
+
+impl KlProblem {
+    /// Compiles the integrand.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError::Expect`] for a model without data.
+    pub fn new(model: &Model) -> Result<KlProblem, InfoError> {
+        let q_names: Vec<Symbol> = model
+            .params
+            .iter()
+            .map(|p| super::kl::q_name(model, p.name))
+            .collect();
+        let to_q: HashMap<Symbol, Expr> = model
+            .params
+            .iter()
+            .zip(&q_names)
+            .map(|(p, q)| (p.name, Expr::sym(q.as_str())))
+            .collect();
+        let g = &model.logp - model.logp.substitute(&to_q);
+        Ok(KlProblem {
+            prep: PreparedExpectations::new(model, &[g], &q_names)?,
+            params: model.params.iter().map(|p| p.name).collect(),
+        })
+    }
+
+    /// `D(p‖q)` and its estimated error, `p` and `q` in parameter order, after checking
+    /// `∫p = 1` at `p` on the same nodes.
+    ///
+    /// # Errors
+    ///
+    /// [`InfoError`]: `p` outside the domains, the density not integrating to 1 there, a
+    /// value that is not finite, quadrature that did not converge.
+    pub fn run(&self, p: &[f64], q: &[f64], quad: &Quadrature) -> Result<(f64, f64), InfoError> {
+        let est = self.prep.at(p, q, None, quad)?;
+        if (est.mass - 1.0).abs() > (100.0 * est.mass_error).max(1e-6) {
+            let at: Vec<(Symbol, f64)> = self.params.iter().copied().zip(p.to_vec()).collect();
+            return Err(ExpectError::NotNormalized {
+                mass: est.mass,
+                at: describe_point(&at),
+            }
+            .into());
+        }
+        Ok((est.values[0], est.errors[0]))
     }
 }

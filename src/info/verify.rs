@@ -17,19 +17,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
-
 use egg::Symbol;
 use nalgebra::DMatrix;
 
 use crate::eval::{AccuracyError, eval_accurate, eval_checked};
 use crate::expect::{ExpectError, Quadrature};
-use crate::expr::{Expr, number};
+use crate::expr::Expr;
 use crate::model::{Domain, Model};
 use crate::simplify::Derivatives;
 
-use super::numeric::{InfoError, describe_point, discrepancy, env_at, kl_numeric_with, theta_of};
-use super::prepared::{FisherProblem, Order};
+use super::prepared::{FisherProblem, KlProblem, Order};
+use super::types::{InfoError, describe_point, discrepancy, env_at, theta_of};
+pub use super::types::{MIN_CHECKED, Mismatch, NumericKl, Point, Verification};
 use super::{ClosedForm, ClosedKl};
 
 /// Largest discrepancy between a closed form and quadrature that still verifies it: each
@@ -46,20 +45,11 @@ pub fn verify_quadrature() -> Quadrature {
     }
 }
 
-/// A parameter point, `(name, value)` in parameter order.
-pub type Point = Vec<(Symbol, f64)>;
-
-/// A numeric divergence between two points and its estimated error, or why not.
-pub type NumericKl = Result<(f64, f64), InfoError>;
-
 /// The absolute rounding allowed between a closed and a numeric divergence.
 const KL_ROUNDING: f64 = 1e-14;
 
 /// How many verification points are drawn inside the domains.
 pub const VERIFY_POINTS: usize = 3;
-
-/// How many of them must be checked (the quadrature may fail at some) for a verdict.
-pub const MIN_CHECKED: usize = 2;
 
 /// The seed of the verification points: fixed, so every run checks the same points.
 pub const VERIFY_SEED: u64 = 0x0F15_4E12;
@@ -108,105 +98,6 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
 /// The points every verification uses.
 pub fn verification_points(model: &Model) -> Vec<Point> {
     random_points(model, VERIFY_POINTS, VERIFY_SEED)
-}
-
-/// Where a closed form and the numeric route disagree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Mismatch {
-    /// The quantity: `F[a, b]`, `sqrt(det F)` or `D(p || q)`.
-    pub what: String,
-    /// The parameter point(s), `a=0.7, b=1.3`.
-    pub at: String,
-    /// The closed form's value there (NaN when it could not be evaluated).
-    pub closed: f64,
-    /// The numeric route's value.
-    pub numeric: f64,
-    /// The scaled discrepancy that exceeded [`VERIFY_TOL`].
-    pub discrepancy: f64,
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} = {} by the closed form but {} by quadrature at {} (discrepancy {:.1e})",
-            self.what,
-            number(self.closed),
-            number(self.numeric),
-            self.at,
-            self.discrepancy
-        )
-    }
-}
-
-/// The outcome of comparing a closed form with the numeric route.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verification {
-    /// It agreed at every point where quadrature could check it.
-    Verified {
-        /// How many points were checked.
-        points: usize,
-        /// The largest scaled discrepancy seen.
-        max_discrepancy: f64,
-    },
-    /// It disagreed: it must not be reported as the answer.
-    Failed(Mismatch),
-    /// Quadrature could not check it at enough points.
-    Unchecked {
-        /// Why not.
-        reason: String,
-        /// At how many points it was checked (fewer than [`MIN_CHECKED`]); 0 means
-        /// quadrature failed everywhere, which usually means the model cannot be
-        /// normalized.
-        checked: usize,
-    },
-    /// Verification was not asked for (`--no-verify`).
-    Skipped,
-}
-
-impl Verification {
-    /// Whether the closed form may be reported: verified, or not checked because the user
-    /// asked so or quadrature could not.
-    pub fn usable(&self) -> bool {
-        !matches!(self, Verification::Failed(_))
-    }
-
-    /// Whether it was checked and agreed.
-    pub fn passed(&self) -> bool {
-        matches!(self, Verification::Verified { .. })
-    }
-
-    /// `"verified"`, `"failed"`, `"unchecked"` or `"skipped"`, as in the JSON output.
-    pub fn status(&self) -> &'static str {
-        match self {
-            Verification::Verified { .. } => "verified",
-            Verification::Failed(_) => "failed",
-            Verification::Unchecked { .. } => "unchecked",
-            Verification::Skipped => "skipped",
-        }
-    }
-
-    /// Whether quadrature could check nothing at all: a model that cannot be normalized, or
-    /// one the numeric route cannot handle. The commands refuse then (unless `--no-verify`).
-    pub fn nothing_checked(&self) -> bool {
-        matches!(self, Verification::Unchecked { checked: 0, .. })
-    }
-
-    /// One line for text output, without numbers that depend on rounding:
-    /// "verified against quadrature at 3 points".
-    pub fn describe(&self) -> String {
-        match self {
-            Verification::Verified { points, .. } => format!(
-                "verified against quadrature at {points} point{}",
-                if *points == 1 { "" } else { "s" }
-            ),
-            Verification::Failed(m) => format!("FAILED verification: {m}"),
-            Verification::Unchecked { reason, .. } => {
-                format!("not verified: quadrature could not check it ({reason})")
-            }
-            Verification::Skipped => "not verified (--no-verify)".to_string(),
-        }
-    }
 }
 
 /// Whether a numeric failure is the model's fault (not normalized, a score with non-zero
@@ -515,7 +406,12 @@ pub fn verify_kl(
     kl: &ClosedKl,
     pairs: &[(Point, Point)],
 ) -> Result<Verification, InfoError> {
-    let mut numeric = |p: &Point, q: &Point| kl_numeric_with(model, p, q, &verify_quadrature());
+    let problem = KlProblem::new(model);
+    let quad = verify_quadrature();
+    let mut numeric = |p: &Point, q: &Point| {
+        let problem = problem.as_ref().map_err(Clone::clone)?;
+        problem.run(&theta_of(model, p)?, &theta_of(model, q)?, &quad)
+    };
     verify_kl_by(model, kl, pairs, &mut numeric)
 }
 

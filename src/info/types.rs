@@ -1,0 +1,391 @@
+//! The types the Fisher computations share: errors, methods, the forms of `F` at a point,
+//! the verdicts of verification, and small helpers on parameter points. They depend on no
+//! other file of `info`, so every file can use them without a cycle.
+
+use std::fmt;
+
+use egg::{Language, Symbol};
+use nalgebra::{DMatrix, DVector};
+
+use crate::eval::{AccuracyError, Env, EvalError};
+use crate::expect::ExpectError;
+use crate::expr::{Expr, Op, number, text};
+use crate::model::Model;
+
+/// How many of the verification points must be checked (the quadrature may fail at some)
+/// for a verdict.
+pub const MIN_CHECKED: usize = 2;
+
+/// A parameter point, `(name, value)` in parameter order.
+pub type Point = Vec<(Symbol, f64)>;
+
+/// A numeric divergence between two points and its estimated error, or why not.
+pub type NumericKl = Result<(f64, f64), InfoError>;
+
+/// Where a closed form and the numeric route disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The quantity: `F[a, b]`, `sqrt(det F)` or `D(p || q)`.
+    pub what: String,
+    /// The parameter point(s), `a=0.7, b=1.3`.
+    pub at: String,
+    /// The closed form's value there (NaN when it could not be evaluated).
+    pub closed: f64,
+    /// The numeric route's value.
+    pub numeric: f64,
+    /// The scaled discrepancy that exceeded [`VERIFY_TOL`].
+    pub discrepancy: f64,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} = {} by the closed form but {} by quadrature at {} (discrepancy {:.1e})",
+            self.what,
+            number(self.closed),
+            number(self.numeric),
+            self.at,
+            self.discrepancy
+        )
+    }
+}
+
+/// The outcome of comparing a closed form with the numeric route.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verification {
+    /// It agreed at every point where quadrature could check it.
+    Verified {
+        /// How many points were checked.
+        points: usize,
+        /// The largest scaled discrepancy seen.
+        max_discrepancy: f64,
+    },
+    /// It disagreed: it must not be reported as the answer.
+    Failed(Mismatch),
+    /// Quadrature could not check it at enough points.
+    Unchecked {
+        /// Why not.
+        reason: String,
+        /// At how many points it was checked (fewer than [`MIN_CHECKED`]); 0 means
+        /// quadrature failed everywhere, which usually means the model cannot be
+        /// normalized.
+        checked: usize,
+    },
+    /// Verification was not asked for (`--no-verify`).
+    Skipped,
+}
+
+impl Verification {
+    /// Whether the closed form may be reported: verified, or not checked because the user
+    /// asked so or quadrature could not.
+    pub fn usable(&self) -> bool {
+        !matches!(self, Verification::Failed(_))
+    }
+
+    /// Whether it was checked and agreed.
+    pub fn passed(&self) -> bool {
+        matches!(self, Verification::Verified { .. })
+    }
+
+    /// `"verified"`, `"failed"`, `"unchecked"` or `"skipped"`, as in the JSON output.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Verification::Verified { .. } => "verified",
+            Verification::Failed(_) => "failed",
+            Verification::Unchecked { .. } => "unchecked",
+            Verification::Skipped => "skipped",
+        }
+    }
+
+    /// Whether quadrature could check nothing at all: a model that cannot be normalized, or
+    /// one the numeric route cannot handle. The commands refuse then (unless `--no-verify`).
+    pub fn nothing_checked(&self) -> bool {
+        matches!(self, Verification::Unchecked { checked: 0, .. })
+    }
+
+    /// One line for text output, without numbers that depend on rounding:
+    /// "verified against quadrature at 3 points".
+    pub fn describe(&self) -> String {
+        match self {
+            Verification::Verified { points, .. } => format!(
+                "verified against quadrature at {points} point{}",
+                if *points == 1 { "" } else { "s" }
+            ),
+            Verification::Failed(m) => format!("FAILED verification: {m}"),
+            Verification::Unchecked { reason, .. } => {
+                format!("not verified: quadrature could not check it ({reason})")
+            }
+            Verification::Skipped => "not verified (--no-verify)".to_string(),
+        }
+    }
+}
+
+/// A numeric Fisher computation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InfoError {
+    /// The expectations could not be computed or checked.
+    #[error(transparent)]
+    Expect(#[from] ExpectError),
+    /// A closed-form expression could not be evaluated.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Quadrature could not check the model at any of the verification points: the density
+    /// cannot be normalized, or the numeric route cannot handle it.
+    #[error(
+        "the model could not be checked at any verification point ({reason}): a density that cannot be normalized has no Fisher information; `--no-verify` skips the checks"
+    )]
+    Unchecked {
+        /// The first quadrature failure.
+        reason: String,
+    },
+    /// `E[s] ≠ 0`: the log-density is not normalized for every θ, or its support is wrong.
+    #[error(
+        "the score has mean ({mean}) at {at}, not 0: the log-density is not a normalized density in its parameters, or its support does not match its declaration"
+    )]
+    ScoreMean {
+        /// `E[s]`, formatted.
+        mean: String,
+        /// The point, `name=value, …`.
+        at: String,
+    },
+    /// A quantity that is not defined for a model with a kink in θ.
+    #[error(
+        "{what} cannot be computed by differentiating under the integral: the log-density has a kink in the parameters at `{kink}`"
+    )]
+    NonSmooth {
+        /// The kink, `abs(x - mu)`.
+        kink: String,
+        /// What was asked for.
+        what: String,
+    },
+    /// A divergence below zero, which no divergence is.
+    #[error(
+        "the {} divergence D(p || q) = {} is negative, which a divergence never is: the model or its evaluation is wrong here",
+        .method.as_str(),
+        number(*.value)
+    )]
+    NegativeDivergence {
+        /// The route that gave it.
+        method: Method,
+        /// The value.
+        value: f64,
+    },
+    /// A compiled closed-form value is NaN or infinite.
+    #[error("`{what}` is not finite at {at}")]
+    NonFinite {
+        /// The entry, `∂F[mu, sigma]/∂sigma`.
+        what: String,
+        /// The point, `name=value, …`.
+        at: String,
+    },
+    /// A closed-form value could not be evaluated to [`crate::eval::ACCURACY`], or its true
+    /// value is outside the range of `f64`.
+    #[error("{}", accuracy_message(.what, .at, .source))]
+    Accuracy {
+        /// What was evaluated: `F[sigma2, sigma2]`.
+        what: String,
+        /// The point, `name=value, …`.
+        at: String,
+        /// Why.
+        source: AccuracyError,
+    },
+}
+
+/// `F[s, s] = 5.0e-601 at s=1e300 underflows f64`, or `F[s, s] at s=…: <reason>`.
+fn accuracy_message(what: &str, at: &str, source: &AccuracyError) -> String {
+    match source {
+        AccuracyError::Underflow { value } => format!("{what} = {value} at {at} underflows f64"),
+        AccuracyError::Overflow { value } => format!("{what} = {value} at {at} overflows f64"),
+        other => format!("{what} at {at}: {other}"),
+    }
+}
+
+/// How the reported Fisher matrix was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The exact closed form, evaluated at the point.
+    ClosedForm,
+    /// Numeric expectation `E[s sᵀ]` at the point.
+    Numeric,
+}
+
+impl Method {
+    /// `"closed-form"` or `"numeric"`, as in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::ClosedForm => "closed-form",
+            Method::Numeric => "numeric",
+        }
+    }
+}
+
+/// The three forms of the Fisher information at a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forms {
+    /// `E[s sᵀ]`.
+    pub outer_product: DMatrix<f64>,
+    /// `Cov[s] = E[s sᵀ] − E[s] E[s]ᵀ`.
+    pub covariance: DMatrix<f64>,
+    /// `E[−∇²ℓ]`.
+    pub negative_hessian: DMatrix<f64>,
+}
+
+/// The Fisher information at one point, with its forms and checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FisherAt {
+    /// The point, in parameter order.
+    pub at: Vec<(Symbol, f64)>,
+    /// The reported matrix: the closed form when it exists, else `E[s sᵀ]`.
+    pub matrix: DMatrix<f64>,
+    /// How `matrix` was obtained.
+    pub method: Method,
+    /// The three forms, numerically.
+    pub forms: Forms,
+    /// Largest discrepancy between the valid forms (and the closed form), each entry scaled
+    /// by `√(F_ii F_jj)`.
+    pub max_rel_discrepancy: f64,
+    /// `Some(subexpression)` when the log-density is not twice differentiable in θ
+    /// (`abs(x - mu)`): the Hessian form is then left out of the discrepancy and is not the
+    /// Fisher information.
+    pub non_smooth: Option<String>,
+    /// `∫p`, checked to be 1.
+    pub mass: f64,
+    /// `E[s]`, checked to be 0.
+    pub mean_score: DVector<f64>,
+    /// How the closed form was verified against quadrature (`None` when there is none).
+    /// When verification failed, `matrix` is the numeric `E[s sᵀ]`.
+    pub verification: Option<Verification>,
+}
+
+/// The first `abs(…)` or `sign(…)` in the log-density whose argument depends on a
+/// parameter: there the log-density has a kink in θ. An `abs` that is smoothed by a power
+/// is skipped: `abs(u^k)` and `abs(u)^k` are twice differentiable for an even integer
+/// `k ≥ 2` or any `k ≥ 3` (`|u|³` has second derivative `6|u|`).
+pub fn non_smooth(model: &Model) -> Option<String> {
+    let e = &model.logp;
+    let nodes = e.nodes();
+    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
+    let smoothing = |k: &egg::Id| match &nodes[usize::from(*k)] {
+        Op::Num(c) => {
+            let k = c.value();
+            k >= 3.0 || (k >= 2.0 && k.fract() == 0.0 && k % 2.0 == 0.0)
+        }
+        _ => false,
+    };
+    // abs nodes used only as the base of a smoothing power
+    let mut uses = vec![(0usize, 0usize); nodes.len()]; // (all uses, smoothing uses)
+    for n in nodes {
+        for c in n.children() {
+            uses[usize::from(*c)].0 += 1;
+        }
+        if let Op::Pow([b, k]) = n {
+            if smoothing(k) {
+                uses[usize::from(*b)].1 += 1;
+            }
+        }
+    }
+    nodes.iter().enumerate().find_map(|(i, n)| match n {
+        Op::Abs([a]) | Op::Sign([a]) => {
+            let smoothed = matches!(n, Op::Abs(_))
+                && (matches!(&nodes[usize::from(*a)], Op::Pow([_, k]) if smoothing(k))
+                    || (uses[i].0 > 0 && uses[i].0 == uses[i].1));
+            let arg = e.subexpr(*a);
+            (!smoothed && params.iter().any(|p| arg.contains(*p))).then(|| {
+                let whole = Expr::apply(|ids| n.clone().map_children(|_| ids[0]), &[&arg]);
+                text(&whole).to_string()
+            })
+        }
+        _ => None,
+    })
+}
+
+/// `name=value, …` for messages.
+pub fn describe_point(at: &[(Symbol, f64)]) -> String {
+    at.iter()
+        .map(|(n, v)| format!("{n}={}", number(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An environment binding the model's constants and the point.
+pub fn env_at(model: &Model, at: &[(Symbol, f64)]) -> Env<f64> {
+    let mut env: Env<f64> = model.const_env().into_iter().collect();
+    for (n, v) in at {
+        env.insert(*n, *v);
+    }
+    env
+}
+
+/// The three forms of the Fisher matrix by quadrature, with the checks `∫p = 1` and
+/// `E[s] = 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericForms {
+    /// `E[s sᵀ]`, `Cov[s]`, `E[−∇²ℓ]`.
+    pub forms: Forms,
+    /// `∫p`, checked to be 1.
+    pub mass: f64,
+    /// `E[s]`, checked to be 0.
+    pub mean_score: DVector<f64>,
+}
+
+/// The values of `at` (every parameter, in any order) in the model's parameter order.
+///
+/// # Errors
+///
+/// [`ExpectError::UnknownParameter`] for a name that is not a parameter,
+/// [`ExpectError::MissingParameter`] for a parameter without a value.
+pub fn theta_of(model: &Model, at: &[(Symbol, f64)]) -> Result<Vec<f64>, InfoError> {
+    if let Some((name, _)) = at.iter().find(|(s, _)| model.param_index(*s).is_none()) {
+        return Err(ExpectError::UnknownParameter {
+            name: name.to_string(),
+        }
+        .into());
+    }
+    model
+        .params
+        .iter()
+        .map(|p| {
+            at.iter()
+                .find(|(s, _)| *s == p.name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    ExpectError::MissingParameter {
+                        name: p.name.to_string(),
+                    }
+                    .into()
+                })
+        })
+        .collect()
+}
+
+/// Largest `|a_jk − b_jk| / √(|b_jj b_kk|)`: entries compared on the scale of the matrix,
+/// so an entry that should be 0 is not divided by 0.
+pub fn discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let n = b.nrows();
+    let mut worst: f64 = 0.0;
+    for j in 0..n {
+        for k in 0..n {
+            let scale = (b[(j, j)] * b[(k, k)]).abs().sqrt().max(1e-300);
+            worst = worst.max((a[(j, k)] - b[(j, k)]).abs() / scale);
+        }
+    }
+    worst
+}
+
+/// The two KL Hessians at `θ' = θ` and how they were computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KlHessians {
+    /// `∇²_{θ'} D(θ‖θ')` at `θ' = θ`.
+    pub forward: DMatrix<f64>,
+    /// `∇²_{θ'} D(θ'‖θ)` at `θ' = θ`.
+    pub reverse: DMatrix<f64>,
+    /// `"closed-form"`: dual-number Hessians of the closed-form divergence; `"numeric"`:
+    /// dual-number Hessians of the divergence integrands, summed over the quadrature nodes;
+    /// `"numeric-kinks"`: the same with the pieces between the kinks of a non-smooth model
+    /// moving with `θ'`.
+    pub method: &'static str,
+    /// Whether these are the Hessians of the divergence: false for a model with a kink in θ
+    /// that the pieces cannot follow, where differentiating under the integral misses it.
+    pub valid: bool,
+}
