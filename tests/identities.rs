@@ -10,43 +10,17 @@
 mod common;
 
 use fisher_geometry::Model;
-use fisher_geometry::cli::app::run_args;
+use fisher_geometry::info::check::{self, CheckReport};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
 /// Models whose log-density is not twice differentiable in θ.
 const NON_SMOOTH: &[&str] = &["laplace"];
 
-fn check(name: &str, points: usize, seed: u64) -> serde_json::Value {
-    let (_, out, err) = run_args([
-        "fisher",
-        "check",
-        name,
-        "--points",
-        &points.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--format",
-        "json",
-    ]);
-    let text = if out.is_empty() { err } else { out };
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}: {text}"))
-}
-
-fn matrix(v: &serde_json::Value) -> DMatrix<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    DMatrix::from_fn(rows.len(), rows.len(), |i, j| rows[i][j])
+/// The library's checker (`fisher check` only renders it).
+fn check(name: &str, points: usize, seed: u64) -> CheckReport {
+    let model = Model::builtin(name).unwrap();
+    check::check(&model, points, seed).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn assert_symmetric_psd(name: &str, f: &DMatrix<f64>) {
@@ -67,11 +41,17 @@ fn every_builtin_passes_every_identity() {
     for (name, _) in Model::builtins() {
         let report = check(name, 2, 7);
         let smooth = !NON_SMOOTH.contains(&name);
-        assert_eq!(report["passed"], true, "{name}: {report:#}");
-        for p in report["points"].as_array().unwrap() {
-            assert_symmetric_psd(name, &matrix(&p["fisher"]));
-            assert_eq!(p["twice_differentiable"], smooth, "{name}");
-            assert_eq!(p["kl_hessian"]["checked"], true, "{name}: {p:#}");
+        assert!(report.passed, "{name}: {report:#?}");
+        assert_eq!(report.points.len(), 2, "{name}");
+        for (at, p) in &report.points {
+            let p = p
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{name} at {at:?}: {e}"));
+            assert!(p.passed, "{name} at {at:?}: {p:#?}");
+            assert_symmetric_psd(name, &p.fisher.matrix);
+            assert_eq!(p.fisher.non_smooth.is_none(), smooth, "{name}");
+            assert!(p.hessians.valid, "{name}: {p:#?}");
+            assert!(p.second_order.iter().all(|o| o.cubic), "{name}: {p:#?}");
         }
     }
 }
@@ -85,6 +65,6 @@ proptest! {
         let builtins = Model::builtins();
         let (name, _) = builtins[index % builtins.len()];
         let report = check(name, 1, seed);
-        prop_assert_eq!(&report["passed"], true, "{}: {:#}", name, report);
+        prop_assert!(report.passed, "{}: {:#?}", name, report);
     }
 }

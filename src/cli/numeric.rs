@@ -267,11 +267,7 @@ pub(super) fn check(
             );
         }
         if hessians_checked {
-            let how = match h.method {
-                "closed-form" => "dual numbers on the closed-form divergence",
-                "numeric-kinks" => "dual numbers, integration pieces moving with the kinks",
-                _ => "dual numbers at the quadrature nodes",
-            };
+            let how = h.method.describe();
             let _ = writeln!(
                 text,
                 "  Hessian of D(theta || theta') in theta' vs F: {fwd:.1e} ({how})"
@@ -318,7 +314,7 @@ pub(super) fn check(
                 "reverse": matrix_json(&h.reverse),
                 "forward_discrepancy": fwd,
                 "reverse_discrepancy": rev,
-                "method": h.method,
+                "method": h.method.as_str(),
                 "checked": hessians_checked,
             },
             "kl_second_order": c.second_order.iter().map(|o| json!({ "divergence": o.label, "errors": o.errors, "cubic": o.cubic })).collect::<Vec<_>>(),

@@ -20,7 +20,7 @@ use egg::{Id, Language, Symbol};
 use nalgebra::DMatrix;
 use num_dual::{DualNum, HyperDual64};
 
-use super::types::{InfoError, KlHessians};
+use super::types::{HessianMethod, InfoError, KlHessians};
 use crate::eval::{Env, eval};
 use crate::expect::{ExpectError, Quadrature, affine_root, expectations};
 use crate::expr::{Builder, Expr, Op};
@@ -224,7 +224,7 @@ pub(super) fn kl_hessians(
     Ok(Some(KlHessians {
         forward,
         reverse,
-        method: "numeric-kinks",
+        method: HessianMethod::NumericKinks,
         valid: true,
     }))
 }

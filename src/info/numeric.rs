@@ -15,8 +15,8 @@ use crate::simplify::{Derivatives, derive};
 use super::closed_form;
 use super::prepared::{FisherProblem, KlProblem, Order};
 pub use super::types::{
-    FisherAt, Forms, InfoError, KlHessians, Method, NumericForms, describe_point, discrepancy,
-    env_at, non_smooth, theta_of,
+    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, describe_point,
+    discrepancy, env_at, non_smooth, theta_of,
 };
 
 /// The Fisher information at `at` (every parameter, in any order).
@@ -226,7 +226,7 @@ impl KlHessianProblem {
             return Ok(KlHessians {
                 forward,
                 reverse,
-                method: "closed-form",
+                method: HessianMethod::ClosedForm,
                 valid: true,
             });
         }
@@ -260,7 +260,7 @@ impl KlHessianProblem {
         Ok(KlHessians {
             forward,
             reverse,
-            method: "numeric",
+            method: HessianMethod::Numeric,
             valid: !self.kinked,
         })
     }

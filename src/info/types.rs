@@ -373,6 +373,37 @@ pub fn discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     worst
 }
 
+/// How the KL Hessians were computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HessianMethod {
+    /// Dual-number Hessians of the closed-form divergence.
+    ClosedForm,
+    /// Dual-number Hessians of the divergence integrands, summed over the quadrature nodes.
+    Numeric,
+    /// The same, with the pieces between the kinks of a non-smooth model moving with `θ'`.
+    NumericKinks,
+}
+
+impl HessianMethod {
+    /// `"closed-form"`, `"numeric"` or `"numeric-kinks"`, as in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HessianMethod::ClosedForm => "closed-form",
+            HessianMethod::Numeric => "numeric",
+            HessianMethod::NumericKinks => "numeric-kinks",
+        }
+    }
+
+    /// How the text output says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HessianMethod::ClosedForm => "dual numbers on the closed-form divergence",
+            HessianMethod::NumericKinks => "dual numbers, integration pieces moving with the kinks",
+            HessianMethod::Numeric => "dual numbers at the quadrature nodes",
+        }
+    }
+}
+
 /// The two KL Hessians at `θ' = θ` and how they were computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KlHessians {
@@ -380,11 +411,8 @@ pub struct KlHessians {
     pub forward: DMatrix<f64>,
     /// `∇²_{θ'} D(θ'‖θ)` at `θ' = θ`.
     pub reverse: DMatrix<f64>,
-    /// `"closed-form"`: dual-number Hessians of the closed-form divergence; `"numeric"`:
-    /// dual-number Hessians of the divergence integrands, summed over the quadrature nodes;
-    /// `"numeric-kinks"`: the same with the pieces between the kinks of a non-smooth model
-    /// moving with `θ'`.
-    pub method: &'static str,
+    /// How they were computed.
+    pub method: HessianMethod,
     /// Whether these are the Hessians of the divergence: false for a model with a kink in θ
     /// that the pieces cannot follow, where differentiating under the integral misses it.
     pub valid: bool,
