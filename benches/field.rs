@@ -48,8 +48,9 @@ fn closed(c: &mut Criterion) {
         group.bench_function(format!("{name} F"), |b| {
             b.iter(|| field.at_into(black_box(&theta), &mut out))
         });
+        let mut df = vec![DMatrix::zeros(2, 2); 2];
         group.bench_function(format!("{name} F+dF"), |b| {
-            b.iter(|| field.with_gradient(black_box(&theta)))
+            b.iter(|| field.with_gradient_into(black_box(&theta), &mut out, &mut df))
         });
     }
     group.finish();

@@ -276,3 +276,27 @@ fn points_outside_the_domains_are_refused() {
         assert!(e.contains("1 values given for 2 parameters"), "{e}");
     }
 }
+
+#[test]
+fn the_allocation_free_forms_equal_the_others() {
+    for name in ["normal", "gamma", "cauchy", "bivariate_normal"] {
+        let model = Model::builtin(name).unwrap();
+        let field = FisherField::new(&model).unwrap();
+        let n = model.params.len();
+        let theta = point(&model, &[0.3, 0.6, 0.2, 0.8, 0.5]);
+        let d = field.with_gradient(&theta).unwrap();
+        assert!(d.d2f.is_empty());
+        let mut f = DMatrix::zeros(n, n);
+        let mut df = vec![DMatrix::zeros(n, n); n];
+        field.with_gradient_into(&theta, &mut f, &mut df).unwrap();
+        assert_eq!(f, d.f, "{name}");
+        assert_eq!(df, d.df, "{name}");
+        field.at_into(&theta, &mut f).unwrap();
+        assert_eq!(f, field.at(&theta).unwrap(), "{name}");
+        assert!(
+            field
+                .with_gradient_into(&theta, &mut f, &mut df[..1])
+                .is_err()
+        );
+    }
+}

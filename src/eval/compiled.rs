@@ -162,6 +162,10 @@ pub struct Compiled {
     vars: Vec<Symbol>,
     /// Identifies the tape for the cache of [`BatchScratch`] (clones share it: same tape).
     id: u64,
+    /// The values of the constants, the first slots of the tape.
+    consts: Vec<f64>,
+    /// The variable read by each of the next slots.
+    var_of: Vec<u32>,
 }
 
 /// The source of [`Compiled::id`].
@@ -305,11 +309,27 @@ impl Compiled {
             outputs.push(slots[usize::from(expr.root())]);
         }
         let (tape, outputs) = eliminate_dead(&b.tape, &outputs);
+        let consts = tape
+            .iter()
+            .map_while(|i| match i {
+                Instr::Const(bits) => Some(f64::from_bits(*bits)),
+                _ => None,
+            })
+            .collect::<Vec<f64>>();
+        let var_of = tape[consts.len()..]
+            .iter()
+            .map_while(|i| match i {
+                Instr::Var(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
         Ok(Compiled {
             tape,
             outputs,
             vars: vars.to_vec(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            consts,
+            var_of,
         })
     }
 
@@ -346,12 +366,41 @@ impl Compiled {
         scratch: &mut Vec<f64>,
         out: &mut [f64],
     ) -> Result<(), EvalError> {
+        scratch.resize(self.tape.len(), 0.0);
+        self.eval_slots(values, scratch, out)
+    }
+
+    /// [`Compiled::eval_with`] with working memory `slots` of at least [`Compiled::len`]
+    /// values (on the stack, say, for a small tape).
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Length`] if `values`, `slots` or `out` has the wrong length.
+    pub fn eval_slots(
+        &self,
+        values: &[f64],
+        slots: &mut [f64],
+        out: &mut [f64],
+    ) -> Result<(), EvalError> {
         check_len("values", self.vars.len(), values.len())?;
         check_len("outputs", self.outputs.len(), out.len())?;
-        scratch.resize(self.tape.len(), 0.0);
-        // Each instruction reads only earlier slots, so nothing needs clearing.
-        for (i, instr) in self.tape.iter().enumerate() {
-            let v = instr.exec(|s| scratch[s as usize], values);
+        let len = self.tape.len();
+        if slots.len() < len {
+            return Err(EvalError::Length {
+                what: "slots",
+                expected: len,
+                found: slots.len(),
+            });
+        }
+        let scratch = &mut slots[..len];
+        // The leaves, then each instruction, which reads only earlier slots.
+        let (nc, nv) = (self.consts.len(), self.var_of.len());
+        scratch[..nc].copy_from_slice(&self.consts);
+        for (slot, v) in scratch[nc..nc + nv].iter_mut().zip(&self.var_of) {
+            *slot = values[*v as usize];
+        }
+        for i in nc + nv..len {
+            let v = self.tape[i].exec(|s| scratch[s as usize], values);
             scratch[i] = v;
         }
         for (o, s) in out.iter_mut().zip(&self.outputs) {
@@ -690,12 +739,22 @@ fn eliminate_dead(tape: &[Instr], outputs: &[u32]) -> (Vec<Instr>, Vec<u32>) {
             }
         }
     }
+    // The leaves first (constants, then variables), so that an evaluation fills them in one
+    // pass and runs the rest without dispatching on them; they have no operands, so the tape
+    // stays in topological order.
+    let leaf = |instr: &Instr| match instr {
+        Instr::Const(_) => Some(0),
+        Instr::Var(_) => Some(1),
+        _ => None,
+    };
     let mut new_slot = vec![0u32; tape.len()];
     let mut out = Vec::with_capacity(tape.len());
-    for (i, instr) in tape.iter().enumerate() {
-        if live[i] {
-            new_slot[i] = out.len() as u32;
-            out.push(instr.map_operands(|s| new_slot[s as usize]));
+    for kind in [Some(0), Some(1), None] {
+        for (i, instr) in tape.iter().enumerate() {
+            if live[i] && leaf(instr) == kind {
+                new_slot[i] = out.len() as u32;
+                out.push(instr.map_operands(|s| new_slot[s as usize]));
+            }
         }
     }
     let outputs = outputs.iter().map(|o| new_slot[*o as usize]).collect();

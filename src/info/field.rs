@@ -97,6 +97,8 @@ pub struct FisherField {
     non_smooth: Option<String>,
     quadrature: Quadrature,
     options: FieldOptions,
+    /// The open interval of each parameter's domain.
+    bounds: Vec<(f64, f64)>,
     /// `E[s sᵀ]` at the verification points (at the accuracy of
     /// [`verify::verify_quadrature`]), computed once: every later check of the closed form
     /// at another point reuses them.
@@ -111,6 +113,8 @@ struct ClosedTapes {
     /// The upper triangle of `F`, the model's constants substituted.
     entries: Vec<Expr>,
     params: Vec<Symbol>,
+    /// What the model declares about its names, for [`ClosedTapes::tidy`].
+    facts: crate::simplify::Facts,
     tapes: [OnceLock<Result<Compiled, InfoError>>; 3],
 }
 
@@ -172,6 +176,7 @@ impl FisherField {
             non_smooth: non_smooth(model),
             quadrature: options.quadrature.clone(),
             options,
+            bounds: model.params.iter().map(|p| p.domain.bounds()).collect(),
             verified_at: Vec::new(),
             numeric: Default::default(),
         };
@@ -373,6 +378,14 @@ impl FisherField {
 
     /// Checks the length of `theta` and the domains.
     fn check(&self, theta: &[f64]) -> Result<(), InfoError> {
+        let inside = theta.len() == self.bounds.len()
+            && theta
+                .iter()
+                .zip(&self.bounds)
+                .all(|(v, (lo, hi))| v > lo && v < hi);
+        if inside {
+            return Ok(());
+        }
         let params = &self.model.params;
         if theta.len() != params.len() {
             return Err(ExpectError::Unsupported {
@@ -427,17 +440,24 @@ impl FisherField {
             return Ok(());
         };
         let tape = closed.tape(0)?;
-        let fine = SCRATCH.with_borrow_mut(|(slots, values)| {
-            values.resize(tape.n_outputs(), 0.0);
-            tape.eval_with(theta, slots, values)?;
-            let mut fine = true;
-            for (&v, (j, k)) in values.iter().zip(UpperPairs::new(n)) {
-                fine &= plain(v);
-                out[(j, k)] = v;
-                out[(k, j)] = v;
+        let np = n * (n + 1) / 2;
+        let fine = if np <= STACK_OUTPUTS && tape.len() <= 128 {
+            let mut values = [0.0; STACK_OUTPUTS];
+            let values = &mut values[..np];
+            match tape.len() {
+                0..=16 => tape.eval_slots(theta, &mut [0.0; 16], values)?,
+                17..=32 => tape.eval_slots(theta, &mut [0.0; 32], values)?,
+                33..=64 => tape.eval_slots(theta, &mut [0.0; 64], values)?,
+                _ => tape.eval_slots(theta, &mut [0.0; 128], values)?,
             }
-            Ok::<bool, InfoError>(fine)
-        })?;
+            fill_symmetric(out, values)
+        } else {
+            SCRATCH.with_borrow_mut(|(slots, values)| {
+                values.resize(np, 0.0);
+                tape.eval_with(theta, slots, values)?;
+                Ok::<bool, InfoError>(fill_symmetric(out, values))
+            })?
+        };
         if !fine {
             // Non-finite, or near the ends of the range of f64: the accurate evaluator says
             // which (underflow, overflow, a subexpression that is undefined).
@@ -487,6 +507,58 @@ impl FisherField {
     /// As [`FisherField::with_gradient`].
     pub fn with_derivatives(&self, theta: &[f64]) -> Result<FieldDerivatives, InfoError> {
         self.derivatives_of(theta, 2)
+    }
+
+    /// [`FisherField::with_gradient`] into `f` (`n × n`) and `df` (`n` matrices `n × n`): on
+    /// the closed-form route no allocation, for the inner loops of geodesics and samplers.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::with_gradient`]; [`InfoError::Expect`] when `df` does not hold `n`
+    /// matrices.
+    pub fn with_gradient_into(
+        &self,
+        theta: &[f64],
+        f: &mut DMatrix<f64>,
+        df: &mut [DMatrix<f64>],
+    ) -> Result<(), InfoError> {
+        let n = self.dim();
+        if df.len() != n {
+            return Err(ExpectError::Unsupported {
+                reason: format!("{} matrices given for the {n} derivatives of F", df.len()),
+            }
+            .into());
+        }
+        let Some(closed) = &self.closed else {
+            let d = self.with_gradient(theta)?;
+            *f = d.f;
+            for (a, b) in df.iter_mut().zip(d.df) {
+                *a = b;
+            }
+            return Ok(());
+        };
+        self.check(theta)?;
+        let tape = closed.tape(1)?;
+        let np = n * (n + 1) / 2;
+        let fine = SCRATCH.with_borrow_mut(|(slots, values)| {
+            values.resize(tape.n_outputs(), 0.0);
+            tape.eval_with(theta, slots, values)?;
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(InfoError::NonFinite {
+                    what: closed.output_name(&self.model, i),
+                    at: self.describe(theta),
+                });
+            }
+            let fine = fill_symmetric(f, &values[..np]);
+            for (l, d) in df.iter_mut().enumerate() {
+                fill_symmetric(d, &values[np * (1 + l)..np * (2 + l)]);
+            }
+            Ok(fine)
+        })?;
+        if !fine {
+            *f = self.accurate(theta)?;
+        }
+        Ok(())
     }
 
     fn derivatives_of(&self, theta: &[f64], order: usize) -> Result<FieldDerivatives, InfoError> {
@@ -573,6 +645,22 @@ impl FisherField {
     }
 }
 
+/// Upper triangles up to this size (8 × 8) are returned through the stack.
+const STACK_OUTPUTS: usize = 36;
+
+/// Writes the upper triangle `values` into the symmetric `out`; whether every entry is
+/// [`plain`].
+fn fill_symmetric(out: &mut DMatrix<f64>, values: &[f64]) -> bool {
+    let n = out.nrows();
+    let mut fine = true;
+    for (&v, (j, k)) in values.iter().zip(UpperPairs::new(n)) {
+        fine &= plain(v);
+        out[(j, k)] = v;
+        out[(k, j)] = v;
+    }
+    fine
+}
+
 /// A value the compiled tape gives reliably: finite, and zero or well inside the normal range
 /// of `f64` (an entry near `1e-300` may be the rounding of one that underflowed).
 fn plain(v: f64) -> bool {
@@ -623,6 +711,7 @@ impl ClosedTapes {
                 .map(|(j, k)| f.matrix[j][k].substitute(&consts))
                 .collect(),
             params: model.params.iter().map(|p| p.name).collect(),
+            facts: crate::simplify::Facts::of(model),
             tapes: Default::default(),
         }
     }
@@ -640,7 +729,7 @@ impl ClosedTapes {
                         .map(|p| {
                             self.entries
                                 .iter()
-                                .map(|e| crate::diff::derivative(e, *p))
+                                .map(|e| self.tidy(crate::diff::derivative(e, *p)))
                                 .collect()
                         })
                         .collect();
@@ -650,7 +739,7 @@ impl ClosedTapes {
                             exprs.extend(
                                 first[l]
                                     .iter()
-                                    .map(|e| crate::diff::derivative(e, self.params[m])),
+                                    .map(|e| self.tidy(crate::diff::derivative(e, self.params[m]))),
                             );
                         }
                     }
@@ -659,6 +748,17 @@ impl ClosedTapes {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// A derivative in canonical form when that is smaller (the derivative of a closed form is
+    /// only evaluated, never printed, so the cheap canonical pass is enough).
+    fn tidy(&self, e: Expr) -> Expr {
+        let c = crate::simplify::canon::canonicalize(&e, &self.facts);
+        if c.nodes().len() < e.nodes().len() {
+            c
+        } else {
+            e
+        }
     }
 
     /// A name for output `i` of the derivative tapes: `F[mu, sigma]`, `∂F[mu, sigma]/∂sigma`.
