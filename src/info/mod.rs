@@ -2,6 +2,7 @@
 //! its three forms; KL divergence.
 
 pub mod check;
+mod closed_tapes;
 pub mod field;
 pub mod fisher;
 mod kinked;
