@@ -61,8 +61,14 @@ pub mod render;
 pub mod cli;
 
 pub use eval::EvalError;
+pub use expect::Quadrature;
 pub use expr::Expr;
+pub use info::{
+    Divergence, FieldDerivatives, FieldOptions, FisherField, InfoError, KlField, Method,
+};
 pub use model::{Model, ModelError};
+pub use nalgebra::{DMatrix, DVector};
+pub use simplify::{Derivatives, derive};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
