@@ -442,3 +442,38 @@ fn mass_beyond_f64_is_reported() {
     .unwrap_err();
     assert!(matches!(err, ExpectError::NotConverged { .. }), "{err}");
 }
+
+/// A skewed gamma (shape ≈ 9, written through random maps) whose first quadrature levels
+/// have six and twelve nodes: their changes fell from 0.25 to 4e-5, and an extrapolated error
+/// estimate (`10^max(D1²/D2, 2·D1)`, tried for issue 11) claimed 8e-11 for a divergence off by
+/// 3e-5. The estimate is the change of the last level, and the value must be the closed
+/// form's (2.4941915042126…, itself checked here against quadrature at 1e-14).
+#[test]
+fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
+    use fisher_geometry::info;
+    let src = "data x : positive\nparam u1 : real\nparam u2 : positive\n\
+               let a = 2*u1 - 1\nlet b = sqrt(u2)\n\
+               let shape = (((-1/4)/(1 + b^2) - (b))^2 + 2)*(8*b^-1)\n\
+               let rate = (8*(2*exp((a - b)/4)))*(7/4*b^-1)\n\
+               logp = shape*ln(rate) - lgamma(shape) + (shape - 1)*ln(x) - rate*x\n";
+    let m = Model::parse(src, "skewed").unwrap();
+    let p = m
+        .parse_point("u1=-0.6771872924789512,u2=1.6882840655514206")
+        .unwrap();
+    let q = m
+        .parse_point("u1=0.2168170476732625,u2=1.7606948005864926")
+        .unwrap();
+    let kl = info::closed_kl(&m).unwrap();
+    let closed = info::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
+    for rel_tol in [1e-9, 1e-10, 1e-14] {
+        let quad = Quadrature {
+            rel_tol,
+            ..Quadrature::default()
+        };
+        let (v, err) = info::numeric::kl_numeric_with(&m, &p, &q, &quad).unwrap();
+        assert!(
+            (v - closed).abs() <= 10.0 * err.max(1e-15 * closed),
+            "rel_tol {rel_tol}: {v} ± {err:.1e}, closed form {closed}"
+        );
+    }
+}

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use egg::Symbol;
 use nalgebra::DMatrix;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
 
 use super::format::{Format, json_line};
 use crate::info::numeric::describe_point;
@@ -13,16 +16,123 @@ use crate::info::{self, FisherAt};
 use crate::model::Model;
 use crate::render::number;
 
-fn matrix_json(m: &DMatrix<f64>) -> Value {
-    Value::Array(
-        (0..m.nrows())
-            .map(|i| Value::Array((0..m.ncols()).map(|j| json!(m[(i, j)])).collect()))
-            .collect(),
-    )
+/// The rows of a matrix, for JSON.
+fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
 }
 
-fn at_json(at: &[(Symbol, f64)]) -> Value {
-    Value::Object(at.iter().map(|(n, v)| (n.to_string(), json!(v))).collect())
+/// A point as a JSON object `{name: value}` (names in sorted order, as every object of the
+/// JSON output).
+fn at_map(at: &[(Symbol, f64)]) -> BTreeMap<String, f64> {
+    at.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+}
+
+/// The three forms (JSON `forms`). Fields of every JSON struct here are in alphabetical
+/// order: the output has always listed them so, and stays byte for byte the same.
+#[derive(Serialize)]
+struct FormsJson {
+    covariance: Vec<Vec<f64>>,
+    negative_hessian: Vec<Vec<f64>>,
+    outer_product: Vec<Vec<f64>>,
+}
+
+impl FormsJson {
+    fn of(f: &info::Forms) -> FormsJson {
+        FormsJson {
+            covariance: rows(&f.covariance),
+            negative_hessian: rows(&f.negative_hessian),
+            outer_product: rows(&f.outer_product),
+        }
+    }
+}
+
+/// `fisher eval --format json` (DESIGN §5: `at`, `fisher`, `method`, `forms`,
+/// `max_rel_discrepancy`).
+#[derive(Serialize)]
+struct EvalJson {
+    at: BTreeMap<String, f64>,
+    fisher: Vec<Vec<f64>>,
+    forms: FormsJson,
+    mass: f64,
+    max_rel_discrepancy: f64,
+    mean_score: Vec<f64>,
+    method: &'static str,
+    non_smooth_at: Option<String>,
+    twice_differentiable: bool,
+    verification: Option<Value>,
+}
+
+/// `fisher kl --format json` (DESIGN §5: `kl`, `method`).
+#[derive(Serialize)]
+struct KlJson<'a> {
+    error: Option<f64>,
+    expr: Option<String>,
+    kl: f64,
+    latex: Option<String>,
+    method: &'static str,
+    notes: &'a [String],
+    p: BTreeMap<String, f64>,
+    q: BTreeMap<String, f64>,
+    verification: Option<Value>,
+}
+
+/// The KL Hessians at a point of `fisher check`.
+#[derive(Serialize)]
+struct KlHessianJson {
+    checked: bool,
+    forward: Vec<Vec<f64>>,
+    forward_discrepancy: f64,
+    method: &'static str,
+    reverse: Vec<Vec<f64>>,
+    reverse_discrepancy: f64,
+}
+
+/// One second-order test of `fisher check`.
+#[derive(Serialize)]
+struct SecondOrderJson<'a> {
+    cubic: bool,
+    divergence: &'a str,
+    errors: &'a [f64],
+}
+
+/// One point of `fisher check --format json`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PointJson<'a> {
+    Checked {
+        at: BTreeMap<String, f64>,
+        fisher: Vec<Vec<f64>>,
+        forms: FormsJson,
+        kl_hessian: KlHessianJson,
+        kl_second_order: Vec<SecondOrderJson<'a>>,
+        max_rel_discrepancy: f64,
+        method: &'static str,
+        passed: bool,
+        twice_differentiable: bool,
+        verification: Option<Value>,
+    },
+    Failed {
+        at: BTreeMap<String, f64>,
+        error: String,
+        passed: bool,
+    },
+}
+
+/// `fisher check --format json` (DESIGN §5: per point the three forms, the KL-Hessian
+/// checks, the second-order KL error; `passed`).
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    kl_verification: Option<Value>,
+    model: &'a str,
+    passed: bool,
+    points: Vec<PointJson<'a>>,
+}
+
+/// A serializable value as the commands print it.
+fn json_text(v: &impl Serialize) -> String {
+    json_line(&serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
 /// Rows of a matrix, numbers aligned, for text output.
@@ -75,29 +185,28 @@ pub(super) fn eval(
     let f = info::numeric::fisher_at_opts(model, &d, at, verify)
         .map_err(|e| format!("error: {e}\n"))?;
     Ok(match format {
-        Format::Json => json_line(&eval_json(&f)),
+        Format::Json => json_text(&eval_json(&f)),
         Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
         Format::Text => eval_text(model, &f),
     })
 }
 
-fn eval_json(f: &FisherAt) -> Value {
-    json!({
-        "at": at_json(&f.at),
-        "fisher": matrix_json(&f.matrix),
-        "method": f.method.as_str(),
-        "forms": {
-            "outer_product": matrix_json(&f.forms.outer_product),
-            "covariance": matrix_json(&f.forms.covariance),
-            "negative_hessian": matrix_json(&f.forms.negative_hessian),
-        },
-        "max_rel_discrepancy": f.max_rel_discrepancy,
-        "twice_differentiable": f.non_smooth.is_none(),
-        "non_smooth_at": f.non_smooth,
-        "mass": f.mass,
-        "mean_score": f.mean_score.iter().copied().collect::<Vec<f64>>(),
-        "verification": f.verification.as_ref().map(crate::render::json::verification),
-    })
+fn eval_json(f: &FisherAt) -> EvalJson {
+    EvalJson {
+        at: at_map(&f.at),
+        fisher: rows(&f.matrix),
+        method: f.method.as_str(),
+        forms: FormsJson::of(&f.forms),
+        max_rel_discrepancy: f.max_rel_discrepancy,
+        twice_differentiable: f.non_smooth.is_none(),
+        non_smooth_at: f.non_smooth.clone(),
+        mass: f.mass,
+        mean_score: f.mean_score.iter().copied().collect(),
+        verification: f
+            .verification
+            .as_ref()
+            .map(crate::render::json::verification),
+    }
 }
 
 fn eval_text(model: &Model, f: &FisherAt) -> String {
@@ -172,17 +281,17 @@ pub(super) fn kl(
     let (value, error) = (divergence.value, divergence.error);
     let method = divergence.method.as_str();
     Ok(match format {
-        Format::Json => json_line(&json!({
-            "kl": value,
-            "method": method,
-            "p": at_json(p),
-            "q": at_json(q),
-            "expr": expr.as_ref().map(|e| e.to_string()),
-            "latex": expr.as_ref().map(|e| crate::render::latex(e).to_string()),
-            "error": error,
-            "verification": verification.as_ref().map(crate::render::json::verification),
-            "notes": notes,
-        })),
+        Format::Json => json_text(&KlJson {
+            kl: value,
+            method,
+            p: at_map(p),
+            q: at_map(q),
+            expr: expr.as_ref().map(|e| e.to_string()),
+            latex: expr.as_ref().map(|e| crate::render::latex(e).to_string()),
+            error,
+            verification: verification.as_ref().map(crate::render::json::verification),
+            notes: &notes,
+        }),
         Format::Latex => match &expr {
             Some(e) => format!(
                 "D(\\theta \\| \\theta_{{q}}) = {}\nD = {}\n",
@@ -238,7 +347,11 @@ pub(super) fn check(
             Ok(c) => c,
             Err(e) => {
                 let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(at));
-                reports.push(json!({ "at": at_json(at), "error": e.to_string(), "passed": false }));
+                reports.push(PointJson::Failed {
+                    at: at_map(at),
+                    error: e.to_string(),
+                    passed: false,
+                });
                 continue;
             }
         };
@@ -299,29 +412,36 @@ pub(super) fn check(
                 }
             );
         }
-        reports.push(json!({
-            "at": at_json(at),
-            "method": f.method.as_str(),
-            "forms": {
-                "outer_product": matrix_json(&f.forms.outer_product),
-                "covariance": matrix_json(&f.forms.covariance),
-                "negative_hessian": matrix_json(&f.forms.negative_hessian),
+        reports.push(PointJson::Checked {
+            at: at_map(at),
+            method: f.method.as_str(),
+            forms: FormsJson::of(&f.forms),
+            fisher: rows(&f.matrix),
+            max_rel_discrepancy: f.max_rel_discrepancy,
+            kl_hessian: KlHessianJson {
+                forward: rows(&h.forward),
+                reverse: rows(&h.reverse),
+                forward_discrepancy: fwd,
+                reverse_discrepancy: rev,
+                method: h.method.as_str(),
+                checked: hessians_checked,
             },
-            "fisher": matrix_json(&f.matrix),
-            "max_rel_discrepancy": f.max_rel_discrepancy,
-            "kl_hessian": {
-                "forward": matrix_json(&h.forward),
-                "reverse": matrix_json(&h.reverse),
-                "forward_discrepancy": fwd,
-                "reverse_discrepancy": rev,
-                "method": h.method.as_str(),
-                "checked": hessians_checked,
-            },
-            "kl_second_order": c.second_order.iter().map(|o| json!({ "divergence": o.label, "errors": o.errors, "cubic": o.cubic })).collect::<Vec<_>>(),
-            "twice_differentiable": f.non_smooth.is_none(),
-            "verification": f.verification.as_ref().map(crate::render::json::verification),
-            "passed": c.passed,
-        }));
+            kl_second_order: c
+                .second_order
+                .iter()
+                .map(|o| SecondOrderJson {
+                    divergence: &o.label,
+                    errors: &o.errors,
+                    cubic: o.cubic,
+                })
+                .collect(),
+            twice_differentiable: f.non_smooth.is_none(),
+            verification: f
+                .verification
+                .as_ref()
+                .map(crate::render::json::verification),
+            passed: c.passed,
+        });
     }
     let all = report.passed;
     let _ = writeln!(
@@ -333,12 +453,16 @@ pub(super) fn check(
             "some checks FAILED"
         }
     );
-    let report = json!({
-        "model": model.name,
-        "points": reports,
-        "kl_verification": report.kl_verification.as_ref().map(crate::render::json::verification),
-        "passed": all,
-    });
+    let report = serde_json::to_value(CheckJson {
+        model: &model.name,
+        points: reports,
+        kl_verification: report
+            .kl_verification
+            .as_ref()
+            .map(crate::render::json::verification),
+        passed: all,
+    })
+    .unwrap_or(Value::Null);
     let out = match format {
         Format::Json => json_line(&report),
         Format::Latex => crate::render::check_latex(&report),
