@@ -101,23 +101,27 @@ struct SecondOrderJson<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum PointJson<'a> {
-    Checked {
-        at: BTreeMap<String, f64>,
-        fisher: Vec<Vec<f64>>,
-        forms: FormsJson,
-        kl_hessian: KlHessianJson,
-        kl_second_order: Vec<SecondOrderJson<'a>>,
-        max_rel_discrepancy: f64,
-        method: &'static str,
-        passed: bool,
-        twice_differentiable: bool,
-        verification: Option<Value>,
-    },
+    Checked(Box<CheckedJson<'a>>),
     Failed {
         at: BTreeMap<String, f64>,
         error: String,
         passed: bool,
     },
+}
+
+/// A point of `fisher check` where the checks could be made.
+#[derive(Serialize)]
+struct CheckedJson<'a> {
+    at: BTreeMap<String, f64>,
+    fisher: Vec<Vec<f64>>,
+    forms: FormsJson,
+    kl_hessian: KlHessianJson,
+    kl_second_order: Vec<SecondOrderJson<'a>>,
+    max_rel_discrepancy: f64,
+    method: &'static str,
+    passed: bool,
+    twice_differentiable: bool,
+    verification: Option<Value>,
 }
 
 /// `fisher check --format json` (DESIGN §5: per point the three forms, the KL-Hessian
@@ -412,7 +416,7 @@ pub(super) fn check(
                 }
             );
         }
-        reports.push(PointJson::Checked {
+        reports.push(PointJson::Checked(Box::new(CheckedJson {
             at: at_map(at),
             method: f.method.as_str(),
             forms: FormsJson::of(&f.forms),
@@ -441,7 +445,7 @@ pub(super) fn check(
                 .as_ref()
                 .map(crate::render::json::verification),
             passed: c.passed,
-        });
+        })));
     }
     let all = report.passed;
     let _ = writeln!(
