@@ -156,10 +156,18 @@ pub fn derive(model: &crate::model::Model) -> Derivatives {
         score.push(s.expr);
     }
     let d = params.len();
+    // A score entry that does not mention θ_j has ∂/∂θ_j zero: such entries (most of them
+    // when the parameters fall into blocks that never meet in a term) are not differentiated
+    // or searched, only given the simplified zero.
+    let zero = simplest_report(&Expr::num(0.0), &facts);
     let mut hessian = vec![vec![Expr::num(0.0); d]; d];
     for i in 0..d {
         for j in i..d {
-            let s = simplest_report(&derivative(&score[i], params[j]), &facts);
+            let s = if score[i].contains(params[j]) {
+                simplest_report(&derivative(&score[i], params[j]), &facts)
+            } else {
+                zero.clone()
+            };
             fallbacks.extend(Fallback::of(
                 format!("hessian[{}, {}]", params[i], params[j]),
                 &s,
