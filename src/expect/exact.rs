@@ -683,34 +683,87 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
             break;
         }
     }
-    let mut m: Vec<Vec<Expr>> = rows.iter().map(|r| a[*r].clone()).collect();
-    let mut v: Vec<Expr> = rows.iter().map(|r| b[*r].clone()).collect();
-    // Gauss–Jordan elimination with Markowitz pivoting: among the entries that are not
-    // numerically zero, take the one whose row and column hold the fewest other non-zeros
-    // (least fill-in), then the simplest expression. Sparse systems (the bivariate normal's)
-    // then solve nearly by substitution and the expressions stay small.
-    let mut zero: Vec<Vec<bool>> = Vec::with_capacity(k);
+    // Gauss–Jordan elimination with Markowitz pivoting, block by block: a pivot of one
+    // block eliminates only in its own rows, and its choice depends only on its block, so
+    // the blocks solve alone to the same moments as the whole system would.
+    let mut values = vec![Expr::num(0.0); k];
+    let mut solved = 0;
+    let mut stalled = false;
+    for (block, cols) in blocks.cols.iter().enumerate() {
+        let mine: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|r| blocks.of_row[*r] == block)
+            .collect();
+        if cols.is_empty() {
+            continue;
+        }
+        let m: Vec<Vec<Expr>> = mine
+            .iter()
+            .map(|r| cols.iter().map(|c| a[*r][*c].clone()).collect())
+            .collect();
+        let v: Vec<Expr> = mine.iter().map(|r| b[*r].clone()).collect();
+        let (pivots, m, v) = eliminate(m, v, &points, &facts)?;
+        solved += pivots.len();
+        stalled |= pivots.len() < cols.len();
+        for (r, c) in pivots {
+            values[cols[c]] = tidy(&(&v[r] / &m[r][c]), &facts);
+        }
+    }
+    if stalled {
+        return Err(RouteError::Underdetermined {
+            equations: solved,
+            statistics: k,
+        });
+    }
+    Ok(Moments { separation, values })
+}
+
+/// The pivots `(row, column)` of the system `m·moments = v` (rows: equations, columns:
+/// statistics), with `m` and `v` reduced along them (Gauss–Jordan with Markowitz pivoting:
+/// among the entries that are not numerically zero, the one whose row and column hold the
+/// fewest other non-zeros, least fill-in, then the simplest expression; sparse systems, the
+/// bivariate normal's, then solve nearly by substitution and the expressions stay small).
+/// Fewer pivots than columns when the system runs out of non-zero candidates.
+type Reduced = (Vec<(usize, usize)>, Vec<Vec<Expr>>, Vec<Expr>);
+
+fn eliminate(
+    mut m: Vec<Vec<Expr>>,
+    mut v: Vec<Expr>,
+    points: &[Env<f64>],
+    facts: &Facts,
+) -> Result<Reduced, RouteError> {
+    let n = m.len();
+    let k = m.first().map_or(0, Vec::len);
+    let mut zero: Vec<Vec<bool>> = Vec::with_capacity(n);
     for row in &m {
         zero.push(
             row.iter()
-                .map(|e| is_zero(e, &points))
+                .map(|e| is_zero(e, points))
                 .collect::<Result<_, _>>()?,
         );
     }
-    let mut row_done = vec![false; k];
+    let mut row_done = vec![false; n];
     let mut col_done = vec![false; k];
     let mut pivots: Vec<(usize, usize)> = Vec::with_capacity(k);
     // (printed size, text) of each entry, computed when first asked for and forgotten when
     // the entry changes: the pivot search asks for every candidate at every step.
-    let mut labels: Vec<Vec<Option<(usize, String)>>> = vec![vec![None; k]; k];
+    let mut labels: Vec<Vec<Option<(usize, String)>>> = vec![vec![None; k]; n];
     for _ in 0..k {
         // (Markowitz count, pivot size, pivot text) → (row, column)
         let mut best: Option<(PivotKey, (usize, usize))> = None;
-        for r in (0..k).filter(|r| !row_done[*r]) {
-            let row_nnz = (0..k).filter(|c| !col_done[*c] && !zero[r][*c]).count();
+        // the non-zeros of each remaining row and column, among the remaining ones
+        let mut row_nnzs = vec![0usize; n];
+        let mut col_nnzs = vec![0usize; k];
+        for r in (0..n).filter(|r| !row_done[*r]) {
             for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
-                let col_nnz = (0..k).filter(|q| !row_done[*q] && !zero[*q][c]).count();
-                let count = (row_nnz - 1) * (col_nnz - 1);
+                row_nnzs[r] += 1;
+                col_nnzs[c] += 1;
+            }
+        }
+        for r in (0..n).filter(|r| !row_done[*r]) {
+            for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
+                let count = (row_nnzs[r] - 1) * (col_nnzs[c] - 1);
                 let (size, text) = labels[r][c]
                     .get_or_insert_with(|| (Pretty::of(&m[r][c]).size(), m[r][c].to_string()));
                 let better = best.as_ref().is_none_or(|((bc, bs, bt), _)| {
@@ -722,16 +775,13 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
             }
         }
         let Some((_, (pr, pc))) = best else {
-            return Err(RouteError::Underdetermined {
-                equations: pivots.len(),
-                statistics: k,
-            });
+            break;
         };
-        for r in 0..k {
+        for r in 0..n {
             if r == pr || zero[r][pc] {
                 continue;
             }
-            let factor = tidy(&(&m[r][pc] / &m[pr][pc]), &facts);
+            let factor = tidy(&(&m[r][pc] / &m[pr][pc]), facts);
             for c in (0..k).filter(|c| !col_done[*c]) {
                 if c == pc {
                     m[r][c] = Expr::num(0.0);
@@ -744,24 +794,20 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
                 }
                 labels[r][c] = None;
                 let e = &m[r][c] - &factor * &m[pr][c];
-                zero[r][c] = is_zero(&e, &points)?;
+                zero[r][c] = is_zero(&e, points)?;
                 m[r][c] = if zero[r][c] {
                     Expr::num(0.0)
                 } else {
-                    tidy(&e, &facts)
+                    tidy(&e, facts)
                 };
             }
-            v[r] = tidy(&(&v[r] - &factor * &v[pr]), &facts);
+            v[r] = tidy(&(&v[r] - &factor * &v[pr]), facts);
         }
         row_done[pr] = true;
         col_done[pc] = true;
         pivots.push((pr, pc));
     }
-    let mut values = vec![Expr::num(0.0); k];
-    for (r, c) in pivots {
-        values[c] = tidy(&(&v[r] / &m[r][c]), &facts);
-    }
-    Ok(Moments { separation, values })
+    Ok((pivots, m, v))
 }
 
 /// The independent blocks of a coefficient matrix `A` (equations × statistics): the

@@ -284,8 +284,9 @@ fn simplest_connected(
     let first = simplify_canonical(c.clone(), before, facts, limits);
     let a = first.expr.clone();
     let size_a = size(&a);
-    // Nothing prints shorter than one leaf.
-    if size_a <= 1 {
+    // Nothing prints shorter than one leaf, and over a common denominator a monomial is
+    // itself (checked with the search on random monomials in the tests).
+    if size_a <= 1 || is_monomial(&c) {
         return first;
     }
     // Multiplying a large input out over a common denominator is where the canonical pass
@@ -413,8 +414,9 @@ mod tests {
     use super::*;
     use crate::expr::Builder;
 
-    /// The search on a monomial gives back its canonical form, so [`simplify_canonical`]
-    /// may skip it ([`is_monomial`]): random monomials over names of every kind of fact.
+    /// The search on a monomial gives back its canonical form, and so does the common
+    /// denominator, so [`simplify_canonical`] and [`simplest`] may skip them
+    /// ([`is_monomial`]): random monomials over names of every kind of fact.
     #[test]
     fn the_search_leaves_monomials_as_they_are() {
         let mut facts = Facts::none();
@@ -469,6 +471,8 @@ mod tests {
                 canon::canonicalize(&c, &facts),
                 "{c}"
             );
+            let together = canon::Pair::new(&c, &facts).together();
+            assert_eq!(canon::canonicalize(&together, &facts), c, "{c}");
             checked += 1;
         }
         assert!(checked > 300, "{checked}");
