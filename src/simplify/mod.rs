@@ -337,7 +337,7 @@ pub fn simplify(expr: &Expr, facts: &Facts) -> Expr {
 }
 
 /// Simplifies: canonical pass, bounded e-graph search, canonical pass; a sum of
-/// independent blocks one block at a time (see [`blocks`]).
+/// independent blocks one block at a time (four or more blocks that share no parameter).
 ///
 /// An input whose tree is larger than `limits.max_input` nodes is simplified one shared
 /// subexpression at a time (see [`StopReason::Shared`]).
