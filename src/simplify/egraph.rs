@@ -185,6 +185,7 @@ pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason
     // every renaming of the names that keeps their facts.
     let unchanged = stop == StopReason::Saturated
         && runner.egraph.total_number_of_nodes() == runner.egraph.number_of_classes()
+        && expr.nodes().len() <= MAX_REMEMBERED
         && expr.tree_size() <= MAX_COMPARED
         && same_tree(&best, expr);
     if unchanged {
@@ -202,8 +203,12 @@ pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason
 /// Largest tree (nodes) that [`saturate`] compares with its result to remember its shape.
 const MAX_COMPARED: usize = 4_096;
 
+/// Largest input (distinct nodes) whose shape [`saturate`] remembers: repeated blocks are
+/// small, and the memory stays bounded (at most [`MAX_FIXED`] keys of a few kilobytes).
+const MAX_REMEMBERED: usize = 256;
+
 /// Most shapes [`saturate`] remembers per thread; past it, it forgets them all.
-const MAX_FIXED: usize = 1 << 16;
+const MAX_FIXED: usize = 1 << 12;
 
 thread_local! {
     /// The shapes of the inputs that the search returned unchanged (see [`Shape`]).
@@ -514,5 +519,42 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|s| *s));
+    }
+
+    /// A remembered shape gives what the search gives: each input searched in a fresh thread
+    /// (nothing remembered) equals it searched after an input of the same shape, with the
+    /// facts of its names kept or changed.
+    #[test]
+    fn remembered_shapes_give_what_the_search_gives() {
+        let f = facts(&[
+            ("s1", Fact::Positive),
+            ("s2", Fact::Positive),
+            ("t", Fact::Real),
+        ]);
+        let first = "(* (+ x1 (* -1 mu1)) (^ s1 -2))";
+        for later in [
+            "(* (+ x2 (* -1 mu2)) (^ s2 -2))",
+            // same nodes, a name without the fact: another shape
+            "(* (+ x2 (* -1 mu2)) (^ t -2))",
+        ] {
+            let fresh = {
+                let f = f.clone();
+                std::thread::spawn(move || run(later, &f).as_rec().to_string())
+                    .join()
+                    .unwrap()
+            };
+            let f = f.clone();
+            let (remembered, after) = std::thread::spawn(move || {
+                run(first, &f);
+                let shape = Shape::of(&parse(later), &f, Limits::default());
+                let remembered = FIXED.with(|m| m.borrow().contains(&shape));
+                (remembered, run(later, &f).as_rec().to_string())
+            })
+            .join()
+            .unwrap();
+            assert_eq!(after, fresh, "{later}");
+            // the first is a fixed point whose shape the second shares, the third does not
+            assert_eq!(remembered, later.contains("s2"), "{later}");
+        }
     }
 }
