@@ -2,7 +2,10 @@
 //!
 //! The derivative is built bottom-up over the nodes of the expression (forward mode), so
 //! it needs no recursion however deep the expression is, and shared subexpressions are
-//! differentiated once. Nothing here simplifies: simplified scores and Hessians
+//! differentiated once. Nodes that do not mention the variable are not visited (their
+//! derivative is 0), and values are built only where a rule reads them, so a derivative by
+//! one block's parameter of a sum of independent blocks costs that block. Nothing here
+//! simplifies: simplified scores and Hessians
 //! ([`crate::simplify::derive`]) differentiate the simplified lower derivatives.
 
 use egg::{Id, Language, Symbol};
@@ -19,12 +22,46 @@ use crate::expr::{Builder, Expr, Op};
 /// assert_eq!(d.to_string(), "1/sigma"); // d/dσ ln σ = 1/σ
 /// ```
 pub fn derivative(expr: &Expr, var: Symbol) -> Expr {
+    let nodes = expr.nodes();
+    let n = nodes.len();
+    // Which nodes mention `var`: the others have derivative 0 and are not visited, so that
+    // the derivative of a sum of independent blocks by one block's parameter costs that
+    // block, not the whole sum.
+    let mut has = vec![false; n];
+    for (i, node) in nodes.iter().enumerate() {
+        has[i] = match node {
+            Op::Sym(s) => *s == var,
+            _ => node.children().iter().any(|c| has[usize::from(*c)]),
+        };
+    }
+    // Which values the rules use: a node that mentions `var` and is not a sum, difference
+    // or negation needs its own value and its children's (and a value needs its children's).
+    let mut need = vec![false; n];
+    for i in (0..n).rev() {
+        need[i] = need[i]
+            || (has[i] && !matches!(nodes[i], Op::Add(_) | Op::Sub(_) | Op::Neg(_) | Op::Sym(_)));
+        if need[i] {
+            for c in nodes[i].children() {
+                need[usize::from(*c)] = true;
+            }
+        }
+    }
     let mut b = Builder::default();
-    let n = expr.nodes().len();
+    let zero = b.num(0.0);
     let mut val: Vec<Id> = Vec::with_capacity(n);
     let mut der: Vec<Id> = Vec::with_capacity(n);
-    for node in expr.nodes() {
-        let v = b.node(node.clone().map_children(|c| val[usize::from(c)]));
+    for (i, node) in nodes.iter().enumerate() {
+        // `zero` stands for a value no rule reads.
+        let v = if need[i] {
+            b.node(node.clone().map_children(|c| val[usize::from(c)]))
+        } else {
+            zero
+        };
+        if !has[i] {
+            val.push(v);
+            der.push(zero);
+            continue;
+        }
         let d = |c: &Id| der[usize::from(*c)];
         let vl = |c: &Id| val[usize::from(*c)];
         let dv = match node {

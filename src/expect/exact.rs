@@ -571,14 +571,22 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
             values: Vec::new(),
         });
     }
-    // A[j][k] = ∂_j c_k, b[j] = −∂_j r.
+    // A[j][k] = ∂_j c_k, b[j] = −∂_j r; an entry whose coefficient does not mention θ_j is
+    // zero without differentiating (a diagonal normal's A is mostly such zeros).
+    let zero = tidy(&Expr::num(0.0), &facts);
     let a: Vec<Vec<Expr>> = params
         .iter()
         .map(|p| {
             separation
                 .stats
                 .iter()
-                .map(|(_, c)| tidy(&derivative(c, *p), &facts))
+                .map(|(_, c)| {
+                    if c.contains(*p) {
+                        tidy(&derivative(c, *p), &facts)
+                    } else {
+                        zero.clone()
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -591,7 +599,12 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
         let mut out = DMatrix::zeros(m.len(), m.first().map_or(0, Vec::len));
         for (r, row) in m.iter().enumerate() {
             for (c, e) in row.iter().enumerate() {
-                let v = eval_f64(e, env).map_err(|err| RouteError::Evaluation(err.to_string()))?;
+                let v = match e.as_num() {
+                    Some(v) => v,
+                    None => {
+                        eval_f64(e, env).map_err(|err| RouteError::Evaluation(err.to_string()))?
+                    }
+                };
                 if !v.is_finite() {
                     return Err(RouteError::Evaluation(format!("`{e}` is not finite")));
                 }
@@ -600,10 +613,18 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
         }
         Ok(out)
     };
+    // The equations and statistics fall into independent blocks (the connected components
+    // of the non-zero pattern of A): the singular values of A are those of its blocks, so
+    // rank and pivots are decided block by block, each against the largest singular value
+    // of the whole matrix as before, at the cost of the blocks rather than of A.
+    let blocks = Blocks::of(&a);
     let mut rank = k;
     for env in &points {
         let m = equilibrated(numeric(&a, env)?);
-        let sv = m.svd(false, false).singular_values;
+        let sv: Vec<f64> = blocks
+            .all()
+            .flat_map(|(rows, cols)| singular_values(&m, rows, cols))
+            .collect();
         let top = sv.iter().cloned().fold(0.0, f64::max);
         let r = sv
             .iter()
@@ -617,97 +638,259 @@ pub fn moments(model: &Model, separation: Separation) -> Result<Moments, RouteEr
             statistics: k,
         });
     }
-    // Choose k rows (equations) greedily by numeric independence at the first point.
+    // Choose k rows (equations) greedily by numeric independence at the first point: a row
+    // is taken when the rows taken so far and it have full rank together. Only the block of
+    // the new row changes its singular values.
     let a0 = equilibrated(numeric(&a, &points[0])?);
     let mut rows: Vec<usize> = Vec::new();
+    let mut taken: Vec<Vec<usize>> = vec![Vec::new(); blocks.count()];
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); blocks.count()];
     for r in 0..d {
-        let mut trial = rows.clone();
+        let block = blocks.of_row[r];
+        let mut trial = taken[block].clone();
         trial.push(r);
-        let sub = DMatrix::from_fn(trial.len(), k, |i, j| a0[(trial[i], j)]);
-        let sv = sub.svd(false, false).singular_values;
-        let top = sv.iter().cloned().fold(0.0, f64::max);
-        if sv
+        let sv = singular_values(&a0, &trial, &blocks.cols[block]);
+        let top = values
             .iter()
-            .filter(|s| **s > RANK_TOL * top.max(f64::MIN_POSITIVE))
-            .count()
-            == trial.len()
-        {
-            rows = trial;
+            .enumerate()
+            .filter(|(b, _)| *b != block)
+            .flat_map(|(_, v)| v.iter())
+            .chain(&sv)
+            .cloned()
+            .fold(0.0, f64::max);
+        let independent = |v: &[f64]| {
+            v.iter()
+                .filter(|s| **s > RANK_TOL * top.max(f64::MIN_POSITIVE))
+                .count()
+        };
+        let count: usize = values
+            .iter()
+            .enumerate()
+            .map(|(b, v)| {
+                if b == block {
+                    independent(&sv)
+                } else {
+                    independent(v)
+                }
+            })
+            .sum();
+        if count == rows.len() + 1 {
+            rows.push(r);
+            taken[block] = trial;
+            values[block] = sv;
         }
         if rows.len() == k {
             break;
         }
     }
-    let mut m: Vec<Vec<Expr>> = rows.iter().map(|r| a[*r].clone()).collect();
-    let mut v: Vec<Expr> = rows.iter().map(|r| b[*r].clone()).collect();
-    // Gauss–Jordan elimination with Markowitz pivoting: among the entries that are not
-    // numerically zero, take the one whose row and column hold the fewest other non-zeros
-    // (least fill-in), then the simplest expression. Sparse systems (the bivariate normal's)
-    // then solve nearly by substitution and the expressions stay small.
-    let mut zero: Vec<Vec<bool>> = Vec::with_capacity(k);
+    // Gauss–Jordan elimination with Markowitz pivoting, block by block: a pivot of one
+    // block eliminates only in its own rows, and its choice depends only on its block, so
+    // the blocks solve alone to the same moments as the whole system would.
+    let mut values = vec![Expr::num(0.0); k];
+    let mut solved = 0;
+    let mut stalled = false;
+    for (block, cols) in blocks.cols.iter().enumerate() {
+        let mine: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|r| blocks.of_row[*r] == block)
+            .collect();
+        if cols.is_empty() {
+            continue;
+        }
+        let m: Vec<Vec<Expr>> = mine
+            .iter()
+            .map(|r| cols.iter().map(|c| a[*r][*c].clone()).collect())
+            .collect();
+        let v: Vec<Expr> = mine.iter().map(|r| b[*r].clone()).collect();
+        let (pivots, m, v) = eliminate(m, v, &points, &facts)?;
+        solved += pivots.len();
+        stalled |= pivots.len() < cols.len();
+        for (r, c) in pivots {
+            values[cols[c]] = tidy(&(&v[r] / &m[r][c]), &facts);
+        }
+    }
+    if stalled {
+        return Err(RouteError::Underdetermined {
+            equations: solved,
+            statistics: k,
+        });
+    }
+    Ok(Moments { separation, values })
+}
+
+/// The pivots `(row, column)` of the system `m·moments = v` (rows: equations, columns:
+/// statistics), with `m` and `v` reduced along them (Gauss–Jordan with Markowitz pivoting:
+/// among the entries that are not numerically zero, the one whose row and column hold the
+/// fewest other non-zeros, least fill-in, then the simplest expression; sparse systems, the
+/// bivariate normal's, then solve nearly by substitution and the expressions stay small).
+/// Fewer pivots than columns when the system runs out of non-zero candidates.
+type Reduced = (Vec<(usize, usize)>, Vec<Vec<Expr>>, Vec<Expr>);
+
+fn eliminate(
+    mut m: Vec<Vec<Expr>>,
+    mut v: Vec<Expr>,
+    points: &[Env<f64>],
+    facts: &Facts,
+) -> Result<Reduced, RouteError> {
+    let n = m.len();
+    let k = m.first().map_or(0, Vec::len);
+    let mut zero: Vec<Vec<bool>> = Vec::with_capacity(n);
     for row in &m {
         zero.push(
             row.iter()
-                .map(|e| is_zero(e, &points))
+                .map(|e| is_zero(e, points))
                 .collect::<Result<_, _>>()?,
         );
     }
-    let mut row_done = vec![false; k];
+    let mut row_done = vec![false; n];
     let mut col_done = vec![false; k];
     let mut pivots: Vec<(usize, usize)> = Vec::with_capacity(k);
+    // (printed size, text) of each entry, computed when first asked for and forgotten when
+    // the entry changes: the pivot search asks for every candidate at every step.
+    let mut labels: Vec<Vec<Option<(usize, String)>>> = vec![vec![None; k]; n];
     for _ in 0..k {
         // (Markowitz count, pivot size, pivot text) → (row, column)
         let mut best: Option<(PivotKey, (usize, usize))> = None;
-        for r in (0..k).filter(|r| !row_done[*r]) {
-            let row_nnz = (0..k).filter(|c| !col_done[*c] && !zero[r][*c]).count();
+        // the non-zeros of each remaining row and column, among the remaining ones
+        let mut row_nnzs = vec![0usize; n];
+        let mut col_nnzs = vec![0usize; k];
+        for r in (0..n).filter(|r| !row_done[*r]) {
             for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
-                let col_nnz = (0..k).filter(|q| !row_done[*q] && !zero[*q][c]).count();
-                let size = Pretty::of(&m[r][c]).size();
-                let key = ((row_nnz - 1) * (col_nnz - 1), size, m[r][c].to_string());
-                if best.as_ref().is_none_or(|(b, _)| key < *b) {
-                    best = Some((key, (r, c)));
+                row_nnzs[r] += 1;
+                col_nnzs[c] += 1;
+            }
+        }
+        for r in (0..n).filter(|r| !row_done[*r]) {
+            for c in (0..k).filter(|c| !col_done[*c] && !zero[r][*c]) {
+                let count = (row_nnzs[r] - 1) * (col_nnzs[c] - 1);
+                let (size, text) = labels[r][c]
+                    .get_or_insert_with(|| (Pretty::of(&m[r][c]).size(), m[r][c].to_string()));
+                let better = best.as_ref().is_none_or(|((bc, bs, bt), _)| {
+                    (count, *size, text.as_str()) < (*bc, *bs, bt.as_str())
+                });
+                if better {
+                    best = Some(((count, *size, text.clone()), (r, c)));
                 }
             }
         }
         let Some((_, (pr, pc))) = best else {
-            return Err(RouteError::Underdetermined {
-                equations: pivots.len(),
-                statistics: k,
-            });
+            break;
         };
-        for r in 0..k {
+        for r in 0..n {
             if r == pr || zero[r][pc] {
                 continue;
             }
-            let factor = tidy(&(&m[r][pc] / &m[pr][pc]), &facts);
+            let factor = tidy(&(&m[r][pc] / &m[pr][pc]), facts);
             for c in (0..k).filter(|c| !col_done[*c]) {
                 if c == pc {
                     m[r][c] = Expr::num(0.0);
                     zero[r][c] = true;
+                    labels[r][c] = None;
                     continue;
                 }
                 if zero[pr][c] {
                     continue;
                 }
+                labels[r][c] = None;
                 let e = &m[r][c] - &factor * &m[pr][c];
-                zero[r][c] = is_zero(&e, &points)?;
+                zero[r][c] = is_zero(&e, points)?;
                 m[r][c] = if zero[r][c] {
                     Expr::num(0.0)
                 } else {
-                    tidy(&e, &facts)
+                    tidy(&e, facts)
                 };
             }
-            v[r] = tidy(&(&v[r] - &factor * &v[pr]), &facts);
+            v[r] = tidy(&(&v[r] - &factor * &v[pr]), facts);
         }
         row_done[pr] = true;
         col_done[pc] = true;
         pivots.push((pr, pc));
     }
-    let mut values = vec![Expr::num(0.0); k];
-    for (r, c) in pivots {
-        values[c] = tidy(&(&v[r] / &m[r][c]), &facts);
+    Ok((pivots, m, v))
+}
+
+/// The independent blocks of a coefficient matrix `A` (equations × statistics): the
+/// connected components of the graph whose edges are its entries that are not the literal 0.
+struct Blocks {
+    /// The block of each row.
+    of_row: Vec<usize>,
+    /// The rows of each block, in increasing order.
+    rows: Vec<Vec<usize>>,
+    /// The columns of each block, in increasing order.
+    cols: Vec<Vec<usize>>,
+}
+
+impl Blocks {
+    fn of(a: &[Vec<Expr>]) -> Blocks {
+        let d = a.len();
+        let k = a.first().map_or(0, Vec::len);
+        // union–find over rows 0..d and columns d..d+k
+        let mut parent: Vec<usize> = (0..d + k).collect();
+        fn find(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for (j, row) in a.iter().enumerate() {
+            for (c, e) in row.iter().enumerate() {
+                if e.as_num() != Some(0.0) {
+                    let (x, y) = (find(&mut parent, j), find(&mut parent, d + c));
+                    parent[x.max(y)] = x.min(y);
+                }
+            }
+        }
+        let mut index: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut of = vec![0; d + k];
+        for (i, slot) in of.iter_mut().enumerate() {
+            let root = find(&mut parent, i);
+            let next = index.len();
+            *slot = *index.entry(root).or_insert(next);
+        }
+        let mut rows = vec![Vec::new(); index.len()];
+        let mut cols = vec![Vec::new(); index.len()];
+        for (i, b) in of.iter().enumerate() {
+            if i < d {
+                rows[*b].push(i);
+            } else {
+                cols[*b].push(i - d);
+            }
+        }
+        of.truncate(d);
+        Blocks {
+            of_row: of,
+            rows,
+            cols,
+        }
     }
-    Ok(Moments { separation, values })
+
+    fn count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// (rows, columns) of every block.
+    fn all(&self) -> impl Iterator<Item = (&[usize], &[usize])> {
+        self.rows
+            .iter()
+            .zip(&self.cols)
+            .map(|(r, c)| (r.as_slice(), c.as_slice()))
+    }
+}
+
+/// The singular values of the submatrix of `m` on `rows` × `cols` (none when either is
+/// empty).
+fn singular_values(m: &DMatrix<f64>, rows: &[usize], cols: &[usize]) -> Vec<f64> {
+    if rows.is_empty() || cols.is_empty() {
+        return Vec::new();
+    }
+    let sub = DMatrix::from_fn(rows.len(), cols.len(), |i, j| m[(rows[i], cols[j])]);
+    sub.svd(false, false)
+        .singular_values
+        .iter()
+        .cloned()
+        .collect()
 }
 
 /// `m` with each column, then each row, scaled to largest entry 1 (zero ones left alone):

@@ -1,6 +1,8 @@
 //! The Fisher information matrix in closed form: `F = −E[∇²ℓ]` with the expectation taken
 //! exactly by the score-identity route (DESIGN §4).
 
+use std::collections::BTreeMap;
+
 use egg::Symbol;
 
 use crate::diff::derivative;
@@ -43,46 +45,65 @@ pub fn closed_form(model: &Model) -> Result<ClosedForm, RouteError> {
     let separation = separate(model)?;
     let d = params.len();
     let points = sample_points(model);
-    // Second derivatives of the coefficients; a statistic whose coefficient is linear in θ
-    // needs no moment.
-    let mut second: Vec<Vec<Vec<Expr>>> = Vec::new();
+    // What an entry with no term simplifies to, once rather than at every such entry.
+    let zero = tidy(&Expr::num(0.0), &facts);
+    // Second derivatives of the coefficients, only where they can be non-zero: `∂²c/∂θ_j∂θ_l`
+    // vanishes unless `c` mentions both `θ_j` and `θ_l`, so each coefficient costs the
+    // square of the number of its own parameters, not of all of them (a diagonal normal's
+    // coefficient `μ_i/σ_i²` has two). A statistic whose coefficient is linear in θ needs no
+    // moment.
+    let mut terms: BTreeMap<(usize, usize), Vec<(usize, Expr)>> = BTreeMap::new();
     let mut needed = Vec::new();
     for (k, (_, c)) in separation.stats.iter().enumerate() {
-        let mut h = vec![vec![Expr::num(0.0); d]; d];
+        let own = mentioned(c, &params);
         let mut nonzero = false;
-        for j in 0..d {
+        let mut second = Vec::new();
+        for (a, &j) in own.iter().enumerate() {
             let dc = derivative(c, params[j]);
-            for l in j..d {
+            for &l in &own[a..] {
                 let e = tidy(&derivative(&dc, params[l]), &facts);
                 // Zero symbolically (the literal 0), or numerically against the magnitude
                 // of its terms: a genuine `2e-14` is not zero, an infinite value an error.
                 if !is_zero(&e, &points)? {
                     nonzero = true;
                 }
-                h[j][l] = e.clone();
-                h[l][j] = e;
+                if e.as_num() != Some(0.0) {
+                    second.push(((j, l), e));
+                }
             }
         }
         if nonzero {
             needed.push(k);
+            for (jl, e) in second {
+                terms.entry(jl).or_default().push((k, e));
+            }
         }
-        second.push(h);
     }
     let values = if needed.is_empty() {
         Vec::new()
     } else {
         moments(model, separation.clone())?.values
     };
-    let mut matrix = vec![vec![Expr::num(0.0); d]; d];
+    let rest = mentioned(&separation.rest, &params);
+    let mut matrix = vec![vec![zero.clone(); d]; d];
     for j in 0..d {
-        let dr = derivative(&separation.rest, params[j]);
+        let dr = rest
+            .contains(&j)
+            .then(|| derivative(&separation.rest, params[j]));
         for l in j..d {
+            let r2 = dr
+                .as_ref()
+                .filter(|dr| dr.contains(params[l]))
+                .map(|dr| derivative(dr, params[l]));
+            let cs = terms.get(&(j, l));
+            if r2.is_none() && cs.is_none() {
+                continue;
+            }
             let mut b = Builder::default();
-            let r2 = derivative(&dr, params[l]);
-            let r2 = b.copy(&r2);
+            let r2 = b.copy(&r2.unwrap_or_else(|| Expr::num(0.0)));
             let mut acc = b.neg(r2);
-            for k in &needed {
-                let c2 = b.copy(&second[*k][j][l]);
+            for (k, c2) in cs.into_iter().flatten() {
+                let c2 = b.copy(c2);
                 let m = b.copy(&values[*k]);
                 let t = b.mul(c2, m);
                 acc = b.sub(acc, t);
@@ -101,6 +122,15 @@ pub fn closed_form(model: &Model) -> Result<ClosedForm, RouteError> {
         separation,
         moments,
     })
+}
+
+/// The indices of the parameters that `e` mentions, in increasing order: a derivative of
+/// `e` by any other parameter is zero.
+fn mentioned(e: &Expr, params: &[Symbol]) -> Vec<usize> {
+    let names = e.symbols();
+    (0..params.len())
+        .filter(|j| names.contains(&params[*j]))
+        .collect()
 }
 
 /// The Jeffreys prior density `√det F` (unnormalized), simplified.

@@ -118,9 +118,10 @@ impl std::fmt::Display for Fallback {
 }
 
 impl Fallback {
-    fn of(entry: String, s: &Simplified) -> Option<Fallback> {
+    /// The fallback of entry `entry()` (named only when there is one).
+    fn of(entry: impl FnOnce() -> String, s: &Simplified) -> Option<Fallback> {
         s.stop.fell_back().then(|| Fallback {
-            entry,
+            entry: entry(),
             stop: s.stop.clone(),
             before: s.before,
             after: s.after,
@@ -147,21 +148,29 @@ pub fn derive(model: &crate::model::Model) -> Derivatives {
     let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
     let mut fallbacks = Vec::new();
     let s = simplify_with(&model.logp, &facts, super::Limits::default());
-    fallbacks.extend(Fallback::of("logp".to_string(), &s));
+    fallbacks.extend(Fallback::of(|| "logp".to_string(), &s));
     let logp = s.expr;
     let mut score = Vec::with_capacity(params.len());
     for p in &params {
         let s = simplest_report(&derivative(&model.logp, *p), &facts);
-        fallbacks.extend(Fallback::of(format!("score[{p}]"), &s));
+        fallbacks.extend(Fallback::of(|| format!("score[{p}]"), &s));
         score.push(s.expr);
     }
     let d = params.len();
+    // A score entry that does not mention θ_j has ∂/∂θ_j zero: such entries (most of them
+    // when the parameters fall into blocks that never meet in a term) are not differentiated
+    // or searched, only given the simplified zero.
+    let zero = simplest_report(&Expr::num(0.0), &facts);
     let mut hessian = vec![vec![Expr::num(0.0); d]; d];
     for i in 0..d {
         for j in i..d {
-            let s = simplest_report(&derivative(&score[i], params[j]), &facts);
+            let s = if score[i].contains(params[j]) {
+                simplest_report(&derivative(&score[i], params[j]), &facts)
+            } else {
+                zero.clone()
+            };
             fallbacks.extend(Fallback::of(
-                format!("hessian[{}, {}]", params[i], params[j]),
+                || format!("hessian[{}, {}]", params[i], params[j]),
                 &s,
             ));
             hessian[j][i] = s.expr.clone();

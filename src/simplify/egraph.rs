@@ -154,6 +154,10 @@ fn guarded(mut rule: rules::Rewrite) -> rules::Rewrite {
 /// declared [`Facts`] hold. `limits.iterations` and `limits.nodes` bound the search;
 /// `limits.max_input` is the caller's business (see [`super::simplify_with`]).
 pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason) {
+    let shape = Shape::of(expr, facts, limits);
+    if FIXED.with(|f| f.borrow().contains(&shape)) {
+        return (expr.clone(), StopReason::Saturated);
+    }
     let runner: Runner<Op, SignFold> = Runner::new(SignFold::new(facts))
         .with_iter_limit(limits.iterations)
         .with_node_limit(limits.nodes)
@@ -176,7 +180,102 @@ pub fn saturate(expr: &Expr, facts: &Facts, limits: Limits) -> (Expr, StopReason
     };
     let extractor = Extractor::new(&runner.egraph, Readable);
     let (_, best) = extractor.find_best(root);
-    (Expr::from_rec(best), stop)
+    let best = Expr::from_rec(best);
+    // Unchanged, and no class with a second spelling to choose from: a fixed point for
+    // every renaming of the names that keeps their facts.
+    let unchanged = stop == StopReason::Saturated
+        && runner.egraph.total_number_of_nodes() == runner.egraph.number_of_classes()
+        && expr.nodes().len() <= MAX_REMEMBERED
+        && expr.tree_size() <= MAX_COMPARED
+        && same_tree(&best, expr);
+    if unchanged {
+        FIXED.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() >= MAX_FIXED {
+                f.clear();
+            }
+            f.insert(shape);
+        });
+    }
+    (best, stop)
+}
+
+/// Largest tree (nodes) that [`saturate`] compares with its result to remember its shape.
+const MAX_COMPARED: usize = 4_096;
+
+/// Largest input (distinct nodes) whose shape [`saturate`] remembers: repeated blocks are
+/// small, and the memory stays bounded (at most [`MAX_FIXED`] keys of a few kilobytes).
+const MAX_REMEMBERED: usize = 256;
+
+/// Most shapes [`saturate`] remembers per thread; past it, it forgets them all.
+const MAX_FIXED: usize = 1 << 12;
+
+thread_local! {
+    /// The shapes of the inputs that the search returned unchanged (see [`Shape`]).
+    static FIXED: std::cell::RefCell<std::collections::HashSet<Shape>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// An input up to the names: its nodes with each name replaced by the order of its first
+/// occurrence, the facts of those names, and the limits of the search.
+///
+/// No rule names a name, and the analysis reads a name only through its fact, so the
+/// search runs alike on two inputs of one shape: the e-graph of one is the e-graph of the
+/// other with the names exchanged. When the search returns an input unchanged and no class
+/// holds a second node (so that extraction, whose ties are broken by a fingerprint of the
+/// names, had no choice), it returns every input of that shape unchanged: a block-diagonal
+/// model's blocks (`(x1 − μ1)/σ1²`, `(x2 − μ2)/σ2²`, …) search once. Most canonical inputs
+/// of derivatives are such fixed points.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Shape(String);
+
+impl Shape {
+    fn of(expr: &Expr, facts: &Facts, limits: Limits) -> Shape {
+        use std::fmt::Write;
+        let mut names: Vec<egg::Symbol> = Vec::new();
+        let mut key = format!("{} {};", limits.iterations, limits.nodes);
+        for node in expr.nodes() {
+            // Writing to a string cannot fail.
+            let _ = match node {
+                Op::Sym(s) => {
+                    let i = names.iter().position(|n| n == s).unwrap_or_else(|| {
+                        names.push(*s);
+                        names.len() - 1
+                    });
+                    write!(key, "v{i}")
+                }
+                Op::Num(c) => write!(key, "n{:x}", c.value().to_bits()),
+                op => write!(key, "{}", op.info().name),
+            };
+            for c in node.children() {
+                let _ = write!(key, " {c}");
+            }
+            key.push(';');
+        }
+        for n in &names {
+            let _ = write!(key, "{:?};", facts.get(*n));
+        }
+        Shape(key)
+    }
+}
+
+/// Whether two expressions are the same tree (whatever the order of their nodes).
+fn same_tree(a: &Expr, b: &Expr) -> bool {
+    let (na, nb) = (a.nodes(), b.nodes());
+    let mut stack = vec![(a.root(), b.root())];
+    while let Some((x, y)) = stack.pop() {
+        let (p, q) = (&na[usize::from(x)], &nb[usize::from(y)]);
+        if !p.matches(q) {
+            return false;
+        }
+        stack.extend(
+            p.children()
+                .iter()
+                .copied()
+                .zip(q.children().iter().copied()),
+        );
+    }
+    true
 }
 
 #[cfg(test)]
@@ -420,5 +519,42 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|s| *s));
+    }
+
+    /// A remembered shape gives what the search gives: each input searched in a fresh thread
+    /// (nothing remembered) equals it searched after an input of the same shape, with the
+    /// facts of its names kept or changed.
+    #[test]
+    fn remembered_shapes_give_what_the_search_gives() {
+        let f = facts(&[
+            ("s1", Fact::Positive),
+            ("s2", Fact::Positive),
+            ("t", Fact::Real),
+        ]);
+        let first = "(* (+ x1 (* -1 mu1)) (^ s1 -2))";
+        for later in [
+            "(* (+ x2 (* -1 mu2)) (^ s2 -2))",
+            // same nodes, a name without the fact: another shape
+            "(* (+ x2 (* -1 mu2)) (^ t -2))",
+        ] {
+            let fresh = {
+                let f = f.clone();
+                std::thread::spawn(move || run(later, &f).as_rec().to_string())
+                    .join()
+                    .unwrap()
+            };
+            let f = f.clone();
+            let (remembered, after) = std::thread::spawn(move || {
+                run(first, &f);
+                let shape = Shape::of(&parse(later), &f, Limits::default());
+                let remembered = FIXED.with(|m| m.borrow().contains(&shape));
+                (remembered, run(later, &f).as_rec().to_string())
+            })
+            .join()
+            .unwrap();
+            assert_eq!(after, fresh, "{later}");
+            // the first is a fixed point whose shape the second shares, the third does not
+            assert_eq!(remembered, later.contains("s2"), "{later}");
+        }
     }
 }
