@@ -171,7 +171,8 @@ impl FisherField {
         if !matches!(field.closed_form, Some(Ok(_))) {
             return Ok(field);
         }
-        let verification = if field.options.verify {
+        let too_large = verify::too_large_to_verify(model);
+        let verification = if field.options.verify && too_large.is_none() {
             let q = verify::verify_quadrature();
             field.verified_at = verify::verification_points(model)
                 .into_iter()
@@ -190,6 +191,9 @@ impl FisherField {
                 }
             }
             v
+        } else if field.options.verify {
+            // too large: `verify_with` says so
+            field.verify_with(&[], false)?
         } else {
             Verification::Skipped
         };

@@ -71,6 +71,10 @@ pub enum Verification {
         /// quadrature failed everywhere, which usually means the model cannot be
         /// normalized.
         checked: usize,
+        /// Whether every point that could not be checked was stopped by the budget of the
+        /// verification quadrature ([`crate::info::verify::VERIFY_MAX_POINTS`]: many data
+        /// variables), which says nothing about the model.
+        budget: bool,
     },
     /// Verification was not asked for (`--no-verify`).
     Skipped,
@@ -101,7 +105,14 @@ impl Verification {
     /// Whether quadrature could check nothing at all: a model that cannot be normalized, or
     /// one the numeric route cannot handle. The commands refuse then (unless `--no-verify`).
     pub fn nothing_checked(&self) -> bool {
-        matches!(self, Verification::Unchecked { checked: 0, .. })
+        matches!(
+            self,
+            Verification::Unchecked {
+                checked: 0,
+                budget: false,
+                ..
+            }
+        )
     }
 
     /// One line for text output, without numbers that depend on rounding:

@@ -97,7 +97,9 @@ pub fn verification(v: &Verification) -> Value {
             "closed_form_value": m.closed,
             "numeric_value": m.numeric,
         }),
-        Verification::Unchecked { reason, checked } => {
+        Verification::Unchecked {
+            reason, checked, ..
+        } => {
             json!({ "status": v.status(), "detail": reason, "points": checked })
         }
         Verification::Skipped => json!({ "status": v.status() }),
