@@ -49,7 +49,7 @@ pub use error::ExpectError;
 pub use progress::{Progress, with_progress};
 pub use types::{Estimate, MAX_POINTS, PointIntegrand, Quadrature};
 
-pub(crate) use kinks::affine_root;
+pub(crate) use kinks::{affine_root, kink_nodes};
 
 use egg::Symbol;
 

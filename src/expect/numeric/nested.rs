@@ -13,7 +13,6 @@ use crate::expect::ExpectError;
 use crate::expect::error::significant;
 use crate::expect::kinks::affine_root;
 use crate::expect::quadrature::{self, Batch, NEGLIGIBLE, Scaled};
-use crate::expr::Op;
 use crate::model::Support;
 
 /// The sum of two integrals over adjacent pieces of a support.
@@ -50,27 +49,18 @@ impl<'a> Problem<'a> {
         }
         let x = data[d].name;
         let inner: Vec<Symbol> = data.iter().skip(d + 1).map(|v| v.name).collect();
-        let mut roots = Vec::new();
-        for e in std::iter::once(&self.model.logp).chain(self.gs.iter()) {
-            for node in e.nodes() {
-                let (Op::Abs([a]) | Op::Sign([a])) = node else {
-                    continue;
-                };
-                let arg = e.subexpr(*a);
-                if !arg.contains(x) || inner.iter().any(|s| arg.contains(*s)) {
-                    continue;
-                }
+        self.kinks
+            .iter()
+            .filter(|k| k.depends_on(x) && !inner.iter().any(|s| k.depends_on(*s)))
+            .filter_map(|k| {
                 let at = |t: f64| {
                     let mut env = env.clone();
                     env.insert(x, t);
-                    crate::eval::eval_f64(&arg, &env).ok()
+                    crate::eval::eval_f64(&k.arg, &env).ok()
                 };
-                if let Some((root, _)) = affine_root(at) {
-                    roots.push(root);
-                }
-            }
-        }
-        roots
+                affine_root(at).map(|(root, _)| root)
+            })
+            .collect()
     }
 
     /// `∫ p · g_k` over the data variables `d, d+1, …` with `fixed` the values of the outer

@@ -10,7 +10,8 @@ use egg::Symbol;
 use crate::eval::Compiled;
 use crate::expect::ExpectError;
 use crate::expect::ends::{complement_name, positive_names, reflect, split_logs, use_complements};
-use crate::expr::{Expr, Op};
+use crate::expect::kinks::{KinkNode, kink_nodes};
+use crate::expr::Expr;
 use crate::model::{Model, Support};
 
 /// Which compiled expressions a nested integration integrates.
@@ -121,6 +122,9 @@ pub(crate) struct Prepared {
     pub(super) deriv: Vec<Option<usize>>,
     /// The log-density has `abs`/`sign` (a kink in x): real supports are split at the mode.
     pub(super) kinked: bool,
+    /// The `abs`/`sign` nodes of the log-density, then of the integrands (when `kinked`):
+    /// real supports are also split where their arguments cross zero.
+    pub(super) kinks: Vec<KinkNode>,
 }
 
 impl Prepared {
@@ -170,6 +174,11 @@ impl Prepared {
             }
         }
         let positive = positive_names(model);
+        let mut kinks = kink_nodes(&model.logp);
+        let kinked = !kinks.is_empty();
+        if kinked {
+            kinks.extend(gs.iter().flat_map(kink_nodes));
+        }
         let tapes = Halves::new(main_exprs, locate_exprs, vars, unit, positive)?;
         Ok(Prepared {
             model: model.clone(),
@@ -180,11 +189,8 @@ impl Prepared {
             bit,
             tapes,
             deriv,
-            kinked: model
-                .logp
-                .nodes()
-                .iter()
-                .any(|n| matches!(n, Op::Abs(_) | Op::Sign(_))),
+            kinked,
+            kinks,
         })
     }
 

@@ -7,6 +7,7 @@ use egg::Symbol;
 use super::prepared::{Halves, Prepared, Tape};
 use crate::eval::{BatchScratch, Env, EvalError, Input, eval_checked};
 use crate::expect::error::point_text;
+use crate::expect::kinks::KinkNode;
 use crate::expect::quadrature::Tol;
 use crate::expect::{ExpectError, PointIntegrand, Quadrature};
 use crate::expr::Expr;
@@ -48,6 +49,7 @@ pub(crate) struct Problem<'a> {
     /// Points at which a compiled expression was evaluated.
     pub evaluations: usize,
     pub(super) kinked: bool,
+    pub(super) kinks: &'a [KinkNode],
 }
 
 /// The working memory of a [`Problem`], kept per thread between problems: the lanes of a tape
@@ -126,6 +128,7 @@ impl<'a> Problem<'a> {
             buffers: work.buffers,
             evaluations: 0,
             kinked: prep.kinked,
+            kinks: &prep.kinks,
         }
     }
 
