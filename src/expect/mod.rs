@@ -35,320 +35,31 @@
 //! [`Quadrature::max_points`] evaluations: past it, [`ExpectError::OverBudget`]. Long work
 //! reports its progress to a [`Progress`] installed by [`with_progress`].
 
+mod ends;
+mod error;
 pub mod exact;
+mod kinks;
 mod numeric;
 mod progress;
-
-pub use progress::{Progress, with_progress};
-use progress::{progress_begin, progress_inc};
-
-pub(crate) use numeric::affine_root;
 mod quadrature;
+mod types;
+
+pub use ends::{EndForms, complement_symbol};
+pub use error::ExpectError;
+pub use progress::{Progress, with_progress};
+pub use types::{Estimate, MAX_POINTS, PointIntegrand, Quadrature};
+
+pub(crate) use kinks::{affine_root, kink_nodes};
 
 use egg::Symbol;
 
-use crate::eval::{Env, EvalError};
+use crate::eval::Env;
 use crate::expr::Expr;
 use crate::model::Model;
 
+use error::{point_text, significant};
 use numeric::{Prepared, Problem, Tape};
-
-/// Integrands given as a function of the data point, evaluated at every node of the
-/// quadrature alongside the compiled ones (see [`expectations_with`]).
-///
-/// This is how dual numbers enter a numeric expectation: the function evaluates its
-/// integrand over dual numbers and writes out their components, each of which is an
-/// ordinary real integrand. Expectation is linear, so the expectation of a component is the
-/// component of the expectation, for the very node set that the accuracy test accepted.
-pub trait PointIntegrand {
-    /// The number of values written per point.
-    fn len(&self) -> usize;
-
-    /// Whether there are no values.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Writes the values at the data point `data` (in the model's data order) into `out`
-    /// (of length [`len`](Self::len)); an error explains why it could not.
-    ///
-    /// # Errors
-    ///
-    /// A message saying what could not be evaluated.
-    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String>;
-
-    /// [`eval`](Self::eval) with `complements[j] = 1 − data[j]`, exact where `data[j]` is a
-    /// unit variable near 1 (where `data[j]` itself may have rounded to 1); integrands
-    /// that can lose the distance to 1 (`ln(1 − x^a)`) override this and read it, for
-    /// example through [`EndForms`]. By default the complements are ignored.
-    ///
-    /// # Errors
-    ///
-    /// As [`eval`](Self::eval).
-    fn eval_with_complements(
-        &mut self,
-        data: &[f64],
-        complements: &[f64],
-        out: &mut [f64],
-    ) -> Result<(), String> {
-        let _ = complements;
-        self.eval(data, out)
-    }
-}
-
-/// The name of the input that holds `1 − x` for a unit data variable `x` in the forms of
-/// [`EndForms`] (a name no model can declare).
-pub fn complement_symbol(x: Symbol) -> Symbol {
-    numeric::complement_name(x)
-}
-
-/// An expression written for data points near the ends of the unit supports.
-///
-/// A quadrature node on (0, 1) carries its distance to 1 exactly (from the map's parameter,
-/// not by subtraction), while `x` itself rounds to 1 within `1e-16` of it, where
-/// `ln(1 − x^a)` would be `−∞`. The form for a data point reads `1 − x` from the input
-/// [`complement_symbol`]`(x)`, and for each unit variable in the upper half (`1 − x < x`)
-/// writes every subexpression that cancels near 1 in the complement
-/// (`ln(1 − x^a) = ln(−expm1(a·log1p(−x̄)))`). The forms are exact rewrites of the
-/// expression, one per combination of halves, made when first needed.
-///
-/// ```
-/// use fisher_geometry::Model;
-/// use fisher_geometry::eval::{Env, eval_f64};
-/// use fisher_geometry::expect::{EndForms, complement_symbol};
-/// let model = Model::parse(
-///     "data x : unit\nparam a : positive\nparam b : positive\n\
-///      logp = ln(a) + ln(b) + (a-1)*ln(x) + (b-1)*ln(1 - x^a)",
-///     "kumaraswamy",
-/// )?;
-/// let mut forms = EndForms::new(&model, &model.logp);
-/// let c = 1e-30; // x = 1 − 1e-30 rounds to 1
-/// let form = forms.at(&[1.0], &[c]).clone();
-/// let env = Env::new()
-///     .with("x", 1.0)
-///     .with(complement_symbol("x".into()), c)
-///     .with("a", 2.0)
-///     .with("b", 0.5);
-/// let lp = eval_f64(&form, &env)?;
-/// // ln 2 + ln 0.5 − 0.5·ln(1 − x²), with 1 − x² ≈ 2·1e-30
-/// assert!((lp + 0.5 * (2e-30f64).ln()).abs() < 1e-12);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct EndForms {
-    expr: Expr,
-    /// `(data index, name)` of each unit variable.
-    unit: Vec<(usize, Symbol)>,
-    /// Names known positive.
-    positive: Vec<Symbol>,
-    forms: std::collections::HashMap<u64, Expr>,
-}
-
-impl EndForms {
-    /// The forms of `expr` for the unit data variables of `model`.
-    pub fn new(model: &Model, expr: &Expr) -> EndForms {
-        let unit: Vec<(usize, Symbol)> = model
-            .data
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.support == crate::model::Support::Unit)
-            .map(|(j, d)| (j, d.name))
-            .collect();
-        let names: Vec<Symbol> = unit.iter().map(|(_, s)| *s).collect();
-        EndForms {
-            expr: numeric::use_complements(expr, &names),
-            positive: numeric::positive_names(model),
-            unit,
-            forms: std::collections::HashMap::new(),
-        }
-    }
-
-    /// The form for the data point `data` (in the model's data order) with
-    /// `complements[j] = 1 − data[j]`.
-    pub fn at(&mut self, data: &[f64], complements: &[f64]) -> &Expr {
-        let upper = |j: usize| {
-            complements
-                .get(j)
-                .zip(data.get(j))
-                .is_some_and(|(c, x)| c < x)
-        };
-        let mask = self
-            .unit
-            .iter()
-            .enumerate()
-            .filter(|(_, (j, _))| upper(*j))
-            .fold(0u64, |m, (b, _)| m | 1 << b);
-        let (expr, unit, positive) = (&self.expr, &self.unit, &self.positive);
-        self.forms.entry(mask).or_insert_with(|| {
-            let names: Vec<Symbol> = unit
-                .iter()
-                .enumerate()
-                .filter(|(b, _)| mask >> b & 1 == 1)
-                .map(|(_, (_, s))| *s)
-                .collect();
-            numeric::split_logs(&numeric::reflect(expr, &names), positive)
-        })
-    }
-}
-
-/// The default budget of one expectation, [`Quadrature::max_points`].
-pub const MAX_POINTS: usize = 2_000_000;
-
-/// Accuracy and effort of numeric expectations.
-///
-/// A value is accepted when its estimated absolute error is at most
-/// `max(abs_tol, rel_tol · ∫|p g|)`; the scale `∫|p g|` (rather than `|∫p g|`) keeps
-/// expectations that vanish, like `E[s] = 0`, meaningful. Requests below a few ulps
-/// (`4ε ≈ 9e-16`) are treated as `4ε`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Quadrature {
-    /// Relative tolerance (default `1e-10`, so that results are good to `1e-8` with margin).
-    pub rel_tol: f64,
-    /// Absolute tolerance (default 0: relative only).
-    pub abs_tol: f64,
-    /// Largest number of halvings of the double-exponential step `h = ½` (default 10).
-    pub max_level: usize,
-    /// Largest number of terms summed over a discrete support (default 1,000,000).
-    pub max_terms: usize,
-    /// Largest number of points at which one expectation evaluates the log-density and its
-    /// integrands (default 2,000,000, a second or two); past it the expectation is refused
-    /// with [`ExpectError::OverBudget`]. This bounds the cost of every command, whatever the
-    /// number of data variables.
-    pub max_points: usize,
-}
-
-impl Default for Quadrature {
-    fn default() -> Self {
-        Quadrature {
-            rel_tol: 1e-10,
-            abs_tol: 0.0,
-            max_level: 10,
-            max_terms: 1_000_000,
-            max_points: MAX_POINTS,
-        }
-    }
-}
-
-/// Numeric expectations `E_θ[g_k] = ∫ p g_k` with error estimates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Estimate {
-    /// `∫ p(x; θ) g_k(x; θ) dx` for each `g_k` (not divided by the mass).
-    pub values: Vec<f64>,
-    /// The estimated absolute error of each value.
-    pub errors: Vec<f64>,
-    /// `∫ p(x; θ) dx`, computed alongside (1 for a normalized model).
-    pub mass: f64,
-    /// The estimated absolute error of `mass`.
-    pub mass_error: f64,
-    /// Points at which the compiled log-density and integrands were evaluated.
-    pub evaluations: usize,
-}
-
-/// An error of numeric expectation.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ExpectError {
-    /// `∫p` is not 1.
-    #[error("log-density integrates to {} at {at}, not 1", significant(*.mass, 5))]
-    NotNormalized {
-        /// `∫p`.
-        mass: f64,
-        /// The parameter point, `mu=0, sigma=1`.
-        at: String,
-    },
-    /// The requested accuracy was not reached.
-    #[error(
-        "could not reach relative accuracy {} for {what} at {at}: estimated error {}",
-        crate::expr::number(*.tol),
-        significant(*.achieved, 2)
-    )]
-    NotConverged {
-        /// The quantity: `∫p` or `E[g]`.
-        what: String,
-        /// The estimated relative error reached.
-        achieved: f64,
-        /// The relative tolerance asked for.
-        tol: f64,
-        /// The parameter point.
-        at: String,
-    },
-    /// The log-density or an integrand is NaN or infinite inside the declared support (for
-    /// the log-density, `−∞` is a zero density and allowed).
-    #[error("{what} is not finite at {point} (declared support {support}): {detail}")]
-    NotFinite {
-        /// `log-density`, or the integrand in backticks.
-        what: String,
-        /// The data point, `x=-1`.
-        point: String,
-        /// The declared supports of the data variables.
-        support: String,
-        /// The innermost subexpression that is not finite.
-        detail: String,
-    },
-    /// The quadrature could not resolve the density (the model may well be normalized): its
-    /// mass was not found, or it is narrower than `f64` can resolve where it lies.
-    #[error(
-        "the quadrature could not resolve the density at {at} (not a fault of the model): {detail}"
-    )]
-    Unresolved {
-        /// The parameter point.
-        at: String,
-        /// What failed.
-        detail: String,
-    },
-    /// An evaluation error (an integrand naming an unknown variable, …).
-    #[error(transparent)]
-    Eval(#[from] EvalError),
-    /// A name in the point is not a parameter of the model.
-    #[error("`{name}` is not a parameter of the model")]
-    UnknownParameter {
-        /// The name.
-        name: String,
-    },
-    /// A parameter has no value in the point.
-    #[error("parameter `{name}` has no value")]
-    MissingParameter {
-        /// The name.
-        name: String,
-    },
-    /// A parameter value lies outside its declared domain.
-    #[error("parameter `{name}` = {value} is outside its domain {domain}")]
-    OutsideDomain {
-        /// The name.
-        name: String,
-        /// Its value, formatted.
-        value: String,
-        /// The declared domain.
-        domain: String,
-    },
-    /// The expectation needs more evaluations than [`Quadrature::max_points`] allows.
-    #[error(
-        "the expectation over {dims} data variables at {at} needs more than {budget} evaluations (the budget `max_points`): {detail}"
-    )]
-    OverBudget {
-        /// The number of data variables.
-        dims: usize,
-        /// The budget.
-        budget: usize,
-        /// The parameter point.
-        at: String,
-        /// Where the budget ran out, and the accuracy reached by then when known.
-        detail: String,
-    },
-    /// Something this module does not handle.
-    #[error("unsupported: {reason}")]
-    Unsupported {
-        /// What and why.
-        reason: String,
-    },
-}
-
-/// `v` rounded to `digits` significant digits, printed by [`crate::expr::number`].
-fn significant(v: f64, digits: usize) -> String {
-    let rounded = format!("{:.*e}", digits.saturating_sub(1), v)
-        .parse::<f64>()
-        .unwrap_or(v);
-    crate::expr::number(rounded)
-}
+use progress::progress_begin;
 
 /// The parameter values of `at` in matrix order, checked against the declared domains.
 fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectError> {
@@ -379,16 +90,6 @@ fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectErro
             }
         })
         .collect()
-}
-
-/// The point as `mu=0, sigma=1`, in parameter order.
-fn point_text(names: &[Symbol], values: &[f64]) -> String {
-    names
-        .iter()
-        .zip(values)
-        .map(|(n, v)| format!("{n}={}", crate::expr::number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `E_θ[g_k(x; θ)] = ∫ exp(logp(x; θ)) g_k(x; θ) dx` for each `g_k` (a sum over discrete

@@ -22,7 +22,7 @@ use num_dual::{DualNum, HyperDual64};
 
 use super::types::{HessianMethod, InfoError, KlHessians};
 use crate::eval::{Env, eval};
-use crate::expect::{ExpectError, Quadrature, affine_root, expectations};
+use crate::expect::{ExpectError, Quadrature, affine_root, expectations, kink_nodes};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::{Model, Support};
 
@@ -100,26 +100,22 @@ pub(super) fn kl_hessians(
     }
     let mut kinks = Vec::new();
     for (which, e) in [&lp, &lq].into_iter().enumerate() {
-        for (node, op) in e.nodes().iter().enumerate() {
-            let (Op::Abs([a]) | Op::Sign([a])) = op else {
-                continue;
-            };
-            let arg = e.subexpr(*a);
-            if !arg.contains(x) {
+        for k in kink_nodes(e) {
+            if !k.depends_on(x) {
                 continue;
             }
             let at_x = |t: f64| {
                 let mut env = real.clone();
                 env.insert(x, D::from(t));
-                eval(&arg, &env).ok().map(|v| v.re)
+                eval(&k.arg, &env).ok().map(|v| v.re)
             };
             let Some((root, slope)) = affine_root(at_x) else {
                 return Ok(None);
             };
             kinks.push(Kink {
                 which,
-                node,
-                arg,
+                node: k.node,
+                arg: k.arg,
                 slope_sign: slope.signum(),
                 root,
             });

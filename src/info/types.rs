@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use egg::{Language, Symbol};
+use egg::Symbol;
 use nalgebra::{DMatrix, DVector};
 
 use crate::eval::{AccuracyError, Env, EvalError};
-use crate::expect::ExpectError;
-use crate::expr::{Expr, Op, number, text};
+use crate::expect::{ExpectError, kink_nodes};
+use crate::expr::{number, text};
 use crate::model::Model;
 
 /// How many of the verification points must be checked (the quadrature may fail at some)
@@ -274,41 +274,10 @@ pub struct FisherAt {
 /// is skipped: `abs(u^k)` and `abs(u)^k` are twice differentiable for an even integer
 /// `k ≥ 2` or any `k ≥ 3` (`|u|³` has second derivative `6|u|`).
 pub fn non_smooth(model: &Model) -> Option<String> {
-    let e = &model.logp;
-    let nodes = e.nodes();
-    let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
-    let smoothing = |k: &egg::Id| match &nodes[usize::from(*k)] {
-        Op::Num(c) => {
-            let k = c.value();
-            k >= 3.0 || (k >= 2.0 && k.fract() == 0.0 && k % 2.0 == 0.0)
-        }
-        _ => false,
-    };
-    // abs nodes used only as the base of a smoothing power
-    let mut uses = vec![(0usize, 0usize); nodes.len()]; // (all uses, smoothing uses)
-    for n in nodes {
-        for c in n.children() {
-            uses[usize::from(*c)].0 += 1;
-        }
-        if let Op::Pow([b, k]) = n {
-            if smoothing(k) {
-                uses[usize::from(*b)].1 += 1;
-            }
-        }
-    }
-    nodes.iter().enumerate().find_map(|(i, n)| match n {
-        Op::Abs([a]) | Op::Sign([a]) => {
-            let smoothed = matches!(n, Op::Abs(_))
-                && (matches!(&nodes[usize::from(*a)], Op::Pow([_, k]) if smoothing(k))
-                    || (uses[i].0 > 0 && uses[i].0 == uses[i].1));
-            let arg = e.subexpr(*a);
-            (!smoothed && params.iter().any(|p| arg.contains(*p))).then(|| {
-                let whole = Expr::apply(|ids| n.clone().map_children(|_| ids[0]), &[&arg]);
-                text(&whole).to_string()
-            })
-        }
-        _ => None,
-    })
+    kink_nodes(&model.logp)
+        .into_iter()
+        .find(|k| !k.smoothed && model.params.iter().any(|p| k.depends_on(p.name)))
+        .map(|k| text(&k.expr()).to_string())
 }
 
 /// `name=value, …` for messages.
