@@ -6,7 +6,7 @@
 //!
 //! - on the closed-form route, the upper triangle of `F`, and on first use its symbolic
 //!   θ-derivatives `∂F/∂θ_l` and `∂²F/∂θ_l∂θ_m`, are compiled into flat tapes
-//!   ([`Compiled`]): a point costs one pass over the tape;
+//!   ([`crate::eval::Compiled`]): a point costs one pass over the tape;
 //! - on the numeric route, the quadrature problem (the compiled log-density and integrands,
 //!   the maps of the supports, the derivatives that locate modes) is prepared once
 //!   ([`crate::expect::PreparedExpectations`]); the θ-derivatives are expectations of exact

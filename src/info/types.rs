@@ -33,7 +33,7 @@ pub struct Mismatch {
     pub closed: f64,
     /// The numeric route's value.
     pub numeric: f64,
-    /// The scaled discrepancy that exceeded [`VERIFY_TOL`].
+    /// The scaled discrepancy that exceeded [`crate::info::verify::VERIFY_TOL`].
     pub discrepancy: f64,
 }
 
