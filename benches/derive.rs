@@ -25,26 +25,9 @@ fn derive_builtins(c: &mut Criterion) {
     group.finish();
 }
 
-/// The diagonal normal in `d` dimensions, `x_i ~ N(mu_i, s_i²)`, parameters
-/// `mu1..mud, s1..sd`, as a sum of `d` normal log-densities (the model of
-/// `examples/diag_normal.rs`).
-fn diag_normal(d: usize) -> String {
-    let mut src = format!("model diag_normal{d}\n");
-    for i in 1..=d {
-        src.push_str(&format!("data x{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param mu{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param s{i} : positive\n"));
-    }
-    let terms: Vec<String> = (1..=d)
-        .map(|i| format!("-(x{i} - mu{i})^2/(2*s{i}^2) - ln(s{i}) - ln(2*pi)/2"))
-        .collect();
-    src.push_str(&format!("logp = {}\n", terms.join(" + ")));
-    src
-}
+#[path = "../tests/common/diag_normal.rs"]
+mod diag;
+use diag::diag_normal_source as diag_normal;
 
 /// Score, Hessian and closed-form Fisher matrix of the diagonal normal, `d = 4, 8, …, 64`.
 fn derive_diag_normal(c: &mut Criterion) {

@@ -10,24 +10,9 @@ use std::time::Instant;
 
 use fisher_geometry::{Model, info, simplify};
 
-/// The diagonal normal in `d` dimensions as model source.
-fn source(d: usize) -> String {
-    let mut src = format!("model diag_normal{d}\n");
-    for i in 1..=d {
-        src.push_str(&format!("data x{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param mu{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param s{i} : positive\n"));
-    }
-    let terms: Vec<String> = (1..=d)
-        .map(|i| format!("-(x{i} - mu{i})^2/(2*s{i}^2) - ln(s{i}) - ln(2*pi)/2"))
-        .collect();
-    src.push_str(&format!("logp = {}\n", terms.join(" + ")));
-    src
-}
+#[path = "../tests/common/diag_normal.rs"]
+mod diag;
+use diag::diag_normal_source as source;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let d: usize = std::env::args()

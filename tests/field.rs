@@ -258,8 +258,17 @@ fn the_batch_equals_the_pointwise_field() {
                 "{name} at {p:?}"
             );
         }
+        let derivatives = field.with_derivatives_batch(&points);
+        for (p, d) in points.iter().zip(&derivatives) {
+            assert_eq!(
+                d.as_ref().unwrap(),
+                &field.with_derivatives(p).unwrap(),
+                "{name} at {p:?}"
+            );
+        }
         let outside: Vec<Vec<f64>> = vec![vec![0.0, -1.0]];
         assert!(field.at_batch(&outside)[0].is_err());
+        assert!(field.with_derivatives_batch(&outside)[0].is_err());
     }
 }
 

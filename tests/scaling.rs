@@ -5,28 +5,15 @@
 //! quadrature, against the numeric route. (The time and memory they take are measured by
 //! `examples/diag_normal.rs` and `benches/derive.rs`, never asserted.)
 
+mod common;
+
 use egg::Symbol;
 use fisher_geometry::eval::{Env, eval_f64};
 use fisher_geometry::{Model, info, simplify};
 
-/// The diagonal normal in `d` dimensions, parameters `mu1..mud, s1..sd` (the model of
-/// `examples/diag_normal.rs`).
+/// The diagonal normal in `d` dimensions (see `tests/common/diag_normal.rs`).
 fn diag_normal(d: usize) -> Model {
-    let mut src = format!("model diag_normal{d}\n");
-    for i in 1..=d {
-        src.push_str(&format!("data x{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param mu{i} : real\n"));
-    }
-    for i in 1..=d {
-        src.push_str(&format!("param s{i} : positive\n"));
-    }
-    let terms: Vec<String> = (1..=d)
-        .map(|i| format!("-(x{i} - mu{i})^2/(2*s{i}^2) - ln(s{i}) - ln(2*pi)/2"))
-        .collect();
-    src.push_str(&format!("logp = {}\n", terms.join(" + ")));
-    Model::parse(&src, "diag_normal").unwrap()
+    Model::parse(&common::diag_normal::diag_normal_source(d), "diag_normal").unwrap()
 }
 
 /// `μ_i = 0.3i − 1`, `s_i = 0.5 + 0.05i`, in parameter order.
@@ -155,4 +142,39 @@ fn diagonal_normal_closed_form_matches_the_numeric_route() {
         }
     }
     assert_eq!(f.matrix[d][d].to_string(), "2/s1^2");
+}
+
+/// Verification is bounded: over 32 data variables, `E[s sᵀ]` has 2,144 integrands, past the
+/// budget (`verify::VERIFY_MAX_WORK`; verifying it took 48 s and 885 MB). The closed form is
+/// then reported as not verified, with the reason, and the derivation is not refused as a
+/// model that cannot be normalized; at d = 4 it is verified.
+#[test]
+fn verification_stays_within_its_budget() {
+    use fisher_geometry::info::{FisherField, Verification, verify};
+    let big = diag_normal(32);
+    assert!(verify::too_large_to_verify(&big).is_some());
+    let derivation = info::derivation(&big).unwrap();
+    assert!(derivation.closed().is_some());
+    match derivation.verification.as_ref().unwrap() {
+        Verification::Unchecked { budget, reason, .. } => {
+            assert!(*budget);
+            assert!(reason.contains("verification budget"), "{reason}");
+        }
+        v => panic!("expected unchecked, got {v:?}"),
+    }
+    let field = FisherField::new(&big).unwrap();
+    assert!(
+        field
+            .verification()
+            .is_some_and(|v| !v.passed() && v.usable())
+    );
+    let small = diag_normal(4);
+    assert!(verify::too_large_to_verify(&small).is_none());
+    assert!(
+        info::derivation(&small)
+            .unwrap()
+            .verification
+            .unwrap()
+            .passed()
+    );
 }

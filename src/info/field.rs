@@ -33,14 +33,14 @@ use rayon::prelude::*;
 
 use crate::expect::exact::RouteError;
 use crate::expect::{ExpectError, Quadrature};
-use crate::expr::number;
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_tapes::{ClosedTapes, STACK_OUTPUTS, fill_symmetric, plain};
 use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
 use super::types::{
-    FisherAt, InfoError, Method, NumericForms, describe_point, discrepancy, non_smooth, theta_of,
+    FisherAt, InfoError, Method, NumericForms, check_theta, describe_point, discrepancy,
+    named_point, non_smooth, theta_of,
 };
 use super::verify::{self, Point, Verification};
 use super::{ClosedForm, closed_form};
@@ -253,13 +253,7 @@ impl FisherField {
                     verification = Some(self.verify_with(&known, false)?);
                 }
                 if verification.as_ref().is_none_or(Verification::usable) {
-                    let at: Vec<(Symbol, f64)> = self
-                        .model
-                        .params
-                        .iter()
-                        .map(|p| p.name)
-                        .zip(theta.iter().copied())
-                        .collect();
+                    let at = named_point(&self.derivatives.params, &theta);
                     let closed = verify::closed_matrix(&self.model, &f.matrix, &at)?;
                     (closed, Method::ClosedForm)
                 } else {
@@ -358,13 +352,7 @@ impl FisherField {
 
     /// `θ` as a named point, for messages.
     fn describe(&self, theta: &[f64]) -> String {
-        let at: Vec<(Symbol, f64)> = self
-            .model
-            .params
-            .iter()
-            .map(|p| p.name)
-            .zip(theta.iter().copied())
-            .collect();
+        let at = named_point(&self.derivatives.params, theta);
         describe_point(&at)
     }
 
@@ -378,28 +366,7 @@ impl FisherField {
         if inside {
             return Ok(());
         }
-        let params = &self.model.params;
-        if theta.len() != params.len() {
-            return Err(ExpectError::Unsupported {
-                reason: format!(
-                    "{} values given for {} parameters",
-                    theta.len(),
-                    params.len()
-                ),
-            }
-            .into());
-        }
-        for (p, v) in params.iter().zip(theta) {
-            if !p.domain.contains(*v) {
-                return Err(ExpectError::OutsideDomain {
-                    name: p.name.to_string(),
-                    value: number(*v),
-                    domain: p.domain.to_string(),
-                }
-                .into());
-            }
-        }
-        Ok(())
+        check_theta(&self.model, theta)
     }
 
     /// `F(θ)`, `θ` in parameter order.
@@ -469,13 +436,7 @@ impl FisherField {
         self.check(theta)?;
         match self.closed_form() {
             Some(f) => {
-                let at: Vec<(Symbol, f64)> = self
-                    .model
-                    .params
-                    .iter()
-                    .map(|p| p.name)
-                    .zip(theta.iter().copied())
-                    .collect();
+                let at = named_point(&self.derivatives.params, theta);
                 verify::closed_matrix(&self.model, &f.matrix, &at)
             }
             None => self.at(theta),

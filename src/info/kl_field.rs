@@ -17,13 +17,13 @@ use std::sync::OnceLock;
 
 use egg::Symbol;
 
+use crate::expect::Quadrature;
 use crate::expect::exact::RouteError;
-use crate::expect::{ExpectError, Quadrature};
-use crate::expr::{Expr, number};
+use crate::expr::Expr;
 use crate::model::Model;
 
 use super::prepared::{FisherProblem, KlProblem, Order};
-use super::types::{InfoError, Method, theta_of};
+use super::types::{InfoError, Method, check_theta, named_point, theta_of};
 use super::verify::{self, NumericKl, Point, Verification};
 use super::{ClosedKl, FieldOptions, closed_kl};
 
@@ -43,6 +43,8 @@ pub struct Divergence {
 #[derive(Debug)]
 pub struct KlField {
     model: Model,
+    /// The parameter names, in parameter order.
+    param_names: Vec<Symbol>,
     /// `None` when the closed form was not tried.
     closed_route: Option<Result<ClosedKl, RouteError>>,
     verification: Option<Verification>,
@@ -73,6 +75,7 @@ impl KlField {
         let closed = (!options.numeric_only).then(|| closed_kl(model));
         let mut field = KlField {
             model: model.clone(),
+            param_names: model.param_names(),
             closed_route: closed,
             verification: None,
             options,
@@ -153,40 +156,8 @@ impl KlField {
 
     /// Checks the lengths and the domains of both points.
     fn check(&self, p: &[f64], q: &[f64]) -> Result<(), InfoError> {
-        let params = &self.model.params;
-        for theta in [p, q] {
-            if theta.len() != params.len() {
-                return Err(ExpectError::Unsupported {
-                    reason: format!(
-                        "{} values given for {} parameters",
-                        theta.len(),
-                        params.len()
-                    ),
-                }
-                .into());
-            }
-            for (par, v) in params.iter().zip(theta) {
-                if !par.domain.contains(*v) {
-                    return Err(ExpectError::OutsideDomain {
-                        name: par.name.to_string(),
-                        value: number(*v),
-                        domain: par.domain.to_string(),
-                    }
-                    .into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// `θ` as a named point.
-    fn named(&self, theta: &[f64]) -> Point {
-        self.model
-            .params
-            .iter()
-            .map(|p| p.name)
-            .zip(theta.iter().copied())
-            .collect()
+        check_theta(&self.model, p)?;
+        check_theta(&self.model, q)
     }
 
     /// `D(p‖q)`, `p` and `q` in parameter order: the verified closed form evaluated to
@@ -201,7 +172,12 @@ impl KlField {
         self.check(p, q)?;
         match self.closed_form() {
             Some(kl) => Ok(Divergence {
-                value: verify::closed_kl_at(&self.model, kl, &self.named(p), &self.named(q))?,
+                value: verify::closed_kl_at(
+                    &self.model,
+                    kl,
+                    &named_point(&self.param_names, p),
+                    &named_point(&self.param_names, q),
+                )?,
                 error: None,
                 method: Method::ClosedForm,
             }),

@@ -16,7 +16,7 @@ use super::closed_form;
 use super::prepared::{FisherProblem, KlProblem, Order};
 pub use super::types::{
     FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, describe_point,
-    discrepancy, env_at, non_smooth, theta_of,
+    discrepancy, env_at, named_point, non_smooth, theta_of,
 };
 
 /// The Fisher information at `at` (every parameter, in any order).
@@ -247,12 +247,7 @@ impl KlHessianProblem {
                 return Ok(h);
             }
         }
-        self.duals.params = model
-            .params
-            .iter()
-            .map(|p| p.name)
-            .zip(theta.clone())
-            .collect();
+        self.duals.params = named_point(&model.param_names(), &theta);
         let est = self.prep.at(&theta, &[], Some(&mut self.duals), &quad)?;
         mass_checked(&est)?;
         let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);

@@ -25,7 +25,7 @@ use crate::expr::{Expr, number};
 use crate::model::Model;
 use crate::simplify::Derivatives;
 
-use super::types::{Forms, InfoError, NumericForms, describe_point};
+use super::types::{Forms, InfoError, NumericForms, describe_point, named_point};
 
 /// What a [`FisherProblem`] integrates besides `E[s sᵀ]` and `E[s]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,11 +159,11 @@ impl FisherProblem {
     pub fn run(&self, theta: &[f64], q: &Quadrature) -> Result<FisherSums, InfoError> {
         let n = self.params.len();
         let est = self.prep.at(theta, &[], None, q)?;
-        let at: Vec<(Symbol, f64)> = self.params.iter().copied().zip(theta.to_vec()).collect();
+        let at = || named_point(&self.params, theta);
         if (est.mass - 1.0).abs() > (100.0 * est.mass_error).max(1e-6) {
             return Err(ExpectError::NotNormalized {
                 mass: est.mass,
-                at: describe_point(&at),
+                at: describe_point(&at()),
             }
             .into());
         }
@@ -180,7 +180,7 @@ impl FisherProblem {
                         .map(|v| number(*v))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    at: describe_point(&at),
+                    at: describe_point(&at()),
                 });
             }
         }
@@ -286,10 +286,9 @@ impl KlProblem {
     pub fn run(&self, p: &[f64], q: &[f64], quad: &Quadrature) -> Result<(f64, f64), InfoError> {
         let est = self.prep.at(p, q, None, quad)?;
         if (est.mass - 1.0).abs() > (100.0 * est.mass_error).max(1e-6) {
-            let at: Vec<(Symbol, f64)> = self.params.iter().copied().zip(p.to_vec()).collect();
             return Err(ExpectError::NotNormalized {
                 mass: est.mass,
-                at: describe_point(&at),
+                at: describe_point(&named_point(&self.params, p)),
             }
             .into());
         }

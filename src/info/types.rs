@@ -309,6 +309,42 @@ pub struct NumericForms {
     pub mean_score: DVector<f64>,
 }
 
+/// `θ` (parameter order) as a named point, for messages and the evaluators that take names.
+pub fn named_point(params: &[Symbol], theta: &[f64]) -> Vec<(Symbol, f64)> {
+    params.iter().copied().zip(theta.iter().copied()).collect()
+}
+
+/// Checks that `theta` has one value per parameter of `model`, each inside its domain.
+///
+/// # Errors
+///
+/// [`ExpectError::Unsupported`] for a wrong number of values, [`ExpectError::OutsideDomain`]
+/// for a value outside its domain.
+pub fn check_theta(model: &Model, theta: &[f64]) -> Result<(), InfoError> {
+    let params = &model.params;
+    if theta.len() != params.len() {
+        return Err(ExpectError::Unsupported {
+            reason: format!(
+                "{} values given for {} parameters",
+                theta.len(),
+                params.len()
+            ),
+        }
+        .into());
+    }
+    for (p, v) in params.iter().zip(theta) {
+        if !p.domain.contains(*v) {
+            return Err(ExpectError::OutsideDomain {
+                name: p.name.to_string(),
+                value: number(*v),
+                domain: p.domain.to_string(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// The values of `at` (every parameter, in any order) in the model's parameter order.
 ///
 /// # Errors

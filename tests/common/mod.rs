@@ -8,6 +8,7 @@ use fisher_geometry::expr::{
 };
 use proptest::prelude::*;
 
+pub mod diag_normal;
 pub mod published;
 
 /// Runs `f` with snapshots stored flat in the top-level `snapshots/` folder.
