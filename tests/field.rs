@@ -307,5 +307,14 @@ fn the_allocation_free_forms_equal_the_others() {
                 .with_gradient_into(&theta, &mut f, &mut df[..1])
                 .is_err()
         );
+        // Matrices of the wrong shape are resized, not indexed out of bounds.
+        let mut small = DMatrix::zeros(1, 1);
+        field.at_into(&theta, &mut small).unwrap();
+        assert_eq!(small, d.f, "{name}");
+        let mut small_df = vec![DMatrix::zeros(1, 3); n];
+        field
+            .with_gradient_into(&theta, &mut small, &mut small_df)
+            .unwrap();
+        assert_eq!(small_df, d.df, "{name}");
     }
 }

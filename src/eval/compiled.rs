@@ -382,8 +382,26 @@ impl Compiled {
         slots: &mut [f64],
         out: &mut [f64],
     ) -> Result<(), EvalError> {
-        check_len("values", self.vars.len(), values.len())?;
         check_len("outputs", self.outputs.len(), out.len())?;
+        self.eval_each(values, slots, |i, v| out[i] = v)
+    }
+
+    /// Evaluates every expression at `values`, handing output `i` with its value to
+    /// `sink(i, v)` in order of `i` (to scatter the values straight into their places, the
+    /// two halves of a symmetric matrix say), with working memory `slots` of at least
+    /// [`Compiled::len`] values.
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Length`] if `values` or `slots` has the wrong length.
+    #[inline]
+    pub fn eval_each(
+        &self,
+        values: &[f64],
+        slots: &mut [f64],
+        mut sink: impl FnMut(usize, f64),
+    ) -> Result<(), EvalError> {
+        check_len("values", self.vars.len(), values.len())?;
         let len = self.tape.len();
         if slots.len() < len {
             return Err(EvalError::Length {
@@ -395,16 +413,19 @@ impl Compiled {
         let scratch = &mut slots[..len];
         // The leaves, then each instruction, which reads only earlier slots.
         let (nc, nv) = (self.consts.len(), self.var_of.len());
-        scratch[..nc].copy_from_slice(&self.consts);
-        for (slot, v) in scratch[nc..nc + nv].iter_mut().zip(&self.var_of) {
+        for (slot, c) in scratch.iter_mut().zip(&self.consts) {
+            *slot = *c;
+        }
+        for (slot, v) in scratch[nc..].iter_mut().zip(&self.var_of) {
             *slot = values[*v as usize];
         }
-        for i in nc + nv..len {
-            let v = self.tape[i].exec(|s| scratch[s as usize], values);
-            scratch[i] = v;
+        let start = nc + nv;
+        for (i, instr) in self.tape[start..].iter().enumerate() {
+            let v = instr.exec(|s| scratch[s as usize], values);
+            scratch[start + i] = v;
         }
-        for (o, s) in out.iter_mut().zip(&self.outputs) {
-            *o = scratch[*s as usize];
+        for (i, s) in self.outputs.iter().enumerate() {
+            sink(i, scratch[*s as usize]);
         }
         Ok(())
     }

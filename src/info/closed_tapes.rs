@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use egg::Symbol;
-use nalgebra::DMatrix;
 
 use crate::eval::Compiled;
 use crate::expr::Expr;
@@ -25,28 +24,28 @@ pub(crate) struct ClosedTapes {
     /// What the model declares about its names, for [`ClosedTapes::tidy`].
     facts: crate::simplify::Facts,
     tapes: [OnceLock<Result<Compiled, InfoError>>; 3],
+    /// Where each output of the order-0 and order-1 tapes goes, [`ClosedTapes::targets`].
+    targets: [OnceLock<Vec<Target>>; 2],
 }
 
-/// Upper triangles up to this size (8 × 8) are returned through the stack.
-pub(crate) const STACK_OUTPUTS: usize = 36;
-
-/// Writes the upper triangle `values` into the symmetric `out`; whether every entry is
-/// [`plain`].
-pub(crate) fn fill_symmetric(out: &mut DMatrix<f64>, values: &[f64]) -> bool {
-    let n = out.nrows();
-    let mut fine = true;
-    for (&v, (j, k)) in values.iter().zip(UpperPairs::new(n)) {
-        fine &= plain(v);
-        out[(j, k)] = v;
-        out[(k, j)] = v;
-    }
-    fine
+/// Where one output of a tape goes: matrix `block` (0 for `F`, `1 + l` for `∂_l F`), at the
+/// two column-major positions `a` and `b` of entry `(j, k)` and of its mirror `(k, j)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub(crate) block: usize,
+    pub(crate) a: usize,
+    pub(crate) b: usize,
 }
 
 /// A value the compiled tape gives reliably: finite, and zero or well inside the normal range
-/// of `f64` (an entry near `1e-300` may be the rounding of one that underflowed).
+/// of `f64` (an entry near `1e-300` may be the rounding of one that underflowed): `|v|` in
+/// `[2^−963, 2^963)`, about `[1.6e-290, 6.2e289)`, read from the exponent bits alone.
+#[inline]
 pub(crate) fn plain(v: f64) -> bool {
-    v == 0.0 || (v.is_finite() && (1e-290..=1e290).contains(&v.abs()))
+    const LO: u64 = 1023 - 963;
+    const HI: u64 = 1023 + 963;
+    let exponent = (v.to_bits() >> 52) & 0x7ff;
+    v == 0.0 || exponent.wrapping_sub(LO) < HI - LO
 }
 
 /// The upper-triangle pairs of an `n × n` matrix without allocating.
@@ -95,7 +94,24 @@ impl ClosedTapes {
             params: model.params.iter().map(|p| p.name).collect(),
             facts: crate::simplify::Facts::of(model),
             tapes: Default::default(),
+            targets: Default::default(),
         }
+    }
+
+    /// Where the outputs of the tape of `order` 0 or 1 go ([`Target`]), in output order.
+    pub(crate) fn targets(&self, order: usize) -> &[Target] {
+        self.targets[order].get_or_init(|| {
+            let n = self.params.len();
+            (0..=order * n)
+                .flat_map(|block| {
+                    UpperPairs::new(n).map(move |(j, k)| Target {
+                        block,
+                        a: j + k * n,
+                        b: k + j * n,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// The tape of `F` (order 0), of `F, ∂F` (1) or of `F, ∂F, ∂²F` (2): the upper triangle
@@ -160,5 +176,41 @@ impl ClosedTapes {
         }
         let (l, m) = pairs[block - 1 - n];
         format!("∂²{entry}/∂{}∂{}", name(l), name(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn plain_values_are_finite_and_far_from_the_ends_of_the_range() {
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -2.5,
+            1e-289,
+            -1e-289,
+            1e289,
+            -1e289,
+            2f64.powi(-963),
+        ] {
+            assert!(plain(v), "{v:e}");
+        }
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1e-300,
+            -1e300,
+            2f64.powi(963),
+            2f64.powi(-964),
+        ] {
+            assert!(!plain(v), "{v:e}");
+        }
     }
 }

@@ -36,7 +36,7 @@ use crate::expect::{ExpectError, Quadrature};
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
-use super::closed_tapes::{ClosedTapes, STACK_OUTPUTS, fill_symmetric, plain};
+use super::closed_tapes::{ClosedTapes, plain};
 use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
 use super::types::{
     FisherAt, InfoError, Method, NumericForms, check_theta, describe_point, discrepancy,
@@ -383,7 +383,8 @@ impl FisherField {
         Ok(out)
     }
 
-    /// [`FisherField::at`] into `out` (`n × n`): on the closed-form route no allocation.
+    /// [`FisherField::at`] into `out` (`n × n`; another shape is replaced by one): on the
+    /// closed-form route no allocation, the entries computed straight into their places.
     ///
     /// # Errors
     ///
@@ -399,24 +400,29 @@ impl FisherField {
             return Ok(());
         };
         let tape = closed.tape(0)?;
-        let np = n * (n + 1) / 2;
-        let fine = if np <= STACK_OUTPUTS && tape.len() <= 128 {
-            let mut values = [0.0; STACK_OUTPUTS];
-            let values = &mut values[..np];
-            match tape.len() {
-                0..=16 => tape.eval_slots(theta, &mut [0.0; 16], values)?,
-                17..=32 => tape.eval_slots(theta, &mut [0.0; 32], values)?,
-                33..=64 => tape.eval_slots(theta, &mut [0.0; 64], values)?,
-                _ => tape.eval_slots(theta, &mut [0.0; 128], values)?,
-            }
-            fill_symmetric(out, values)
-        } else {
-            SCRATCH.with_borrow_mut(|(slots, values)| {
-                values.resize(np, 0.0);
-                tape.eval_with(theta, slots, values)?;
-                Ok::<bool, InfoError>(fill_symmetric(out, values))
-            })?
+        if out.shape() != (n, n) {
+            *out = DMatrix::zeros(n, n);
+        }
+        let targets = closed.targets(0);
+        let entries = out.as_mut_slice();
+        let mut fine = true;
+        let mut sink = |i: usize, v: f64| {
+            // Every output has a target (one per entry of the upper triangle).
+            let t = targets[i];
+            fine &= plain(v);
+            entries[t.a] = v;
+            entries[t.b] = v;
         };
+        match tape.len() {
+            0..=16 => tape.eval_each(theta, &mut [0.0; 16], &mut sink)?,
+            17..=32 => tape.eval_each(theta, &mut [0.0; 32], &mut sink)?,
+            33..=64 => tape.eval_each(theta, &mut [0.0; 64], &mut sink)?,
+            65..=128 => tape.eval_each(theta, &mut [0.0; 128], &mut sink)?,
+            _ => SCRATCH.with_borrow_mut(|(slots, _)| {
+                slots.resize(tape.len(), 0.0);
+                tape.eval_each(theta, slots, &mut sink)
+            })?,
+        }
         if !fine {
             // Non-finite, or near the ends of the range of f64: the accurate evaluator says
             // which (underflow, overflow, a subexpression that is undefined).
@@ -462,8 +468,9 @@ impl FisherField {
         self.derivatives_of(theta, 2)
     }
 
-    /// [`FisherField::with_gradient`] into `f` (`n × n`) and `df` (`n` matrices `n × n`): on
-    /// the closed-form route no allocation, for the inner loops of geodesics and samplers.
+    /// [`FisherField::with_gradient`] into `f` (`n × n`) and `df` (`n` matrices `n × n`;
+    /// matrices of another shape are replaced): on the closed-form route no allocation, for
+    /// the inner loops of geodesics and samplers.
     ///
     /// # Errors
     ///
@@ -492,22 +499,48 @@ impl FisherField {
         };
         self.check(theta)?;
         let tape = closed.tape(1)?;
-        let np = n * (n + 1) / 2;
-        let fine = SCRATCH.with_borrow_mut(|(slots, values)| {
-            values.resize(tape.n_outputs(), 0.0);
-            tape.eval_with(theta, slots, values)?;
-            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(InfoError::NonFinite {
-                    what: closed.output_name(&self.model, i),
-                    at: self.describe(theta),
-                });
+        if f.shape() != (n, n) {
+            *f = DMatrix::zeros(n, n);
+        }
+        for d in df.iter_mut() {
+            if d.shape() != (n, n) {
+                *d = DMatrix::zeros(n, n);
             }
-            let fine = fill_symmetric(f, &values[..np]);
-            for (l, d) in df.iter_mut().enumerate() {
-                fill_symmetric(d, &values[np * (1 + l)..np * (2 + l)]);
+        }
+        let targets = closed.targets(1);
+        let mut fine = true;
+        let mut bad = None;
+        let mut sink = |i: usize, v: f64| {
+            let t = targets[i];
+            let m = match t.block {
+                0 => {
+                    fine &= plain(v);
+                    &mut *f
+                }
+                l => &mut df[l - 1],
+            };
+            if !v.is_finite() && bad.is_none() {
+                bad = Some(i);
             }
-            Ok(fine)
-        })?;
+            let entries = m.as_mut_slice();
+            entries[t.a] = v;
+            entries[t.b] = v;
+        };
+        match tape.len() {
+            0..=32 => tape.eval_each(theta, &mut [0.0; 32], &mut sink)?,
+            33..=64 => tape.eval_each(theta, &mut [0.0; 64], &mut sink)?,
+            65..=128 => tape.eval_each(theta, &mut [0.0; 128], &mut sink)?,
+            _ => SCRATCH.with_borrow_mut(|(slots, _)| {
+                slots.resize(tape.len(), 0.0);
+                tape.eval_each(theta, slots, &mut sink)
+            })?,
+        }
+        if let Some(i) = bad {
+            return Err(InfoError::NonFinite {
+                what: closed.output_name(&self.model, i),
+                at: self.describe(theta),
+            });
+        }
         if !fine {
             *f = self.accurate(theta)?;
         }
