@@ -11,7 +11,8 @@
 use super::ExpectError;
 
 /// Values of the integrand at a batch of points: `lw[i]`, and per point `n_out` values
-/// `f[i·n_out + k]` with their absolute errors `e[i·n_out + k]`.
+/// `f[i·n_out + k]` with their absolute errors `e[i·n_out + k]` (`e` empty when every value
+/// is exact, as at plain points).
 #[derive(Debug, Default)]
 pub(super) struct Batch {
     pub lw: Vec<f64>,
@@ -158,6 +159,16 @@ impl Sums {
     fn add(&mut self, batch: &Batch, i: usize, weight: f64) {
         let n = self.s.len();
         if weight == 0.0 {
+            return;
+        }
+        if batch.a.is_empty() && batch.e.is_empty() {
+            // Plain points: exact values, their own scale.
+            let row = &batch.f[i * n..(i + 1) * n];
+            for ((s, l1), f) in self.s.iter_mut().zip(&mut self.l1).zip(row) {
+                let t = weight * f;
+                *s += t;
+                *l1 += t.abs();
+            }
             return;
         }
         for k in 0..n {

@@ -125,36 +125,48 @@ impl<'a> Problem<'a> {
         batch.clear();
         if d + 1 == self.supports.len() {
             self.eval_points(tape, d, fixed, &xs, &cs)?;
+            batch.lw.reserve(n);
             for i in 0..n {
                 let lp = self.out[i];
                 if lp.is_nan() || lp == f64::INFINITY {
                     return Err(self.not_finite(None, fixed, xs[i]));
                 }
-                let lw = lp + lj[i];
-                batch.lw.push(lw);
-                batch.f.push(1.0);
-                let matters = lw - c > NEGLIGIBLE;
-                // Far out in a heavy tail an expression can overflow in f64 (`(x − x₀)⁴` at
-                // x = 1e83) although its product with the density is negligible: a
-                // non-finite g counts as an error only where the weight is within e^−200 of
-                // the mode's, and contributes nothing beyond.
-                let significant = lw - c > SIGNIFICANT;
-                for k in 1..n_compiled {
-                    let v = self.out[k * n + i];
-                    if !v.is_finite() && significant {
-                        if tape == Tape::Main {
-                            return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
+                batch.lw.push(lp + lj[i]);
+            }
+            let base = batch.f.len();
+            batch.f.resize(base + n * n_out, 0.0);
+            let rows = &mut batch.f[base..];
+            // Output 0 is the weight itself; then the compiled values, column by column.
+            for row in rows.chunks_exact_mut(n_out) {
+                row[0] = 1.0;
+            }
+            for k in 1..n_compiled {
+                let column = &self.out[k * n..(k + 1) * n];
+                for (i, (&v, &lw)) in column.iter().zip(&batch.lw).enumerate() {
+                    if v.is_finite() {
+                        // A value where the weight underflows to 0 does not matter.
+                        if lw - c > NEGLIGIBLE {
+                            rows[i * n_out + k] = v;
                         }
-                        batch.f.push(0.0);
-                    } else {
-                        batch.f.push(if matters && v.is_finite() { v } else { 0.0 });
+                    } else if tape == Tape::Main && lw - c > SIGNIFICANT {
+                        // Far out in a heavy tail an expression can overflow in f64
+                        // (`(x − x₀)⁴` at x = 1e83) although its product with the density
+                        // is negligible: a non-finite g counts as an error only where the
+                        // weight is within e^−200 of the mode's, and contributes nothing
+                        // beyond.
+                        return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
                     }
                 }
-                if tape == Tape::Main && !self.extra_out.is_empty() {
+            }
+            if tape == Tape::Main && !self.extra_out.is_empty() {
+                let n_extra = self.extra_out.len();
+                for i in 0..n {
+                    let lw = batch.lw[i];
+                    let (matters, significant) = (lw - c > NEGLIGIBLE, lw - c > SIGNIFICANT);
                     self.eval_extra(fixed, (xs[i], cs[i]), matters, significant)?;
-                    batch.f.extend_from_slice(&self.extra_out);
+                    batch.f[base + (i + 1) * n_out - n_extra..base + (i + 1) * n_out]
+                        .copy_from_slice(&self.extra_out);
                 }
-                batch.e.extend(std::iter::repeat_n(0.0, n_out));
             }
         } else {
             let inner = Self::inner_rel(tape, rel);
