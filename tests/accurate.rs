@@ -35,6 +35,8 @@
 //! print(mp.nstr(kl_normal(0, 1, 0, '1e155'), 20))         # 356.40068941407708102
 //! print(mp.nstr(kl_normal(0, '1e-200', 0, '1e200'), 20))  # 920.53403719761827361
 //! print(mp.nstr(1/(2*mpf('1e300')**2), 20))               # 5.0e-601
+//! print(mp.nstr(kl_normal(0.3, 1.5, 0.3, 1.4), 20))       # 0.0049867203497832517909
+//! print(mp.nstr(kl_normal(-7.25, 2, -7.25, 0.5), 20))     # 6.1137056388801093812
 //! mp.dps = 400  # the terms of this one cancel over 300 digits
 //! print(mp.nstr(kl_beta(2, mpf(1e300), 1.5, 1.5), 20))    # 1033.4399723590393557
 //! ```
@@ -47,6 +49,7 @@ use fisher_geometry::eval::{
     ACCURACY, AccuracyError, Env, eval_accurate, eval_accurate_detailed, eval_f64,
     eval_multiprecision,
 };
+use fisher_geometry::expr::ln;
 use fisher_geometry::info::{self, InfoError};
 use fisher_geometry::{Expr, Model};
 use proptest::prelude::*;
@@ -123,6 +126,35 @@ fn ordinary_points_take_the_f64_path() {
     assert_eq!(got.bits, 53);
     assert_eq!(got.value, eval_f64(&expr, &env).unwrap());
     assert!(got.rel_error <= ACCURACY / 2.0);
+}
+
+#[test]
+fn equal_means_cancel_exactly() {
+    // `(μ' − μ)²` is exactly 0 at equal means: `−1·μ` is exact, so the difference is an exact
+    // zero and its square has no error (a square of a zero with an error bound was once
+    // taken as unbounded, and `fisher kl normal` at equal means fell back to quadrature).
+    for (mu, s, sq, want) in [
+        (0.3, 1.5, 1.4, 0.0049867203497832517909),
+        (-7.25, 2.0, 0.5, 6.1137056388801093812),
+    ] {
+        let (expr, env) = closed_kl(
+            "normal",
+            &[("mu", mu), ("sigma", s)],
+            &[("mu", mu), ("sigma", sq)],
+        );
+        let got = eval_accurate_detailed(&expr, &env).unwrap();
+        assert!(rel(got.value, want) <= TOL, "{got:?}, want {want}");
+    }
+    // a power of a zero known only to within its error bound is bounded by the bound
+    let x = Expr::sym("x");
+    let zero = ln(&x) - ln(&x); // 0, with the rounding of each `ln` in its bound
+    let env = Env::new().with("x", 3.0);
+    assert_eq!(eval_accurate(&zero.pow(2), &env), Ok(0.0));
+    assert_eq!(eval_accurate(&(zero.pow(2) + 1.0), &env), Ok(1.0));
+    assert_eq!(eval_accurate(&(zero.pow(3) * 2.0 + 0.5), &env), Ok(0.5));
+    // x⁰ = 1, as `powi` has it, at x = 0 too
+    let at_zero = Env::new().with("x", 0.0);
+    assert_eq!(eval_accurate(&x.pow(0), &at_zero), Ok(1.0));
 }
 
 #[test]

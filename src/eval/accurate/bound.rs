@@ -56,7 +56,11 @@ pub(super) fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError>
             Op::Mul([a, b]) => {
                 let v = x(a) * x(b);
                 let e = x(a).abs() * ex(b) + x(b).abs() * ex(a) + ex(a) * ex(b);
-                (v, e + U * v.abs())
+                // A product with an exact power of two (`−1·x`) is exact unless it leaves
+                // the normal range.
+                let exact = (exact_power_of_two(x(a), ex(a)) || exact_power_of_two(x(b), ex(b)))
+                    && (v == 0.0 || v.is_normal());
+                (v, if exact { e } else { e + U * v.abs() })
             }
             Op::Div([a, b]) => {
                 let v = x(a) / x(b);
@@ -75,8 +79,10 @@ pub(super) fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError>
                     (_, Some(p)) => match integer_exponent(p) {
                         Some(n) => {
                             let v = va.powi(n);
-                            let e = if va == 0.0 {
-                                if ea == 0.0 { 0.0 } else { INF }
+                            let e = if n == 0 && va.is_finite() && ea.is_finite() {
+                                0.0
+                            } else if va == 0.0 {
+                                zero_base_power(ea, f64::from(n))
                             } else {
                                 v.abs() * (power_growth(f64::from(n), r) + powi_steps(n) * U)
                             };
@@ -85,7 +91,7 @@ pub(super) fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError>
                         None => {
                             let v = va.powf(p);
                             let e = if va == 0.0 {
-                                if ea == 0.0 { 0.0 } else { INF }
+                                zero_base_power(ea, p)
                             } else {
                                 let growth = -p.abs() * (-r).ln_1p() + va.ln().abs() * ex(b);
                                 v.abs() * (growth.exp_m1() + 2.0 * U)
@@ -99,7 +105,9 @@ pub(super) fn plain(expr: &Expr, env: &Env<f64>) -> Result<Plain, AccuracyError>
                     }
                     (_, None) => {
                         let vb = x(b);
-                        if va == 0.0 && vb > 0.0 {
+                        if va == 0.0 && vb > 0.0 && ex(b) == 0.0 {
+                            (0.0, zero_base_power(ea, vb))
+                        } else if va == 0.0 && vb > 0.0 {
                             (0.0, if ea == 0.0 { 0.0 } else { INF })
                         } else {
                             let l = va.ln();
@@ -238,4 +246,22 @@ fn special_plain(
         df(a).abs() * ea * 1.01
     };
     (v, prop + ulps * U * v.abs())
+}
+
+/// Whether `v` with error `e` is exactly `±2^k`, so that multiplying by it rounds nothing.
+fn exact_power_of_two(v: f64, e: f64) -> bool {
+    e == 0.0 && v.is_normal() && v.to_bits() & ((1u64 << 52) - 1) == 0
+}
+
+/// The error of `a^p` at a zero base known to within `ea`: the value is exactly 0 and the true
+/// one at most `ea^p` in magnitude for `p > 0`; a negative power has a pole there.
+fn zero_base_power(ea: f64, p: f64) -> f64 {
+    if ea == 0.0 {
+        0.0
+    } else if p > 0.0 {
+        // never rounded down to 0, which would make a zero with an error look exact
+        ea.powf(p).max(f64::from_bits(1))
+    } else {
+        f64::INFINITY
+    }
 }

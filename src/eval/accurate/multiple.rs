@@ -230,9 +230,13 @@ fn pass(
                 let e = mag(x(a))
                     .mul(ex(b))
                     .add(mag(x(b)).mul(ex(a)))
-                    .add(ex(a).mul(ex(b)))
-                    .add(mag(&v).mul(u));
-                (v, e)
+                    .add(ex(a).mul(ex(b)));
+                // A product with an exact power of two (`−1·x`) is exact (the exponent range
+                // is ±2³¹ bits).
+                let exact = [(a, kv(a)), (b, kv(b))]
+                    .iter()
+                    .any(|(id, k)| ex(id).is_zero() && k.is_some_and(power_of_two));
+                (v.clone(), if exact { e } else { e.add(mag(&v).mul(u)) })
             }
             Op::Div([a, b]) => {
                 if x(b).is_zero() {
@@ -432,11 +436,16 @@ fn pow_node(
     let r = ea.div(mag(a)).to_f64();
     let lost = (BigFloat::new(p), Wide::INF);
     if let Some(n) = kb.and_then(integer_exponent) {
+        if n == 0 {
+            // a⁰ = 1 exactly, as `powi` has it, at a = 0 too
+            return Some((BigFloat::from_u64(1, p), Wide::ZERO));
+        }
         if a.is_zero() {
             if n < 0 {
                 return if ea.is_zero() { None } else { Some(lost) };
             }
-            let e = if ea.is_zero() { Wide::ZERO } else { Wide::INF };
+            // |(0 + δ)^n| ≤ ea^n
+            let e = wide_powi(ea, n.unsigned_abs());
             return Some((BigFloat::new(p), e));
         }
         let q = p + 16;
@@ -535,4 +544,23 @@ fn special_node(
         }
     };
     Ok((v, fe.add(prop)))
+}
+
+/// Whether `v` is exactly `±2^k`.
+fn power_of_two(v: f64) -> bool {
+    v.is_normal() && v.to_bits() & ((1u64 << 52) - 1) == 0
+}
+
+/// `e^n` by squaring, in the arithmetic of the other bounds ([`Wide`], with the margin
+/// [`SAFETY`] over their roundings).
+fn wide_powi(e: Wide, mut n: u32) -> Wide {
+    let (mut base, mut acc) = (e, Wide::from_f64(1.0));
+    while n > 0 {
+        if n & 1 == 1 {
+            acc = acc.mul(base);
+        }
+        base = base.mul(base);
+        n >>= 1;
+    }
+    acc
 }
