@@ -56,6 +56,8 @@ pub mod expect;
 
 pub mod info;
 
+pub mod geometry;
+
 pub mod render;
 
 pub mod cli;

@@ -1,0 +1,27 @@
+//! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map, the
+//! Levi-Civita connection of the Fisher metric (Christoffel symbols) and its curvature.
+//!
+//! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
+//! numeric, compiled once per model), never by deriving again.
+
+mod connection;
+mod curvature;
+mod error;
+mod whiten;
+
+pub use connection::Christoffel;
+pub use curvature::Curvature;
+pub use error::GeometryError;
+pub use whiten::Whitening;
+
+/// `θ` as `name=value, …` for messages.
+fn describe(field: &crate::info::FisherField, theta: &[f64]) -> String {
+    field
+        .model()
+        .params
+        .iter()
+        .zip(theta)
+        .map(|(p, v)| format!("{}={}", p.name, crate::expr::number(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
