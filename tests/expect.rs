@@ -477,3 +477,107 @@ fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
         );
     }
 }
+
+/// A pointwise integrand that fails in a chosen way past `x = 1`, and is `x` elsewhere.
+struct FailsPastOne(
+    fn(f64, &mut [f64]) -> std::result::Result<(), fisher_geometry::expect::IntegrandError>,
+);
+
+impl fisher_geometry::expect::PointIntegrand for FailsPastOne {
+    fn len(&self) -> usize {
+        1
+    }
+
+    fn eval(
+        &mut self,
+        data: &[f64],
+        out: &mut [f64],
+    ) -> std::result::Result<(), fisher_geometry::expect::IntegrandError> {
+        out[0] = data[0];
+        if data[0] > 1.0 {
+            (self.0)(data[0], out)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The error of `E[integrand]` under a standard normal.
+fn pointwise_error(mut integrand: FailsPastOne) -> ExpectError {
+    let m = Model::builtin("normal").unwrap();
+    fisher_geometry::expect::expectations_with(
+        &m,
+        &env(&[("mu", 0.0), ("sigma", 1.0)]),
+        &[],
+        &mut integrand,
+        &Quadrature::default(),
+    )
+    .unwrap_err()
+}
+
+#[test]
+fn pointwise_integrand_errors_are_structured() {
+    use fisher_geometry::expect::IntegrandError;
+    // an error the integrand reports, with the point it names
+    let err = pointwise_error(FailsPastOne(|x, _| {
+        Err(IntegrandError::NotFinite {
+            at: vec![("x".into(), x)],
+        })
+    }));
+    let ExpectError::Integrand {
+        point,
+        support,
+        error: IntegrandError::NotFinite { at },
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(support, "real");
+    assert_eq!(
+        *point,
+        format!("x={}", fisher_geometry::expr::number(at[0].1))
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "a pointwise integrand is not finite at {point} (declared support real): the integrand is not finite at x = {}",
+            fisher_geometry::expr::number(at[0].1)
+        )
+    );
+    // an integrand that cannot evaluate is not the model's fault
+    assert!(!fisher_geometry::info::verify::is_model_error(
+        &fisher_geometry::InfoError::Expect(err.clone())
+    ));
+
+    // a value that is not finite, found by the quadrature
+    let err = pointwise_error(FailsPastOne(|_, out| {
+        out[0] = f64::NAN;
+        Ok(())
+    }));
+    assert!(
+        matches!(
+            err,
+            ExpectError::Integrand {
+                error: IntegrandError::NotFiniteValue { index: 0, value },
+                ..
+            } if value.is_nan()
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().ends_with(": value 0 is nan"), "{err}");
+
+    // an evaluation error keeps its own message
+    let err = pointwise_error(FailsPastOne(|x, out| {
+        let e = Expr::sym("y");
+        out[0] = fisher_geometry::eval::eval_f64(&e, &Env::new().with("x", x))?;
+        Ok(())
+    }));
+    let ExpectError::Integrand {
+        error: IntegrandError::Eval(inner),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert!(err.to_string().ends_with(&format!(": {inner}")), "{err}");
+}

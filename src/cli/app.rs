@@ -100,6 +100,12 @@ enum Failure {
     Report(String),
 }
 
+impl From<super::numeric::CommandError> for Failure {
+    fn from(e: super::numeric::CommandError) -> Failure {
+        Failure::Message(format!("error: {e}\n"))
+    }
+}
+
 /// Parses a command-line point against the model's parameters.
 fn point(model: &Model, flag: &str, text: &str) -> Result<Vec<(egg::Symbol, f64)>, Failure> {
     model
@@ -197,7 +203,7 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let model = load(model, color, notes)?;
             let at = point(&model, "--at", at)?;
             super::progress::run(|| super::numeric::eval(&model, &at, *format, !no_verify))
-                .map_err(Failure::Message)
+                .map_err(Failure::from)
         }
         Command::Kl {
             model,
@@ -210,7 +216,7 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
             super::progress::run(|| super::numeric::kl(&model, &p, &q, *format, !no_verify))
-                .map_err(Failure::Message)
+                .map_err(Failure::from)
         }
         Command::Check {
             model,
@@ -220,7 +226,7 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
         } => {
             let model = load(model, color, notes)?;
             match super::progress::run(|| super::numeric::check(&model, *points, *seed, *format))
-                .map_err(Failure::Message)?
+                .map_err(Failure::from)?
             {
                 (report, true) => Ok(report),
                 (report, false) => Err(Failure::Report(report)),
@@ -431,14 +437,9 @@ fn derive_latex(model: &Model, derivation: &Derivation) -> String {
 }
 
 fn list(format: Format) -> String {
-    let models: Vec<(String, Result<Model, String>)> = Model::builtins()
+    let models: Vec<(String, Result<Model, crate::model::ModelError>)> = Model::builtins()
         .into_iter()
-        .map(|(n, src)| {
-            (
-                n.to_string(),
-                Model::parse(src, n).map_err(|e| e.to_string()),
-            )
-        })
+        .map(|(n, src)| (n.to_string(), Model::parse(src, n)))
         .collect();
     match format {
         Format::Json => {

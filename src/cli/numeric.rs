@@ -1,5 +1,5 @@
 //! The numeric commands: `fisher eval`, `fisher kl`, `fisher check`. Each returns what it
-//! prints on stdout, or the error text for stderr.
+//! prints on stdout, or a [`CommandError`] for stderr.
 
 use std::fmt::Write as _;
 
@@ -12,9 +12,20 @@ use serde_json::Value;
 
 use super::format::{Format, json_line};
 use crate::info::numeric::describe_point;
-use crate::info::{self, FisherAt};
+use crate::info::{self, FisherAt, InfoError};
 use crate::model::Model;
 use crate::render::number;
+
+/// Why a numeric command has no report.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CommandError {
+    /// The library could not compute what was asked.
+    #[error(transparent)]
+    Info(#[from] InfoError),
+    /// `fisher check --points 0`.
+    #[error("--points 0 checks nothing: ask for at least one point")]
+    NoPoints,
+}
 
 /// The rows of a matrix, for JSON.
 fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
@@ -184,10 +195,9 @@ pub(super) fn eval(
     at: &[(Symbol, f64)],
     format: Format,
     verify: bool,
-) -> Result<String, String> {
+) -> Result<String, CommandError> {
     let d = crate::simplify::derive(model);
-    let f = info::numeric::fisher_at_opts(model, &d, at, verify)
-        .map_err(|e| format!("error: {e}\n"))?;
+    let f = info::numeric::fisher_at_opts(model, &d, at, verify)?;
     Ok(match format {
         Format::Json => json_text(&eval_json(&f)),
         Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
@@ -274,8 +284,8 @@ pub(super) fn kl(
     q: &[(Symbol, f64)],
     format: Format,
     verify: bool,
-) -> Result<String, String> {
-    let report = info::kl_between(model, p, q, verify).map_err(|e| format!("error: {e}\n"))?;
+) -> Result<String, CommandError> {
+    let report = info::kl_between(model, p, q, verify)?;
     let info::KlReport {
         divergence,
         expr,
@@ -330,7 +340,7 @@ pub(super) fn check(
     count: usize,
     seed: u64,
     format: Format,
-) -> Result<(String, bool), String> {
+) -> Result<(String, bool), CommandError> {
     let mut reports = Vec::new();
     let mut text = String::new();
     let _ = writeln!(
@@ -340,9 +350,9 @@ pub(super) fn check(
         if count == 1 { "" } else { "s" }
     );
     if count == 0 {
-        return Err("error: --points 0 checks nothing: ask for at least one point\n".to_string());
+        return Err(CommandError::NoPoints);
     }
-    let report = info::check::check(model, count, seed).map_err(|e| format!("error: {e}\n"))?;
+    let report = info::check::check(model, count, seed)?;
     if let Some(v) = report.kl_verification.as_ref().filter(|v| !v.usable()) {
         let _ = writeln!(text, "\nclosed-form divergence: {}", v.describe());
     }

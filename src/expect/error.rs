@@ -45,6 +45,17 @@ pub enum ExpectError {
         /// The innermost subexpression that is not finite.
         detail: String,
     },
+    /// A pointwise integrand ([`PointIntegrand`](super::PointIntegrand)) could not be
+    /// evaluated, or gave a value that is not finite, inside the declared support.
+    #[error("a pointwise integrand is not finite at {point} (declared support {support}): {error}")]
+    Integrand {
+        /// The data point, `x=-1`.
+        point: String,
+        /// The declared supports of the data variables.
+        support: String,
+        /// What the integrand reported, or which of its values is not finite.
+        error: IntegrandError,
+    },
     /// The quadrature could not resolve the density (the model may well be normalized): its
     /// mass was not found, or it is narrower than `f64` can resolve where it lies.
     #[error(
@@ -101,6 +112,37 @@ pub enum ExpectError {
         /// What and why.
         reason: String,
     },
+}
+
+/// Why an integrand given point by point (a [`PointIntegrand`](super::PointIntegrand), or
+/// the integrand of a rule that sums over its own nodes) has no value at a data point.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntegrandError {
+    /// An expression of the integrand could not be evaluated.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Value `index` of those written at a point is NaN or infinite.
+    #[error("value {index} is {}", crate::expr::number(*.value))]
+    NotFiniteValue {
+        /// Its position among the values written.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The integrand is NaN or infinite at a data point.
+    #[error("the integrand is not finite at {}", assignments(.at))]
+    NotFinite {
+        /// The data point, each variable with its value.
+        at: Vec<(Symbol, f64)>,
+    },
+}
+
+/// A data point as `x = 1, y = 2`.
+fn assignments(at: &[(Symbol, f64)]) -> String {
+    at.iter()
+        .map(|(n, v)| format!("{n} = {}", crate::expr::number(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `v` rounded to `digits` significant digits, printed by [`crate::expr::number`].

@@ -45,7 +45,7 @@ mod quadrature;
 mod types;
 
 pub use ends::{EndForms, complement_symbol};
-pub use error::ExpectError;
+pub use error::{ExpectError, IntegrandError};
 pub use progress::{Progress, with_progress};
 pub use types::{Estimate, MAX_POINTS, PointIntegrand, Quadrature};
 
@@ -136,12 +136,12 @@ pub fn expectations(
 /// ```
 /// use fisher_geometry::Model;
 /// use fisher_geometry::eval::Env;
-/// use fisher_geometry::expect::{PointIntegrand, Quadrature, expectations_with};
+/// use fisher_geometry::expect::{IntegrandError, PointIntegrand, Quadrature, expectations_with};
 /// /// `x³`, by a closure rather than an expression.
 /// struct Cube;
 /// impl PointIntegrand for Cube {
 ///     fn len(&self) -> usize { 1 }
-///     fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String> {
+///     fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), IntegrandError> {
 ///         out[0] = data[0].powi(3);
 ///         Ok(())
 ///     }
@@ -155,8 +155,8 @@ pub fn expectations(
 ///
 /// # Errors
 ///
-/// Those of [`expectations`]; [`ExpectError::NotFinite`] also where `extra` fails or gives
-/// a value that is not finite.
+/// Those of [`expectations`]; [`ExpectError::Integrand`] where `extra` fails or gives a
+/// value that is not finite.
 pub fn expectations_with(
     model: &Model,
     at: &Env<f64>,

@@ -1,6 +1,8 @@
 //! The types of numeric expectations: what is asked (`Quadrature`), what comes back
 //! (`Estimate`), and integrands given point by point (`PointIntegrand`).
 
+use super::IntegrandError;
+
 /// Integrands given as a function of the data point, evaluated at every node of the
 /// quadrature alongside the compiled ones (see [`expectations_with`](super::expectations_with)).
 ///
@@ -22,8 +24,9 @@ pub trait PointIntegrand {
     ///
     /// # Errors
     ///
-    /// A message saying what could not be evaluated.
-    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String>;
+    /// An [`IntegrandError`] saying what could not be evaluated (values that are not finite
+    /// need no error: the quadrature reports them where the density is not negligible).
+    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), IntegrandError>;
 
     /// [`eval`](Self::eval) with `complements[j] = 1 − data[j]`, exact where `data[j]` is a
     /// unit variable near 1 (where `data[j]` itself may have rounded to 1); integrands
@@ -38,7 +41,7 @@ pub trait PointIntegrand {
         data: &[f64],
         complements: &[f64],
         out: &mut [f64],
-    ) -> Result<(), String> {
+    ) -> Result<(), IntegrandError> {
         let _ = complements;
         self.eval(data, out)
     }

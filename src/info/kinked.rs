@@ -20,9 +20,9 @@ use egg::{Id, Language, Symbol};
 use nalgebra::DMatrix;
 use num_dual::{DualNum, HyperDual64};
 
-use super::types::{HessianMethod, InfoError, KlHessians};
+use super::types::{HessianMethod, InfoError, KinkError, KlHessians};
 use crate::eval::{Env, eval};
-use crate::expect::{ExpectError, Quadrature, affine_root, expectations, kink_nodes};
+use crate::expect::{IntegrandError, Quadrature, affine_root, expectations, kink_nodes};
 use crate::expr::{Builder, Expr, Op};
 use crate::model::{Model, Support};
 
@@ -56,8 +56,9 @@ fn parts(d: D) -> [f64; 4] {
 ///
 /// # Errors
 ///
-/// [`InfoError::Expect`] when a piece's sum does not settle, or the log-density cannot be
-/// evaluated at a node.
+/// [`InfoError::Kinks`] when a piece's sum does not settle, or the log-density cannot be
+/// evaluated at a node; [`InfoError::Expect`] when the scale of the half-lines cannot be
+/// computed.
 pub(super) fn kl_hessians(
     model: &Model,
     at: &[(Symbol, f64)],
@@ -193,20 +194,16 @@ pub(super) fn kl_hessians(
             for (k, [p, q]) in pieces.iter().enumerate() {
                 let lo = (k > 0).then(|| roots[k - 1]);
                 let hi = roots.get(k).copied();
-                let (f, r) = integrate(lo, hi, scale, |xv| {
+                let (f, r) = integrate(lo, hi, x, scale, |xv| {
                     let mut env = env.clone();
                     env.insert(x, xv);
-                    let a = eval(p, &env).map_err(|e| e.to_string())?;
-                    let b = eval(q, &env).map_err(|e| e.to_string())?;
+                    let a = eval(p, &env).map_err(IntegrandError::from)?;
+                    let b = eval(q, &env).map_err(IntegrandError::from)?;
                     Ok((a.exp() * (a - b), b.exp() * (b - a)))
                 })
-                .map_err(|detail| {
-                    InfoError::Expect(ExpectError::Unsupported {
-                        reason: format!(
-                            "the KL divergence between the kinks at {}: {detail}",
-                            super::types::describe_point(at)
-                        ),
-                    })
+                .map_err(|error| InfoError::Kinks {
+                    at: super::types::describe_point(at),
+                    error,
                 })?;
                 fwd += f;
                 rev += r;
@@ -256,15 +253,16 @@ fn resolve(e: &Expr, sign: impl Fn(usize) -> Option<f64>) -> Expr {
     b.finish(ids[usize::from(e.root())])
 }
 
-/// `∫ f` over `(lo, hi)` (`None` is infinite) for a pair of integrands: tanh-sinh on a finite
-/// piece, exp-sinh (length `scale`) on a half-line, and the sum of the two half-lines from
-/// 0 on the whole line.
+/// `∫ f` over `(lo, hi)` (`None` is infinite) in the data variable `x` for a pair of
+/// integrands: tanh-sinh on a finite piece, exp-sinh (length `scale`) on a half-line, and the
+/// sum of the two half-lines from 0 on the whole line.
 fn integrate(
     lo: Option<D>,
     hi: Option<D>,
+    x: Symbol,
     scale: f64,
-    mut f: impl FnMut(D) -> Result<(D, D), String>,
-) -> Result<(D, D), String> {
+    mut f: impl FnMut(D) -> Result<(D, D), IntegrandError>,
+) -> Result<(D, D), KinkError> {
     let half_pi = std::f64::consts::FRAC_PI_2;
     // (x(t), x'(t)) for each kind of piece
     let map = |t: f64| -> (D, D) {
@@ -316,10 +314,10 @@ fn integrate(
                 if xv.re.abs() > 1e12 * scale.max(1.0) {
                     continue;
                 }
-                return Err(format!(
-                    "the integrand is not finite at x = {}",
-                    crate::expr::number(xv.re)
-                ));
+                return Err(IntegrandError::NotFinite {
+                    at: vec![(x, xv.re)],
+                }
+                .into());
             }
             for k in 0..4 {
                 l1[0][k] += pa[k].abs();
@@ -339,7 +337,8 @@ fn integrate(
         }
         previous = Some(now);
     }
-    Err(format!(
-        "the sums did not settle to relative {TOL:e} in {MAX_LEVEL} halvings of the step"
-    ))
+    Err(KinkError::NotSettled {
+        tol: TOL,
+        halvings: MAX_LEVEL,
+    })
 }

@@ -18,7 +18,7 @@ pub use fisher::{ClosedForm, closed_form, jeffreys};
 pub use kl::{ClosedKl, closed_kl};
 pub use kl_field::{Divergence, KlField, KlReport, kl_between};
 pub use numeric::{
-    FisherAt, Forms, InfoError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
+    FisherAt, Forms, InfoError, KinkError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
 };
 pub use verify::Verification;
 

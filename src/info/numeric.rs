@@ -8,15 +8,17 @@ use nalgebra::DMatrix;
 use num_dual::{DualNum, HyperDual64};
 
 use crate::eval::Env;
-use crate::expect::{EndForms, ExpectError, PointIntegrand, Quadrature, complement_symbol};
+use crate::expect::{
+    EndForms, ExpectError, IntegrandError, PointIntegrand, Quadrature, complement_symbol,
+};
 use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
 use super::prepared::{FisherProblem, KlProblem, Order};
 pub use super::types::{
-    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, describe_point,
-    discrepancy, env_at, named_point, non_smooth, theta_of,
+    FisherAt, Forms, HessianMethod, InfoError, KinkError, KlHessians, Method, NumericForms,
+    describe_point, discrepancy, env_at, named_point, non_smooth, theta_of,
 };
 
 /// The Fisher information at `at` (every parameter, in any order).
@@ -300,7 +302,7 @@ impl PointIntegrand for KlDuals {
         2 * self.params.len() * self.params.len()
     }
 
-    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), String> {
+    fn eval(&mut self, data: &[f64], out: &mut [f64]) -> Result<(), IntegrandError> {
         let complements: Vec<f64> = data.iter().map(|x| 1.0 - x).collect();
         self.eval_with_complements(data, &complements, out)
     }
@@ -310,7 +312,7 @@ impl PointIntegrand for KlDuals {
         data: &[f64],
         complements: &[f64],
         out: &mut [f64],
-    ) -> Result<(), String> {
+    ) -> Result<(), IntegrandError> {
         let n = self.params.len();
         for (s, v) in self.data.iter().zip(data) {
             self.env.insert(*s, HyperDual64::from(*v));
@@ -333,7 +335,7 @@ impl PointIntegrand for KlDuals {
                     }
                     self.env.insert(*s, d);
                 }
-                let lq = crate::eval::eval(logp, &self.env).map_err(|e| e.to_string())?;
+                let lq = crate::eval::eval(logp, &self.env)?;
                 // ℓ(θ) is the real part of ℓ(θ') at θ' = θ.
                 let delta = lq - lq.re;
                 let forward = -lq;

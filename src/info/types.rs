@@ -8,7 +8,7 @@ use egg::Symbol;
 use nalgebra::{DMatrix, DVector};
 
 use crate::eval::{AccuracyError, Env, EvalError};
-use crate::expect::{ExpectError, kink_nodes};
+use crate::expect::{ExpectError, IntegrandError, kink_nodes};
 use crate::expr::{number, text};
 use crate::model::Model;
 
@@ -200,6 +200,31 @@ pub enum InfoError {
         at: String,
         /// Why.
         source: AccuracyError,
+    },
+    /// The KL Hessians of a model with kinks in its data variable could not be integrated
+    /// piece by piece between the kinks.
+    #[error("unsupported: the KL divergence between the kinks at {at}: {error}")]
+    Kinks {
+        /// The parameter point, `name=value, …`.
+        at: String,
+        /// Why.
+        error: KinkError,
+    },
+}
+
+/// Why the kink-following quadrature of the KL Hessians failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KinkError {
+    /// The integrand could not be evaluated, or is not finite, at a node.
+    #[error(transparent)]
+    Integrand(#[from] IntegrandError),
+    /// The sums of a piece did not settle.
+    #[error("the sums did not settle to relative {tol:e} in {halvings} halvings of the step")]
+    NotSettled {
+        /// The relative accuracy asked of every component.
+        tol: f64,
+        /// The halvings of the step tried.
+        halvings: usize,
     },
 }
 
@@ -432,4 +457,29 @@ pub struct KlHessians {
     /// Whether these are the Hessians of the divergence: false for a model with a kink in θ
     /// that the pieces cannot follow, where differentiating under the integral misses it.
     pub valid: bool,
+}
+
+#[cfg(test)]
+mod kink_error_tests {
+    use super::*;
+
+    #[test]
+    fn kink_errors_render_as_before() {
+        // the messages of the `String` errors they replace
+        let e = InfoError::Kinks {
+            at: "mu=0, b=1".to_string(),
+            error: KinkError::NotSettled {
+                tol: 1e-11,
+                halvings: 12,
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "unsupported: the KL divergence between the kinks at mu=0, b=1: the sums did not settle to relative 1e-11 in 12 halvings of the step"
+        );
+        let e = KinkError::from(IntegrandError::NotFinite {
+            at: vec![(Symbol::from("x"), 3.5)],
+        });
+        assert_eq!(e.to_string(), "the integrand is not finite at x = 3.5");
+    }
 }

@@ -145,6 +145,7 @@ pub fn is_model_error(e: &InfoError) -> bool {
         // finite has overflowed at an extreme point (`(x − μ)²` at σ = 1e155): a limit of
         // `f64`, not a fault of the model. A log-density that is not finite is one.
         InfoError::Expect(ExpectError::NotFinite { what, .. }) => what == "log-density",
+        InfoError::Expect(ExpectError::Integrand { .. }) => false,
         InfoError::Expect(e) => !matches!(
             e,
             ExpectError::NotConverged { .. }
@@ -154,6 +155,8 @@ pub fn is_model_error(e: &InfoError) -> bool {
         ),
         InfoError::ScoreMean { .. } | InfoError::Eval(_) | InfoError::Unchecked { .. } => true,
         InfoError::NonSmooth { .. } | InfoError::NonFinite { .. } => false,
+        // the pieces between the kinks could not be integrated: a limit of the route
+        InfoError::Kinks { .. } => false,
         InfoError::NegativeDivergence { .. } => true,
         // a closed form that cannot be evaluated here says nothing about the model
         InfoError::Accuracy { .. } => false,

@@ -11,12 +11,14 @@
 //! unchecked [`Declaration`]s both forms produce), `resolve.rs` (names resolved against the
 //! declarations, syntax trees lowered to [`Expr`](crate::Expr)s), `build.rs` ([`Model::parse`]
 //! and [`Model::try_new`]), `builtins.rs` (the built-in models), `point.rs` (parameter points
-//! checked against their domains), `error.rs` and `macros.rs`.
+//! checked against their domains), `bijector.rs` (the maps from the real line onto the
+//! domains and supports, with their log-Jacobians), `error.rs` and `macros.rs`.
 
 use std::ops::Range;
 
 use crate::special;
 
+mod bijector;
 mod build;
 mod builtins;
 mod declaration;
@@ -26,6 +28,7 @@ mod point;
 mod resolve;
 mod types;
 
+pub use bijector::Bijector;
 pub use declaration::{Declaration, IntBound, Item, SupportDecl};
 pub use error::{ModelError, ModelErrorKind, closest};
 pub use point::PointError;

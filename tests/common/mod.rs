@@ -667,3 +667,35 @@ pub fn arb_model() -> impl Strategy<Value = RandomModel> {
 pub fn arb_unit_point() -> impl Strategy<Value = [f64; 3]> {
     [0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0]
 }
+
+/// Largest `|y|` of [`arb_unconstrained`]: `e^y` and the logistic tails stay normal numbers
+/// (`e^{±700}` ≈ `1e±304`).
+pub const MAX_UNCONSTRAINED: f64 = 700.0;
+/// Largest magnitude of a bound or shift drawn by [`arb_bijector`].
+pub const MAX_SHIFT: f64 = 1e6;
+
+/// Every kind of [`Bijector`](fisher_geometry::model::Bijector), with intervals of widths
+/// from `1e-3` to `1e6` and shifts in `±MAX_SHIFT`.
+pub fn arb_bijector() -> impl Strategy<Value = fisher_geometry::model::Bijector> {
+    use fisher_geometry::model::Bijector;
+    let shift = -MAX_SHIFT..MAX_SHIFT;
+    prop_oneof![
+        Just(Bijector::Identity),
+        Just(Bijector::Log),
+        Just(Bijector::Logit),
+        (shift.clone(), -3.0f64..6.0)
+            .prop_map(|(lo, w)| Bijector::Interval(lo, lo + 10f64.powf(w))),
+        shift.clone().prop_map(Bijector::Above),
+        shift.prop_map(Bijector::Below),
+    ]
+}
+
+/// An unconstrained coordinate `y`: mostly moderate (`|y| < 30`), sometimes out in the tails
+/// (`|y| ≤ MAX_UNCONSTRAINED`), sometimes tiny (`|y| ≤ 1e-300`).
+pub fn arb_unconstrained() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => -30.0f64..30.0,
+        2 => -MAX_UNCONSTRAINED..MAX_UNCONSTRAINED,
+        1 => -1e-300f64..1e-300,
+    ]
+}

@@ -15,10 +15,11 @@
 //! `10^{−16}` of 1), so every `1 − x` in the expressions is replaced by a second input, the
 //! complement, computed exactly as `1/(1 + e^{y})`.
 //!
-//! The files: [`maps`] (the supports mapped to ℝ), [`prepared`] (the tapes made once per
-//! model), [`problem`] (one parameter point: evaluation and errors), [`mode`] (the mode
-//! search), [`nested`] (the rules, variable by variable) and [`cubature`] (three or more
-//! data variables).
+//! The files: [`maps`] (the ranges and mode-search probes of the supports'
+//! [`Bijector`](crate::model::Bijector)s), [`prepared`] (the tapes made once per model),
+//! [`problem`] (one parameter point: evaluation and errors), [`mode`] (the mode search),
+//! [`nested`] (the rules, variable by variable) and [`cubature`] (three or more data
+//! variables).
 
 mod cubature;
 mod maps;

@@ -3,10 +3,10 @@
 //! to the mapped variable `y`, and safeguarded Newton steps to its maximum, with a scale from
 //! the curvature there.
 
-use super::maps::Map;
 use super::prepared::Tape;
 use super::problem::Problem;
 use crate::expect::ExpectError;
+use crate::model::Bijector;
 
 impl<'a> Problem<'a> {
     /// `(L, L', L'')` of variable `d` at `x` (complement `cx`): the log-density and its
@@ -55,7 +55,7 @@ impl<'a> Problem<'a> {
         &mut self,
         d: usize,
         fixed: &mut Vec<(f64, f64)>,
-        map: Map,
+        map: Bijector,
         ys: &[f64],
     ) -> Result<Vec<(f64, f64, f64)>, ExpectError> {
         if d + 1 != self.supports.len() {
@@ -80,7 +80,7 @@ impl<'a> Problem<'a> {
                 Some(k) => (l, self.out[k * n + i], self.out[(k + 1) * n + i]),
                 None => (l, f64::NAN, f64::NAN),
             };
-            out.push(map.chain(ys[i], l));
+            out.push(map.pull_back(ys[i], l));
         }
         Ok(out)
     }
@@ -90,12 +90,12 @@ impl<'a> Problem<'a> {
         &mut self,
         d: usize,
         fixed: &mut Vec<(f64, f64)>,
-        map: Map,
+        map: Bijector,
         y: f64,
     ) -> Result<(f64, f64, f64), ExpectError> {
         let (x, cx, _) = map.point(y);
         let l = self.log_weight(d, fixed, x, cx)?;
-        Ok(map.chain(y, l))
+        Ok(map.pull_back(y, l))
     }
 
     /// The mode `m` of the mapped log-weight `q(y)`, a scale `s` and `q(m)`.
@@ -108,7 +108,7 @@ impl<'a> Problem<'a> {
         &mut self,
         d: usize,
         fixed: &mut Vec<(f64, f64)>,
-        map: Map,
+        map: Bijector,
     ) -> Result<(f64, f64, f64), ExpectError> {
         let (lo, hi) = map.range();
         let mut best: Option<(f64, (f64, f64, f64))> = None;
@@ -181,7 +181,7 @@ impl<'a> Problem<'a> {
         &mut self,
         d: usize,
         fixed: &mut Vec<(f64, f64)>,
-        map: Map,
+        map: Bijector,
         m: f64,
         qm: f64,
     ) -> Result<f64, ExpectError> {

@@ -6,13 +6,13 @@
 use egg::Symbol;
 
 use super::cubature;
-use super::maps::Map;
 use super::prepared::Tape;
 use super::problem::{Problem, SIGNIFICANT};
 use crate::expect::ExpectError;
 use crate::expect::error::significant;
 use crate::expect::kinks::affine_root;
 use crate::expect::quadrature::{self, Batch, NEGLIGIBLE, Scaled};
+use crate::model::Bijector;
 use crate::model::Support;
 
 /// The sum of two integrals over adjacent pieces of a support.
@@ -75,13 +75,17 @@ impl<'a> Problem<'a> {
         if cubature::applies(self.supports, d) {
             return cubature::integrate(self, d, fixed, tape, rel);
         }
-        match self.supports[d] {
-            Support::Real => self.continuous(d, fixed, tape, rel, Map::Real),
-            Support::Positive => self.continuous(d, fixed, tape, rel, Map::Log),
-            Support::Unit => self.continuous(d, fixed, tape, rel, Map::Logit),
+        let support = self.supports[d];
+        if let Some(map) = support.bijector() {
+            return self.continuous(d, fixed, tape, rel, map);
+        }
+        match support {
             Support::Binary => self.discrete(d, fixed, tape, rel, 0, Some(1)),
             Support::Count => self.discrete(d, fixed, tape, rel, 0, None),
             Support::Int(lo, hi) => self.discrete(d, fixed, tape, rel, lo, Some(hi)),
+            Support::Real | Support::Positive | Support::Unit => {
+                unreachable!("a continuous support has a bijector")
+            }
         }
     }
 
@@ -103,7 +107,7 @@ impl<'a> Problem<'a> {
         fixed: &mut Vec<(f64, f64)>,
         tape: Tape,
         rel: f64,
-        map: Option<Map>,
+        map: Option<Bijector>,
         ys: &[f64],
         c: f64,
         batch: &mut Batch,
@@ -117,7 +121,7 @@ impl<'a> Problem<'a> {
         cs.clear();
         lj.clear();
         for &y in ys {
-            let (x, cx, j) = map.map_or((y, 1.0 - y, 0.0), |m| m.point(y));
+            let (x, cx, j) = map.unwrap_or(Bijector::Identity).point(y);
             xs.push(x);
             cs.push(cx);
             lj.push(j);
@@ -200,7 +204,7 @@ impl<'a> Problem<'a> {
         fixed: &mut Vec<(f64, f64)>,
         tape: Tape,
         rel: f64,
-        map: Map,
+        map: Bijector,
     ) -> Result<Scaled, ExpectError> {
         let (m, s, qm) = self.locate(d, fixed, map)?;
         let n_out = self.n_out(tape);
@@ -228,7 +232,7 @@ impl<'a> Problem<'a> {
                 significant(spacing, 3),
             )));
         }
-        if self.kinked && map == Map::Real {
+        if self.kinked && map == Bijector::Identity {
             // Kinks (Laplace's |x − μ|, and |x − μ'| in a KL integrand) at the mode and at
             // the roots of affine `abs`/`sign` arguments: each piece gets its own
             // double-exponential map, which resolves a corner at an endpoint.
@@ -238,13 +242,14 @@ impl<'a> Problem<'a> {
             cuts.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0));
             let pieces = cuts.len() + 1;
             let piece_rel = rel / pieces as f64;
-            let mut total = self.continuous(d, fixed, tape, piece_rel, Map::Below(cuts[0]))?;
+            let mut total = self.continuous(d, fixed, tape, piece_rel, Bijector::Below(cuts[0]))?;
             for w in cuts.windows(2) {
-                let part = self.continuous(d, fixed, tape, piece_rel, Map::Between(w[0], w[1]))?;
+                let part =
+                    self.continuous(d, fixed, tape, piece_rel, Bijector::Interval(w[0], w[1]))?;
                 total = combine(total, part);
             }
             let last = cuts[cuts.len() - 1];
-            let part = self.continuous(d, fixed, tape, piece_rel, Map::Above(last))?;
+            let part = self.continuous(d, fixed, tape, piece_rel, Bijector::Above(last))?;
             return Ok(combine(total, part));
         }
         let tol = self.tol(rel);

@@ -9,7 +9,7 @@ use crate::eval::{BatchScratch, Env, EvalError, Input, eval_checked};
 use crate::expect::error::point_text;
 use crate::expect::kinks::KinkNode;
 use crate::expect::quadrature::Tol;
-use crate::expect::{ExpectError, PointIntegrand, Quadrature};
+use crate::expect::{ExpectError, IntegrandError, PointIntegrand, Quadrature};
 use crate::expr::Expr;
 use crate::model::{Model, Support};
 
@@ -311,6 +311,18 @@ impl<'a> Problem<'a> {
         x: f64,
         detail: String,
     ) -> ExpectError {
+        let (point, support) = self.point_and_support(fixed, x);
+        ExpectError::NotFinite {
+            what,
+            point,
+            support,
+            detail,
+        }
+    }
+
+    /// The data point `fixed` + `x` as `x=-1, y=2`, and the declared supports as
+    /// `real × positive`.
+    fn point_and_support(&self, fixed: &[(f64, f64)], x: f64) -> (String, String) {
         let data = &self.model.data;
         let values: Vec<f64> = fixed.iter().map(|v| v.0).chain([x]).collect();
         let point = data
@@ -324,12 +336,7 @@ impl<'a> Problem<'a> {
             .map(|var| var.support.to_string())
             .collect::<Vec<_>>()
             .join(" × ");
-        ExpectError::NotFinite {
-            what,
-            point,
-            support,
-            detail,
-        }
+        (point, support)
     }
 
     /// The values of the pointwise integrands at the data point `fixed` + `x` into
@@ -358,18 +365,22 @@ impl<'a> Problem<'a> {
         self.evaluations += 1;
         let failure =
             match extra.eval_with_complements(&self.point, &self.point_c, &mut self.extra_out) {
-                Err(detail) => Some(detail),
+                Err(error) => Some(error),
                 Ok(()) => match self.extra_out.iter().position(|v| !v.is_finite()) {
-                    Some(k) if significant => Some(format!(
-                        "value {k} is {}",
-                        crate::expr::number(self.extra_out[k])
-                    )),
+                    Some(index) if significant => Some(IntegrandError::NotFiniteValue {
+                        index,
+                        value: self.extra_out[index],
+                    }),
                     _ => None,
                 },
             };
-        if let Some(detail) = failure {
-            let what = "a pointwise integrand".to_string();
-            return Err(self.not_finite_at(what, fixed, x, detail));
+        if let Some(error) = failure {
+            let (point, support) = self.point_and_support(fixed, x);
+            return Err(ExpectError::Integrand {
+                point,
+                support,
+                error,
+            });
         }
         for v in &mut self.extra_out {
             if !v.is_finite() {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use nalgebra::{DMatrix, DVector};
 
-use super::super::maps::Map;
 use super::super::prepared::Tape;
 use super::super::problem::{Problem, SIGNIFICANT, over_budget};
 use super::rules::{RANGE_STEP, RuleNode, T_MAX, Warp, gauss_hermite, node};
 use crate::eval::Input;
 use crate::expect::ExpectError;
 use crate::expect::quadrature::NEGLIGIBLE;
+use crate::model::Bijector;
 
 /// A coordinate is [`Warp::Gauss`] when the log-weight along its axis through the mode is
 /// `−u²/2` within this fraction near the mode (see `Grid::find_ranges`).
@@ -33,7 +33,7 @@ pub(super) struct Grid {
     pub(super) fixed: Vec<(f64, f64)>,
     pub(super) tape: Tape,
     pub(super) n_out: usize,
-    pub(super) maps: Vec<Map>,
+    pub(super) maps: Vec<Bijector>,
     /// Mode in `y`.
     pub(super) m: DVector<f64>,
     /// `y = m + L u`.
@@ -382,7 +382,7 @@ mod tests {
             fixed: Vec::new(),
             tape: Tape::Main,
             n_out: 1,
-            maps: vec![Map::Real],
+            maps: vec![Bijector::Identity],
             m: DVector::zeros(1),
             l: DMatrix::identity(1, 1),
             c: 0.0,

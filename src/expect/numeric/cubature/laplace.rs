@@ -4,17 +4,17 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::super::maps::Map;
 use super::super::problem::Problem;
 use crate::eval::Env;
 use crate::expect::ExpectError;
+use crate::model::Bijector;
 
 /// The joint mode `m` of `q(y)` and `−∇²q(m)`.
 pub(super) fn mode(
     p: &mut Problem<'_>,
     d: usize,
     fixed: &[(f64, f64)],
-    maps: &[Map],
+    maps: &[Bijector],
 ) -> Result<(DVector<f64>, DMatrix<f64>), ExpectError> {
     let dims = maps.len();
     let mut best: Option<(DVector<f64>, Local)> = None;
@@ -91,7 +91,7 @@ fn local(
     p: &Problem<'_>,
     d: usize,
     fixed: &[(f64, f64)],
-    maps: &[Map],
+    maps: &[Bijector],
     y: &DVector<f64>,
 ) -> Result<Local, ExpectError> {
     let dims = maps.len();
@@ -118,7 +118,7 @@ fn local(
     let mut g = DVector::zeros(dims);
     let mut h = DMatrix::zeros(dims, dims);
     for i in 0..dims {
-        let (qi, gi, hii) = maps[i].chain(y[i], (l, lg[i], lh[(i, i)]));
+        let (qi, gi, hii) = maps[i].pull_back(y[i], (l, lg[i], lh[(i, i)]));
         q += qi - l;
         g[i] = gi;
         h[(i, i)] = hii;
@@ -133,7 +133,7 @@ fn local(
 
 /// The outer values followed by the cubature variables but the last, as `fixed` is for
 /// [`Problem::not_finite`].
-fn env_prefix(fixed: &[(f64, f64)], maps: &[Map], y: &DVector<f64>) -> Vec<(f64, f64)> {
+fn env_prefix(fixed: &[(f64, f64)], maps: &[Bijector], y: &DVector<f64>) -> Vec<(f64, f64)> {
     let mut all = fixed.to_vec();
     for (i, map) in maps.iter().enumerate().take(maps.len() - 1) {
         let (x, c, _) = map.point(y[i]);
@@ -143,7 +143,7 @@ fn env_prefix(fixed: &[(f64, f64)], maps: &[Map], y: &DVector<f64>) -> Vec<(f64,
 }
 
 /// The value of the last cubature variable.
-fn last_x(maps: &[Map], y: &DVector<f64>) -> f64 {
+fn last_x(maps: &[Bijector], y: &DVector<f64>) -> f64 {
     maps[maps.len() - 1].point(y[maps.len() - 1]).0
 }
 

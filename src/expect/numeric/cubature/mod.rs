@@ -38,11 +38,11 @@ use grid::Grid;
 use laplace::{mode, rotation};
 use rules::Warp;
 
-use super::maps::Map;
 use super::prepared::Tape;
 use super::problem::Problem;
 use crate::expect::ExpectError;
 use crate::expect::quadrature::Scaled;
+use crate::model::Bijector;
 use crate::model::Support;
 
 /// Fewest data variables (continuous or discrete) for which the continuous ones at the end
@@ -58,9 +58,7 @@ pub(super) fn applies(supports: &[Support], d: usize) -> bool {
     let rest = &supports[d..];
     supports.len() >= MIN_DIMENSION
         && rest.len() >= 2
-        && rest
-            .iter()
-            .all(|s| matches!(s, Support::Real | Support::Positive | Support::Unit))
+        && rest.iter().all(|s| s.bijector().is_some())
 }
 
 /// `∫ p · g_k` over the continuous variables `d, d+1, …` (see [`applies`]) with `fixed` the
@@ -72,13 +70,9 @@ pub(super) fn integrate(
     tape: Tape,
     rel: f64,
 ) -> Result<Scaled, ExpectError> {
-    let maps: Vec<Map> = p.supports[d..]
+    let maps: Vec<Bijector> = p.supports[d..]
         .iter()
-        .map(|s| match s {
-            Support::Positive => Map::Log,
-            Support::Unit => Map::Logit,
-            _ => Map::Real,
-        })
+        .map(|s| s.bijector().unwrap_or(Bijector::Identity))
         .collect();
     let dims = maps.len();
     let (m, neg_h) = mode(p, d, fixed, &maps)?;
