@@ -84,6 +84,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The symmetric square root of the Fisher matrix at a point: the whitening map to local
+    /// coordinates in which the Fisher ball is the unit ball.
+    Whiten {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The point: `name=value,name=value`, every parameter.
+        #[arg(long)]
+        at: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Christoffel symbols, Ricci tensor and scalar curvature of the Fisher metric.
+    Curvature {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The point: `name=value,name=value`, every parameter.
+        #[arg(long)]
+        at: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
@@ -98,6 +121,12 @@ enum Failure {
     Message(String),
     /// A complete report that says something failed (`fisher check`), for stdout.
     Report(String),
+}
+
+impl From<super::geometry::GeometryCommandError> for Failure {
+    fn from(e: super::geometry::GeometryCommandError) -> Failure {
+        Failure::Message(format!("error: {e}\n"))
+    }
 }
 
 impl From<super::numeric::CommandError> for Failure {
@@ -216,6 +245,18 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let p = point(&model, "--p", p)?;
             let q = point(&model, "--q", q)?;
             super::progress::run(|| super::numeric::kl(&model, &p, &q, *format, !no_verify))
+                .map_err(Failure::from)
+        }
+        Command::Whiten { model, at, format } => {
+            let model = load(model, color, notes)?;
+            let at = point(&model, "--at", at)?;
+            super::progress::run(|| super::geometry::whiten(&model, &at, *format))
+                .map_err(Failure::from)
+        }
+        Command::Curvature { model, at, format } => {
+            let model = load(model, color, notes)?;
+            let at = point(&model, "--at", at)?;
+            super::progress::run(|| super::geometry::curvature_at(&model, &at, *format))
                 .map_err(Failure::from)
         }
         Command::Check {

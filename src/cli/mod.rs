@@ -3,6 +3,7 @@
 pub mod app;
 pub mod diagnostic;
 mod format;
+mod geometry;
 mod numeric;
 mod progress;
 

@@ -28,7 +28,7 @@ pub(super) enum CommandError {
 }
 
 /// The rows of a matrix, for JSON.
-fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+pub(super) fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
     (0..m.nrows())
         .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
         .collect()
@@ -36,7 +36,7 @@ fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
 
 /// A point as a JSON object `{name: value}` (names in sorted order, as every object of the
 /// JSON output).
-fn at_map(at: &[(Symbol, f64)]) -> BTreeMap<String, f64> {
+pub(super) fn at_map(at: &[(Symbol, f64)]) -> BTreeMap<String, f64> {
     at.iter().map(|(n, v)| (n.to_string(), *v)).collect()
 }
 
@@ -146,12 +146,12 @@ struct CheckJson<'a> {
 }
 
 /// A serializable value as the commands print it.
-fn json_text(v: &impl Serialize) -> String {
+pub(super) fn json_text(v: &impl Serialize) -> String {
     json_line(&serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
 /// Rows of a matrix, numbers aligned, for text output.
-fn matrix_text(m: &DMatrix<f64>, indent: &str) -> String {
+pub(super) fn matrix_text(m: &DMatrix<f64>, indent: &str) -> String {
     let cells: Vec<Vec<String>> = (0..m.nrows())
         .map(|i| {
             (0..m.ncols())
@@ -174,7 +174,7 @@ fn matrix_text(m: &DMatrix<f64>, indent: &str) -> String {
         .collect()
 }
 
-fn latex_matrix_num(m: &DMatrix<f64>) -> String {
+pub(super) fn latex_matrix_num(m: &DMatrix<f64>) -> String {
     let rows: Vec<String> = (0..m.nrows())
         .map(|i| {
             (0..m.ncols())
