@@ -139,6 +139,9 @@ fn latex_output_is_snapshotted() {
             "--format",
             "latex",
         ][..],
+        &["curvature", "normal", "--format", "latex"][..],
+        &["curvature", "gamma_mean", "--format", "latex"][..],
+        &["curvature", "bernoulli", "--format", "latex"][..],
     ] {
         let (code, text, err) = run(args);
         assert_eq!(code, 0, "{err}");
@@ -188,4 +191,24 @@ fn bad_points_and_singular_metrics_are_refused() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn curvature_formulas_without_a_point() {
+    let v = json(&["curvature", "normal_var", "--format", "json"]);
+    assert_eq!(v["method"], "closed-form");
+    assert_eq!(v["scalar_curvature"], "-1");
+    assert_eq!(v["gaussian_curvature"], "-1/2");
+    assert_eq!(v["christoffel"][1][0][0], "1");
+    assert_eq!(v["christoffel"][0][0][1], v["christoffel"][0][1][0]);
+    assert_eq!(v["checked_at"].as_array().unwrap().len(), 3);
+    // no formula for a numeric metric or for five parameters: a clear refusal
+    for (model, want) in [
+        ("cauchy", "no verified closed form"),
+        ("bivariate_normal", "5 parameters"),
+    ] {
+        let (code, out, err) = run(&["curvature", model]);
+        assert_eq!(code, 1, "{model}: {out}");
+        assert!(err.contains(want) && err.contains("--at"), "{model}: {err}");
+    }
 }

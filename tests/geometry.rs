@@ -4,17 +4,18 @@
 //!
 //! Curvature (convention: the unit sphere has Gaussian curvature `K = 1`, scalar `R = 2K`):
 //! - a location–scale family has `F = M/σ²` with `M` constant, the hyperbolic plane after
-//!   the linear change `u = μ + (M₁₂/M₁₁)σ`, with `K = −M₁₁/det M` (Amari & Nagaoka, *Methods
-//!   of Information Geometry*, 2000, §2.2 for the normal: `K = −1/2`). `M` from the published
+//!   the linear change `u = μ + (M₁₂/M₁₁)σ`, with `K = −M₁₁/det M` (for the normal,
+//!   `F = diag(1, 2)/σ²` is `2(du² + dσ²)/σ²` with `u = μ/√2`: twice the Poincaré half-plane,
+//!   `K = −1/2`). `M` from the published
 //!   Fisher matrices: Cauchy `diag(1, 1)/2` (`K = −2`); Student-t with ν degrees of freedom
 //!   `diag((ν+1)/(ν+3), 2ν/(ν+3))` (Lange, Little & Taylor, JASA 1989; `K = −(ν+3)/(2ν)`);
 //!   logistic `diag(1/3, (π²+3)/9)` (`K = −9/(π²+3)`); Gumbel `[[1, γ−1], [γ−1, π²/6 +
 //!   (1−γ)²]]` (`K = −6/π²`).
 //! - the gamma family, in its orthogonal `(shape k, mean)` coordinates `F = diag(ψ'(k) − 1/k,
 //!   k/mean²)`, has by Brioschi's formula for an orthogonal metric
-//!   `K = (ψ'(k) + kψ''(k)) / (4 (kψ'(k) − 1)²)`, a function of the shape alone (Arwini &
-//!   Dodson, *Information Geometry: Near Randomness and Near Independence*, 2008, ch. 3, give
-//!   the scalar curvature `R = 2K`).
+//!   `K = (ψ'(k) + kψ''(k)) / (4 (kψ'(k) − 1)²)`, a function of the shape alone (the scalar
+//!   curvature `R = 2K` of the gamma manifold in Arwini & Dodson, *Information Geometry: Near
+//!   Randomness and Near Independence*, Springer LNM 1953, 2008).
 //! - one-parameter models have none.
 //!
 //! The curvature is a scalar: at the same distribution it is the same in every
@@ -387,5 +388,68 @@ fn whitened_coordinates_give_the_divergence_to_second_order() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn symbolic_curvature_of_closed_form_metrics() {
+    use fisher_geometry::geometry::SymbolicCurvature;
+    for name in [
+        "normal",
+        "normal_var",
+        "normal_logsigma",
+        "normal_info",
+        "normal_natural",
+        "lognormal",
+        "inverse_gaussian",
+    ] {
+        let c = SymbolicCurvature::of(&field(name)).unwrap();
+        assert_eq!(c.scalar.to_string(), "-1", "{name}");
+        assert_eq!(c.gaussian.unwrap().to_string(), "-1/2", "{name}");
+    }
+    // The gamma's curvature is a function of the shape alone, in all three parameterizations,
+    // and equals Brioschi's formula.
+    for (name, other) in [
+        ("gamma", "rate"),
+        ("gamma_scale", "scale"),
+        ("gamma_mean", "mean"),
+    ] {
+        let c = SymbolicCurvature::of(&field(name)).unwrap();
+        let k = c.gaussian.unwrap();
+        assert!(!k.to_string().contains(other), "{name}: {k}");
+        for shape in [0.3, 1.7, 12.0] {
+            let env = fisher_geometry::eval::Env::new().with("shape", shape);
+            let v = fisher_geometry::eval::eval_f64(&k, &env).unwrap();
+            close(
+                v,
+                gamma_curvature(shape),
+                1e-10,
+                &format!("{name} K({shape})"),
+            );
+        }
+    }
+    // The categorical family is a piece of the sphere of radius 2: p ↦ 2√p maps the simplex
+    // onto it (Σ (2√pᵢ)² = 4) and pulls its round metric back to Σ dpᵢ²/pᵢ = F, so K = 1/4.
+    let c = SymbolicCurvature::of(&field("categorical3")).unwrap();
+    for (a, b) in [(0.3, -0.8), (1.5, 0.2), (-2.0, 2.5)] {
+        let env = fisher_geometry::eval::Env::new()
+            .with("eta1", a)
+            .with("eta2", b);
+        let v = fisher_geometry::eval::eval_f64(c.gaussian.as_ref().unwrap(), &env).unwrap();
+        close(v, 0.25, 1e-9, &format!("categorical3 K at ({a}, {b})"));
+    }
+    // one-parameter models: no curvature
+    for name in ["poisson", "bernoulli", "exponential"] {
+        let c = SymbolicCurvature::of(&field(name)).unwrap();
+        assert_eq!(c.scalar.to_string(), "0", "{name}");
+        assert!(c.gaussian.is_none());
+    }
+    // no formula without a closed form, nor for five parameters
+    for (name, want) in [
+        ("cauchy", "no verified closed form"),
+        ("bivariate_normal", "5 parameters"),
+    ] {
+        let e = SymbolicCurvature::of(&field(name)).unwrap_err();
+        assert!(e.to_string().contains(want), "{name}: {e}");
     }
 }

@@ -96,13 +96,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Christoffel symbols, Ricci tensor and scalar curvature of the Fisher metric.
+    /// Christoffel symbols, Ricci tensor and scalar curvature of the Fisher metric: as
+    /// formulas for a closed-form metric, or at a point.
     Curvature {
         /// A `.model` file or the name of a built-in model.
         model: String,
-        /// The point: `name=value,name=value`, every parameter.
+        /// The point: `name=value,name=value`, every parameter; without it, formulas.
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -255,9 +256,15 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
         }
         Command::Curvature { model, at, format } => {
             let model = load(model, color, notes)?;
-            let at = point(&model, "--at", at)?;
-            super::progress::run(|| super::geometry::curvature_at(&model, &at, *format))
-                .map_err(Failure::from)
+            match at {
+                Some(at) => {
+                    let at = point(&model, "--at", at)?;
+                    super::progress::run(|| super::geometry::curvature_at(&model, &at, *format))
+                        .map_err(Failure::from)
+                }
+                None => super::progress::run(|| super::geometry::curvature(&model, *format))
+                    .map_err(Failure::from),
+            }
         }
         Command::Check {
             model,

@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::{at_map, json_text, latex_matrix_num, matrix_text, rows};
-use crate::geometry::{Curvature, GeometryError, Whitening};
+use crate::geometry::{Curvature, GeometryError, SymbolicCurvature, Whitening};
 use crate::info::numeric::describe_point;
 use crate::info::{FisherField, InfoError};
 use crate::model::Model;
-use crate::render::{latex_name, latex_number, number};
+use crate::render::{latex, latex_name, latex_number, number};
 
 /// Why a geometry command has no report.
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +194,108 @@ pub(super) fn curvature_at(
             if let Some(k) = c.gaussian() {
                 let _ = writeln!(s, "Gaussian curvature K = R/2 = {}", number(k));
             }
+            s
+        }
+    })
+}
+
+/// `fisher curvature --format json` without `--at`: the formulas in the model language.
+#[derive(Serialize)]
+struct SymbolicCurvatureJson {
+    checked_at: Vec<BTreeMap<String, f64>>,
+    christoffel: Vec<Vec<Vec<String>>>,
+    gaussian_curvature: Option<String>,
+    method: &'static str,
+    params: Vec<String>,
+    scalar_curvature: String,
+}
+
+/// `fisher curvature MODEL`: the formulas of a closed-form metric, checked against the
+/// numeric curvature.
+pub(super) fn curvature(model: &Model, format: Format) -> Result<String, GeometryCommandError> {
+    let field = FisherField::new(model)?;
+    let c = SymbolicCurvature::of(&field)?;
+    let names: Vec<String> = model.params.iter().map(|p| p.name.to_string()).collect();
+    let n = names.len();
+    let checked: Vec<BTreeMap<String, f64>> = c
+        .checked_at
+        .iter()
+        .map(|theta| names.iter().cloned().zip(theta.iter().copied()).collect())
+        .collect();
+    Ok(match format {
+        Format::Json => json_text(&SymbolicCurvatureJson {
+            checked_at: checked,
+            christoffel: c
+                .christoffel
+                .iter()
+                .map(|m| {
+                    m.iter()
+                        .map(|r| r.iter().map(ToString::to_string).collect())
+                        .collect()
+                })
+                .collect(),
+            gaussian_curvature: c.gaussian.as_ref().map(ToString::to_string),
+            method: "closed-form",
+            params: names,
+            scalar_curvature: c.scalar.to_string(),
+        }),
+        Format::Latex => {
+            let mut s = String::new();
+            for k in 0..n {
+                for i in 0..n {
+                    for j in i..n {
+                        let _ = writeln!(
+                            s,
+                            "\\Gamma^{{{}}}_{{{} {}}} = {}",
+                            latex_name(&names[k]),
+                            latex_name(&names[i]),
+                            latex_name(&names[j]),
+                            latex(&c.christoffel[k][i][j])
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(s, "R = {}", latex(&c.scalar));
+            if let Some(k) = &c.gaussian {
+                let _ = writeln!(s, "K = {}", latex(k));
+            }
+            s
+        }
+        Format::Text => {
+            let mut s = String::new();
+            let _ = writeln!(s, "model {}", model.name);
+            let _ = writeln!(
+                s,
+                "\nChristoffel symbols of the second kind, Gamma^k_ij = F^kl (d_i F_jl + d_j F_il - d_l F_ij)/2 (closed-form metric)"
+            );
+            for k in 0..n {
+                for i in 0..n {
+                    for j in i..n {
+                        let _ = writeln!(
+                            s,
+                            "  Gamma^{}_({}, {}) = {}",
+                            names[k], names[i], names[j], c.christoffel[k][i][j]
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(s, "\nscalar curvature R = {}", c.scalar);
+            if let Some(k) = &c.gaussian {
+                let _ = writeln!(s, "Gaussian curvature K = R/2 = {k}");
+            }
+            let _ = writeln!(
+                s,
+                "\nchecked against the numeric curvature at {}",
+                checked
+                    .iter()
+                    .map(|at| at
+                        .iter()
+                        .map(|(n, v)| format!("{n}={}", number(*v)))
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
             s
         }
     })

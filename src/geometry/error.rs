@@ -22,6 +22,34 @@ pub enum GeometryError {
         /// What needed the metric.
         what: String,
     },
+    /// Symbolic curvature needs a closed-form `F`.
+    #[error(
+        "the Fisher matrix of this model has no verified closed form, so its curvature has no formula: `--at` gives the curvature at a point from the numeric metric"
+    )]
+    NoClosedForm,
+    /// Too many parameters for formulas.
+    #[error(
+        "the curvature of a metric in {n} parameters is derived symbolically only up to {max} parameters (its formulas are too large to print): `--at` gives it at a point"
+    )]
+    TooLarge {
+        /// The number of parameters.
+        n: usize,
+        /// [`super::symbolic::MAX_SYMBOLIC_DIM`].
+        max: usize,
+    },
+    /// A formula disagrees with the numeric curvature: a bug, reported instead of a wrong
+    /// formula.
+    #[error(
+        "the formula for {what} disagrees with the numeric curvature at {at} ({detail}): this is a bug in fisher, please report it; `--at` gives the numeric value"
+    )]
+    Mismatch {
+        /// Which quantity.
+        what: String,
+        /// The point, `name=value, …`.
+        at: String,
+        /// The two values, or why the formula could not be evaluated.
+        detail: String,
+    },
     /// The derivatives given do not match the dimension.
     #[error("{what}: expected {expected} values, found {found}")]
     Length {

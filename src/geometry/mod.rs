@@ -1,5 +1,6 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map, the
-//! Levi-Civita connection of the Fisher metric (Christoffel symbols) and its curvature.
+//! Levi-Civita connection of the Fisher metric (Christoffel symbols) and its curvature, at a
+//! point or, for a closed-form metric, as formulas.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
@@ -7,11 +8,13 @@
 mod connection;
 mod curvature;
 mod error;
+mod symbolic;
 mod whiten;
 
 pub use connection::Christoffel;
 pub use curvature::Curvature;
 pub use error::GeometryError;
+pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;
 
 /// `θ` as `name=value, …` for messages.

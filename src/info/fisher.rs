@@ -196,7 +196,7 @@ fn blocks(m: &[Vec<Expr>]) -> Vec<Vec<usize>> {
 }
 
 /// The determinant by cofactor expansion along the first row, skipping zero entries.
-fn determinant(m: &[Vec<Expr>]) -> Expr {
+pub(crate) fn determinant(m: &[Vec<Expr>]) -> Expr {
     match m.len() {
         0 => Expr::num(1.0),
         1 => m[0][0].clone(),
