@@ -212,3 +212,40 @@ fn curvature_formulas_without_a_point() {
         assert!(err.contains(want) && err.contains("--at"), "{model}: {err}");
     }
 }
+
+#[test]
+fn jeffreys_json_and_errors() {
+    let v = json(&["jeffreys", "bernoulli", "--format", "json"]);
+    for field in ["jeffreys", "proper", "normalizer"] {
+        assert!(v.get(field).is_some(), "missing `{field}`: {v}");
+    }
+    assert_eq!(v["jeffreys"], "1/(sqrt(p)*sqrt(1 - p))");
+    assert_eq!(v["proper"], true);
+    let z = v["normalizer"]["value"].as_f64().unwrap();
+    assert!((z - std::f64::consts::PI).abs() <= v["normalizer"]["error"].as_f64().unwrap());
+    let n = json(&["jeffreys", "normal", "--format", "json"]);
+    assert_eq!(n["proper"], false);
+    assert!(n["normalizer"].is_null());
+    let b = json(&[
+        "jeffreys",
+        "normal",
+        "--box",
+        "sigma=1..2,mu=0..1",
+        "--format",
+        "json",
+    ]);
+    let z = b["normalizer"]["value"].as_f64().unwrap();
+    assert!((z - 0.5f64.sqrt()).abs() < 1e-8, "{b}");
+    for (bounds, want) in [
+        ("mu=1..0,sigma=1..2", "not a bounded range"),
+        ("mu=0..1,sigma=-1..2", "inside its domain (positive"),
+        ("mu=0..1", "no range for the parameter `sigma`"),
+        ("mu=0..1,tau=1..2", "`tau` is not a parameter"),
+        ("mu=0..x,sigma=1..2", "`x` is not a number"),
+        ("mu=0..1,mu=0..2,sigma=1..2", "given twice"),
+    ] {
+        let (code, out, err) = run(&["jeffreys", "normal", "--box", bounds]);
+        assert_eq!(code, 1, "{bounds}: {out}");
+        assert!(err.contains(want), "{bounds}: {err}");
+    }
+}

@@ -453,3 +453,64 @@ fn symbolic_curvature_of_closed_form_metrics() {
         assert!(e.to_string().contains(want), "{name}: {e}");
     }
 }
+
+#[test]
+fn jeffreys_normalizers_against_closed_forms() {
+    use fisher_geometry::geometry::{Properness, normalizer, properness};
+    let pi = std::f64::consts::PI;
+    // Proper priors over the whole domain: the Bernoulli's 1/√(p(1−p)) integrates to π, in
+    // either parameterization (the prior is invariant); the binomial's √n/√(p(1−p)) to π√n.
+    let n_trials = Model::builtin("binomial").unwrap().consts[0].1;
+    for (name, want) in [
+        ("bernoulli", pi),
+        ("bernoulli_logit", pi),
+        ("binomial", pi * n_trials.sqrt()),
+    ] {
+        match properness(&field(name)).unwrap() {
+            Properness::Proper { normalizer } => {
+                assert!(
+                    (normalizer.value - want).abs() <= normalizer.error,
+                    "{name}: {normalizer:?} against {want}"
+                );
+                assert!(normalizer.error <= 1e-5 * want, "{name}: {normalizer:?}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // Improper ones: 1/σ² (and flat in μ), λ^{−1/2}, 1/λ, 1/(p√(1−p)).
+    for name in ["normal", "poisson", "exponential", "geometric", "gamma"] {
+        assert!(
+            matches!(
+                properness(&field(name)).unwrap(),
+                Properness::Improper { .. }
+            ),
+            "{name}"
+        );
+    }
+    // Over boxes: ∫₀¹∫₁² √2/σ² = √2/2; ∫₁⁴ λ^{−1/2} = 2; ∫₁^e 1/λ = 1; the Cauchy's
+    // √det F = 1/(2γ²) (numeric metric): ∫₀¹∫₁² = 1/4.
+    for (name, bounds, want) in [
+        ("normal", vec![(0.0, 1.0), (1.0, 2.0)], 0.5f64.sqrt()),
+        ("poisson", vec![(1.0, 4.0)], 2.0),
+        ("exponential", vec![(1.0, std::f64::consts::E)], 1.0),
+        ("cauchy", vec![(0.0, 1.0), (1.0, 2.0)], 0.25),
+    ] {
+        let z = normalizer(&field(name), &bounds).unwrap();
+        assert!(
+            (z.value - want).abs() <= z.error,
+            "{name}: {z:?} against {want}"
+        );
+        assert!(
+            (z.value - want).abs() <= 1e-8 * want,
+            "{name}: {z:?} against {want}"
+        );
+    }
+    // A box outside the domain, or empty, is refused.
+    let f = field("normal");
+    for bounds in [vec![(0.0, 1.0), (-1.0, 2.0)], vec![(1.0, 0.0), (1.0, 2.0)]] {
+        assert!(matches!(
+            normalizer(&f, &bounds).unwrap_err(),
+            GeometryError::Box { .. }
+        ));
+    }
+}

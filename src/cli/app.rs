@@ -108,6 +108,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The Jeffreys prior `sqrt(det F)`: its formula, whether it is proper, and its
+    /// normalizing constant over a box or the whole domain.
+    Jeffreys {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// A box `NAME=LO..HI,...` (every parameter) to normalize over.
+        #[arg(long = "box")]
+        bounds: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
@@ -247,6 +259,15 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let q = point(&model, "--q", q)?;
             super::progress::run(|| super::numeric::kl(&model, &p, &q, *format, !no_verify))
                 .map_err(Failure::from)
+        }
+        Command::Jeffreys {
+            model,
+            bounds,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            super::progress::run(|| super::geometry::jeffreys(&model, bounds.as_deref(), *format))
+                .map_err(|e| Failure::Message(format!("error: {e}\n")))
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::{at_map, json_text, latex_matrix_num, matrix_text, rows};
-use crate::geometry::{Curvature, GeometryError, SymbolicCurvature, Whitening};
+use crate::geometry::{Curvature, GeometryError, Properness, SymbolicCurvature, Whitening};
 use crate::info::numeric::describe_point;
 use crate::info::{FisherField, InfoError};
 use crate::model::Model;
@@ -299,4 +299,195 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
             s
         }
     })
+}
+
+/// `fisher jeffreys --format json` (DESIGN §5: `jeffreys`, `proper`, `normalizer`).
+#[derive(Serialize)]
+struct JeffreysJson {
+    #[serde(rename = "box")]
+    bounds: Option<BTreeMap<String, [f64; 2]>>,
+    improper_along: Option<String>,
+    jeffreys: Option<String>,
+    latex: Option<String>,
+    method: &'static str,
+    normalizer: Option<NormalizerJson>,
+    proper: Option<bool>,
+    undecided: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NormalizerJson {
+    error: f64,
+    value: f64,
+}
+
+/// Parses `--box mu=0..1,sigma=0.5..2`: every parameter, in any order.
+fn parse_box(model: &Model, text: &str) -> Result<Vec<(f64, f64)>, String> {
+    let params = &model.params;
+    let mut out: Vec<Option<(f64, f64)>> = vec![None; params.len()];
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((name, range)) = item.split_once('=') else {
+            return Err(format!("`{item}` is not NAME=LO..HI"));
+        };
+        let name = name.trim();
+        let Some(i) = params.iter().position(|p| p.name.as_str() == name) else {
+            let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            return Err(format!(
+                "`{name}` is not a parameter of this model (parameters: {})",
+                names.join(", ")
+            ));
+        };
+        let Some((lo, hi)) = range.split_once("..") else {
+            return Err(format!("`{item}`: the range is not LO..HI"));
+        };
+        let num = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{item}`: `{}` is not a number", s.trim()))
+        };
+        let (lo, hi) = (num(lo)?, num(hi)?);
+        if out[i].replace((lo, hi)).is_some() {
+            return Err(format!("`{name}` is given twice"));
+        }
+    }
+    params
+        .iter()
+        .zip(out)
+        .map(|(p, b)| b.ok_or_else(|| format!("no range for the parameter `{}`", p.name)))
+        .collect()
+}
+
+/// `fisher jeffreys MODEL [--box NAME=LO..HI,...]`.
+pub(super) fn jeffreys(
+    model: &Model,
+    bounds: Option<&str>,
+    format: Format,
+) -> Result<String, JeffreysCommandError> {
+    let field = FisherField::new(model)?;
+    let formula = field
+        .closed_form()
+        .filter(|_| field.method() == crate::info::Method::ClosedForm)
+        .and_then(|f| crate::info::jeffreys(&f.matrix, &crate::simplify::Facts::of(model)));
+    let bounds = match bounds {
+        Some(text) => Some(parse_box(model, text).map_err(JeffreysCommandError::Box)?),
+        None => None,
+    };
+    let properness = crate::geometry::properness(&field)?;
+    let normalizer = match &bounds {
+        Some(b) => Some(crate::geometry::normalizer(&field, b)?),
+        None => match &properness {
+            Properness::Proper { normalizer } => Some(*normalizer),
+            _ => None,
+        },
+    };
+    let names: Vec<String> = model.params.iter().map(|p| p.name.to_string()).collect();
+    let proper = match &properness {
+        Properness::Proper { .. } => Some(true),
+        Properness::Improper { .. } => Some(false),
+        Properness::Undecided { .. } => None,
+    };
+    Ok(match format {
+        Format::Json => json_text(&JeffreysJson {
+            bounds: bounds.as_ref().map(|b| {
+                names
+                    .iter()
+                    .cloned()
+                    .zip(b.iter().map(|(l, h)| [*l, *h]))
+                    .collect()
+            }),
+            improper_along: match &properness {
+                Properness::Improper { direction } => Some(direction.clone()),
+                _ => None,
+            },
+            jeffreys: formula.as_ref().map(ToString::to_string),
+            latex: formula.as_ref().map(|f| latex(f).to_string()),
+            method: field.method().as_str(),
+            normalizer: normalizer.map(|n| NormalizerJson {
+                error: n.error,
+                value: n.value,
+            }),
+            proper,
+            undecided: match &properness {
+                Properness::Undecided { reason } => Some(reason.clone()),
+                _ => None,
+            },
+        }),
+        Format::Latex => {
+            let mut s = String::new();
+            if let Some(f) = &formula {
+                let _ = writeln!(s, "\\pi(\\theta) \\propto {}", latex(f));
+            }
+            if let Some(n) = normalizer {
+                let _ = writeln!(
+                    s,
+                    "Z = {} \\pm {}",
+                    latex_number(n.value),
+                    latex_number(n.error)
+                );
+            }
+            s
+        }
+        Format::Text => {
+            let mut s = String::new();
+            let _ = writeln!(s, "model {}", model.name);
+            match &formula {
+                Some(f) => {
+                    let _ = writeln!(s, "\nJeffreys prior, up to a constant: sqrt(det F) = {f}");
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "\nJeffreys prior sqrt(det F): no formula ({} metric); its normalizer below is numeric",
+                        field.method().as_str()
+                    );
+                }
+            }
+            match &properness {
+                Properness::Proper { .. } => {
+                    let _ = writeln!(s, "proper on the whole domain");
+                }
+                Properness::Improper { direction } => {
+                    let _ = writeln!(
+                        s,
+                        "improper on the whole domain: its mass does not decay as {direction}"
+                    );
+                }
+                Properness::Undecided { reason } => {
+                    let _ = writeln!(s, "proper or not: undecided ({reason})");
+                }
+            }
+            if let Some(n) = normalizer {
+                let over = match &bounds {
+                    Some(b) => names
+                        .iter()
+                        .zip(b)
+                        .map(|(n, (l, h))| format!("{n} in ({}, {})", number(*l), number(*h)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => "the whole domain".to_string(),
+                };
+                let _ = writeln!(
+                    s,
+                    "normalizer over {over}: {} (estimated error {:.1e})",
+                    number(n.value),
+                    n.error
+                );
+            }
+            s
+        }
+    })
+}
+
+/// Why `fisher jeffreys` has no report.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum JeffreysCommandError {
+    /// The field could not be built.
+    #[error(transparent)]
+    Info(#[from] InfoError),
+    /// The prior could not be evaluated or integrated.
+    #[error(transparent)]
+    Geometry(#[from] GeometryError),
+    /// A malformed `--box`.
+    #[error("--box: {0}")]
+    Box(String),
 }

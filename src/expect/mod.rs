@@ -42,6 +42,7 @@ mod kinks;
 mod numeric;
 mod progress;
 mod quadrature;
+pub(crate) use quadrature::integrate_log_weight;
 mod types;
 
 pub use ends::{EndForms, complement_symbol};

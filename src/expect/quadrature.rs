@@ -539,6 +539,135 @@ pub(super) fn sum_outward(
     Ok(out)
 }
 
+/// The result of [`integrate_log_weight`]: `∫ e^{lw} = e^{log_value}` with a relative error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LogIntegral {
+    /// The log of the integral (`−∞` for zero).
+    pub log_value: f64,
+    /// The estimated relative error.
+    pub rel_error: f64,
+    /// Whether every rule reached its tolerance.
+    pub converged: bool,
+    /// The points evaluated.
+    pub evaluations: usize,
+}
+
+/// `∫ e^{lw(y)} dy` over the box `ranges` (one range of `y` per coordinate) by nested
+/// sinh-sinh rules centred at `y = 0` (the integral over a parameter space mapped to ℝⁿ by
+/// its bijectors, with the log-Jacobians in `lw`, the ranges keeping the mapped point
+/// representable), to relative `rel`, with at most `max_points` evaluations of `lw`. `lw`
+/// returns `−∞` where the weight is zero; a NaN is a point where it is undefined, which stops
+/// the integration. Where the weight at the end of a range is not negligible, the result is
+/// not converged.
+pub(crate) fn integrate_log_weight(
+    ranges: &[(f64, f64)],
+    rel: f64,
+    max_points: usize,
+    lw: &mut dyn FnMut(&[f64]) -> f64,
+) -> Result<LogIntegral, ExpectError> {
+    struct Run<'a> {
+        dims: usize,
+        ranges: &'a [(f64, f64)],
+        max_points: usize,
+        evaluations: usize,
+        converged: bool,
+        lw: &'a mut dyn FnMut(&[f64]) -> f64,
+    }
+    impl Run<'_> {
+        fn point(&mut self, y: &[f64]) -> Result<f64, ExpectError> {
+            self.evaluations += 1;
+            if self.evaluations > self.max_points {
+                return Err(ExpectError::Unsupported {
+                    reason: format!(
+                        "the integral over {} parameters needs more than {} evaluations",
+                        self.dims, self.max_points
+                    ),
+                });
+            }
+            let v = (self.lw)(y);
+            if v.is_nan() || v == f64::INFINITY {
+                return Err(ExpectError::Unsupported {
+                    reason: "the integrand is not finite at a point of the parameter space"
+                        .to_string(),
+                });
+            }
+            Ok(v)
+        }
+
+        /// `ln ∫ e^{lw}` over coordinates `prefix.len()..`, with its relative error.
+        fn level(&mut self, prefix: &mut Vec<f64>, rel: f64) -> Result<(f64, f64), ExpectError> {
+            let d = prefix.len();
+            let inner_rel = rel / 4.0;
+            let at = |run: &mut Self, prefix: &mut Vec<f64>, y: f64| {
+                prefix.push(y);
+                let r = if d + 1 == run.dims {
+                    run.point(prefix).map(|v| (v, 0.0))
+                } else {
+                    run.level(prefix, inner_rel)
+                };
+                prefix.pop();
+                r
+            };
+            let range = self.ranges[d];
+            let c0 = at(self, prefix, 0.0)?.0;
+            let c0 = if c0.is_finite() { c0 } else { 0.0 };
+            let tol = Tol {
+                rel,
+                abs: 0.0,
+                max_level: 12,
+                max_terms: 0,
+            };
+            let mut failure = None;
+            let mut eval = |ys: &[f64], _c: f64, batch: &mut Batch| {
+                for &y in ys {
+                    match at(self, prefix, y) {
+                        Ok((v, e)) => {
+                            batch.lw.push(v);
+                            batch.f.push(1.0);
+                            if d + 1 < self.dims {
+                                batch.e.push(e);
+                            }
+                        }
+                        Err(err) => {
+                            failure = Some(err.clone());
+                            return Err(err);
+                        }
+                    }
+                }
+                Ok(())
+            };
+            let r = sinh_sinh(0.0, 1.0, range, c0, 1, tol, &mut eval);
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            let r = r?;
+            self.converged &= r.converged[0];
+            let v = r.values[0];
+            let positive = v > 0.0 && r.log_scale.is_finite();
+            if !positive {
+                return Ok((f64::NEG_INFINITY, 0.0));
+            }
+            Ok((r.log_scale + v.ln(), r.errors[0] / v))
+        }
+    }
+    let dims = ranges.len();
+    let mut run = Run {
+        dims,
+        ranges,
+        max_points,
+        evaluations: 0,
+        converged: true,
+        lw,
+    };
+    let (log_value, rel_error) = run.level(&mut Vec::with_capacity(dims), rel)?;
+    Ok(LogIntegral {
+        log_value,
+        rel_error,
+        converged: run.converged,
+        evaluations: run.evaluations,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,26 @@ pub enum GeometryError {
         /// The two values, or why the formula could not be evaluated.
         detail: String,
     },
+    /// A box bound that is not a bounded range inside the parameter's domain.
+    #[error(
+        "the box {lo}..{hi} for `{name}` is not a bounded range inside its domain ({domain}): give LO < HI, both finite and inside"
+    )]
+    Box {
+        /// The parameter.
+        name: String,
+        /// The lower bound, formatted.
+        lo: String,
+        /// The upper bound, formatted.
+        hi: String,
+        /// The domain.
+        domain: String,
+    },
+    /// An integral over the parameters did not converge.
+    #[error("the integral over the parameters failed: {reason}")]
+    Integral {
+        /// Why.
+        reason: String,
+    },
     /// The derivatives given do not match the dimension.
     #[error("{what}: expected {expected} values, found {found}")]
     Length {
