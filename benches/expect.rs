@@ -74,11 +74,12 @@ fn bench(c: &mut Criterion) {
     group.finish();
     let mut group = c.benchmark_group("numeric_kl_hessians");
     for (name, model, at) in &cases {
-        let point: Vec<(egg::Symbol, f64)> = model
+        let values: Vec<(&str, f64)> = model
             .params
             .iter()
-            .map(|p| (p.name, *at.get(p.name).unwrap()))
+            .map(|p| (p.name.as_str(), *at.get(p.name).unwrap()))
             .collect();
+        let point = fisher_geometry::Point::new(model, &values).unwrap();
         group.bench_function(*name, |b| {
             b.iter(|| fisher_geometry::info::kl_hessians(black_box(model), &point).unwrap())
         });

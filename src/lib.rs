@@ -66,7 +66,7 @@ pub use expr::Expr;
 pub use info::{
     Divergence, FieldDerivatives, FieldOptions, FisherField, InfoError, KlField, Method,
 };
-pub use model::{Model, ModelError};
+pub use model::{Model, ModelError, Point, PointError, PointErrorKind};
 pub use nalgebra::{DMatrix, DVector};
 pub use simplify::{Derivatives, derive};
 

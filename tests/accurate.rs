@@ -48,7 +48,7 @@ use fisher_geometry::eval::{
     eval_multiprecision,
 };
 use fisher_geometry::info::{self, InfoError};
-use fisher_geometry::{Expr, Model};
+use fisher_geometry::{Expr, Model, Point};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -148,7 +148,7 @@ fn fisher_entry_below_the_f64_range_is_underflow() {
     let fmm = eval_accurate(&f.matrix[0][0], &env).unwrap();
     assert!(rel(fmm, 1e-300) <= TOL);
     // through the library: a clear error naming the entry and the point
-    let at = m.parse_point("mu=0.3,sigma2=1e300").unwrap();
+    let at = Point::parse(&m, "mu=0.3,sigma2=1e300").unwrap();
     let err = info::fisher_at(&m, &at).unwrap_err();
     assert!(matches!(err, InfoError::Accuracy { .. }), "{err:?}");
     assert_eq!(

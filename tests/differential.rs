@@ -21,7 +21,7 @@ use fisher_geometry::diff::derivative;
 use fisher_geometry::eval::Env;
 use fisher_geometry::expect::{Quadrature, expectations};
 use fisher_geometry::model::ModelErrorKind;
-use fisher_geometry::{Expr, Model, info};
+use fisher_geometry::{Expr, Model, Point, info};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestError, TestRunner};
@@ -64,6 +64,12 @@ fn bump(c: &Cell<u32>) {
 
 /// The point in the declared domains that the unit numbers `u` stand for: a real parameter
 /// in [−1.2, 1.2], a positive one in [0.4, 2.5].
+/// A placed point as the library's [`Point`].
+fn as_point(model: &Model, at: &[(egg::Symbol, f64)]) -> Point {
+    let values: Vec<(&str, f64)> = at.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    Point::new(model, &values).expect("placed inside the domains")
+}
+
 fn place(model: &RandomModel, u: [f64; 3]) -> Vec<(egg::Symbol, f64)> {
     model
         .params
@@ -188,7 +194,9 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
     if let Ok(kl) = closed {
         bump(&tally.closed_kl);
         let (p, q) = (place(case, points[2]), place(case, points[3]));
-        let Ok((want, err)) = info::kl_numeric(&model, &p, &q) else {
+        let Ok((want, err)) =
+            info::kl_numeric(&model, &as_point(&model, &p), &as_point(&model, &q))
+        else {
             bump(&tally.untrusted);
             return Ok(());
         };

@@ -6,7 +6,7 @@ use fisher_geometry::expect::{
     ExpectError, Quadrature, check_normalized, expectations, normalization,
 };
 use fisher_geometry::expr::ln;
-use fisher_geometry::{Expr, Model, simplify};
+use fisher_geometry::{Expr, Model, Point, simplify};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -457,12 +457,8 @@ fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
                let rate = (8*(2*exp((a - b)/4)))*(7/4*b^-1)\n\
                logp = shape*ln(rate) - lgamma(shape) + (shape - 1)*ln(x) - rate*x\n";
     let m = Model::parse(src, "skewed").unwrap();
-    let p = m
-        .parse_point("u1=-0.6771872924789512,u2=1.6882840655514206")
-        .unwrap();
-    let q = m
-        .parse_point("u1=0.2168170476732625,u2=1.7606948005864926")
-        .unwrap();
+    let p = Point::parse(&m, "u1=-0.6771872924789512,u2=1.6882840655514206").unwrap();
+    let q = Point::parse(&m, "u1=0.2168170476732625,u2=1.7606948005864926").unwrap();
     let kl = info::closed_kl(&m).unwrap();
     let closed = info::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
     for rel_tol in [1e-9, 1e-10, 1e-14] {

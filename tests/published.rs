@@ -116,8 +116,7 @@ fn library_fisher_matrices_equal_the_published_ones() {
     for entry in published() {
         let model = Model::builtin(entry.model).unwrap();
         for point in &entry.points {
-            let at: Vec<(egg::Symbol, f64)> =
-                point.iter().map(|(n, v)| ((*n).into(), *v)).collect();
+            let at = fisher_geometry::Point::new(&model, point).unwrap();
             let theta: Vec<f64> = point.iter().map(|(_, v)| *v).collect();
             let want = (entry.fisher)(&theta);
             let got = info::fisher_at(&model, &at)

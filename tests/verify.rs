@@ -4,7 +4,7 @@
 
 use fisher_geometry::cli::app::run_args;
 use fisher_geometry::info::{self, Verification, verify};
-use fisher_geometry::{Expr, Model, simplify};
+use fisher_geometry::{Expr, Model, Point, simplify};
 
 fn model(src: &str) -> Model {
     Model::parse(src, "m").unwrap()
@@ -85,7 +85,7 @@ fn derive_reports_only_verified_closed_forms() {
     assert_eq!(v["fisher"]["verification"]["points"], verify::VERIFY_POINTS);
     let m = model(CUBIC_MEAN);
     let f = info::closed_form(&m).unwrap();
-    let at = m.parse_point("a=0.7,b=1.3").unwrap();
+    let at = Point::parse(&m, "a=0.7,b=1.3").unwrap();
     let closed = verify::closed_matrix(&m, &f.matrix, &at).unwrap();
     let (a, b) = (0.7f64, 1.3f64);
     assert!((closed[(0, 0)] / (81.0 * a.powi(4) / b) - 1.0).abs() < 1e-12);

@@ -12,7 +12,7 @@ use super::diagnostic::render_error;
 pub use super::format::Format;
 use super::format::json_line;
 use crate::info::{self, Derivation};
-use crate::model::{DataVar, Domain, Model, Param, Support};
+use crate::model::{DataVar, Domain, Model, Param, Point, Support};
 use crate::render::{self, latex, latex_matrix, latex_name};
 
 /// Exact Fisher geometry from a log-density.
@@ -101,10 +101,8 @@ enum Failure {
 }
 
 /// Parses a command-line point against the model's parameters.
-fn point(model: &Model, flag: &str, text: &str) -> Result<Vec<(egg::Symbol, f64)>, Failure> {
-    model
-        .parse_point(text)
-        .map_err(|e| Failure::Message(format!("error: {flag} {text}: {e}\n")))
+fn point(model: &Model, flag: &str, text: &str) -> Result<Point, Failure> {
+    Point::parse(model, text).map_err(|e| Failure::Message(format!("error: {flag} {text}: {e}\n")))
 }
 
 /// Runs the command line with the process arguments.

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use egg::Symbol;
 use nalgebra::DMatrix;
 use std::collections::BTreeMap;
 
@@ -11,9 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::format::{Format, json_line};
-use crate::info::numeric::describe_point;
 use crate::info::{self, FisherAt};
-use crate::model::Model;
+use crate::model::{Model, Point};
 use crate::render::number;
 
 /// The rows of a matrix, for JSON.
@@ -25,7 +23,7 @@ fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
 
 /// A point as a JSON object `{name: value}` (names in sorted order, as every object of the
 /// JSON output).
-fn at_map(at: &[(Symbol, f64)]) -> BTreeMap<String, f64> {
+fn at_map(at: &Point) -> BTreeMap<String, f64> {
     at.iter().map(|(n, v)| (n.to_string(), *v)).collect()
 }
 
@@ -181,7 +179,7 @@ fn latex_matrix_num(m: &DMatrix<f64>) -> String {
 /// `fisher eval`.
 pub(super) fn eval(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     format: Format,
     verify: bool,
 ) -> Result<String, String> {
@@ -215,7 +213,7 @@ fn eval_json(f: &FisherAt) -> EvalJson {
 
 fn eval_text(model: &Model, f: &FisherAt) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "model {} at {}", model.name, describe_point(&f.at));
+    let _ = writeln!(s, "model {} at {}", model.name, f.at);
     let _ = writeln!(s, "\nfisher information ({})", f.method.as_str());
     s.push_str(&matrix_text(&f.matrix, "  "));
     match &f.verification {
@@ -270,8 +268,8 @@ fn eval_text(model: &Model, f: &FisherAt) -> String {
 /// `fisher kl`.
 pub(super) fn kl(
     model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
+    p: &Point,
+    q: &Point,
     format: Format,
     verify: bool,
 ) -> Result<String, String> {
@@ -306,7 +304,7 @@ pub(super) fn kl(
         },
         Format::Text => {
             let mut s = format!("D(p || q) = {} ({method})\n", number(value));
-            let _ = writeln!(s, "  p: {}\n  q: {}", describe_point(p), describe_point(q));
+            let _ = writeln!(s, "  p: {}\n  q: {}", p, q);
             if let Some(e) = expr {
                 let _ = writeln!(s, "  D = {e}");
             }
@@ -350,7 +348,7 @@ pub(super) fn check(
         let c = match r {
             Ok(c) => c,
             Err(e) => {
-                let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(at));
+                let _ = writeln!(text, "\nat {}: FAILED: {e}", at);
                 reports.push(PointJson::Failed {
                     at: at_map(at),
                     error: e.to_string(),
@@ -365,7 +363,7 @@ pub(super) fn check(
         let _ = writeln!(
             text,
             "\nat {}: {}",
-            describe_point(at),
+            at,
             if c.passed { "passed" } else { "FAILED" }
         );
         let _ = writeln!(

@@ -140,7 +140,7 @@ fn second_order(model: &Model, kl: &KlField, at: &Point, f: &DMatrix<f64>) -> Ve
     let dir: Vec<f64> = model
         .params
         .iter()
-        .zip(at)
+        .zip(at.iter())
         .enumerate()
         .map(|(j, (p, (_, v)))| {
             let sign = if j % 2 == 0 { 1.0 } else { -0.7 };

@@ -15,16 +15,17 @@ use crate::simplify::{Derivatives, derive};
 use super::closed_form;
 use super::prepared::{FisherProblem, KlProblem, Order};
 pub use super::types::{
-    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, describe_point,
-    discrepancy, env_at, named_point, non_smooth, theta_of,
+    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, discrepancy,
+    non_smooth,
 };
+use super::types::{Point, describe_point, env_at, named_point, theta_of};
 
 /// The Fisher information at `at` (every parameter, in any order).
 ///
 /// ```
-/// use fisher_geometry::{Model, info};
+/// use fisher_geometry::{Model, Point, info};
 /// let m = Model::builtin("cauchy")?;
-/// let f = info::fisher_at(&m, &m.parse_point("x0=0,gamma=2")?)?;
+/// let f = info::fisher_at(&m, &Point::parse(&m, "x0=0,gamma=2")?)?;
 /// assert!((f.matrix[(0, 0)] - 0.125).abs() < 1e-9); // F = 1/(2γ²)
 /// assert_eq!(f.method.as_str(), "numeric");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -34,7 +35,7 @@ pub use super::types::{
 ///
 /// [`InfoError`]: the density does not integrate to 1, the score does not have mean 0, a
 /// value is not finite inside the support, or the quadrature did not reach its accuracy.
-pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoError> {
+pub fn fisher_at(model: &Model, at: &Point) -> Result<FisherAt, InfoError> {
     let d = derive(model);
     fisher_at_with(model, &d, at)
 }
@@ -48,11 +49,7 @@ pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoEr
 /// # Errors
 ///
 /// As [`fisher_at`].
-pub fn fisher_at_with(
-    model: &Model,
-    d: &Derivatives,
-    at: &[(Symbol, f64)],
-) -> Result<FisherAt, InfoError> {
+pub fn fisher_at_with(model: &Model, d: &Derivatives, at: &Point) -> Result<FisherAt, InfoError> {
     fisher_at_opts(model, d, at, true)
 }
 
@@ -65,7 +62,7 @@ pub fn fisher_at_with(
 pub fn fisher_at_opts(
     model: &Model,
     d: &Derivatives,
-    at: &[(Symbol, f64)],
+    at: &Point,
     verify: bool,
 ) -> Result<FisherAt, InfoError> {
     let options = super::FieldOptions {
@@ -113,11 +110,7 @@ pub fn numeric_forms_with(
 /// # Errors
 ///
 /// As [`fisher_at`].
-pub fn kl_numeric(
-    model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
-) -> Result<(f64, f64), InfoError> {
+pub fn kl_numeric(model: &Model, p: &Point, q: &Point) -> Result<(f64, f64), InfoError> {
     kl_numeric_with(model, p, q, &Quadrature::default())
 }
 
@@ -128,8 +121,8 @@ pub fn kl_numeric(
 /// As [`fisher_at`].
 pub fn kl_numeric_with(
     model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
+    p: &Point,
+    q: &Point,
     quad: &Quadrature,
 ) -> Result<(f64, f64), InfoError> {
     KlProblem::new(model)?.run(&theta_of(model, p)?, &theta_of(model, q)?, quad)
@@ -150,7 +143,7 @@ pub fn kl_numeric_with(
 /// # Errors
 ///
 /// As [`fisher_at`].
-pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, InfoError> {
+pub fn kl_hessians(model: &Model, at: &Point) -> Result<KlHessians, InfoError> {
     kl_hessians_with(model, at, super::closed_kl(model).ok().as_ref())
 }
 
@@ -162,7 +155,7 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
 /// As [`fisher_at`].
 pub fn kl_hessians_with(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     closed: Option<&super::ClosedKl>,
 ) -> Result<KlHessians, InfoError> {
     KlHessianProblem::new(model)?.at(at, closed)
@@ -247,7 +240,7 @@ impl KlHessianProblem {
                 return Ok(h);
             }
         }
-        self.duals.params = named_point(&model.param_names(), &theta);
+        self.duals.params = named_point(&model.param_names(), &theta).to_vec();
         let est = self.prep.at(&theta, &[], Some(&mut self.duals), &quad)?;
         mass_checked(&est)?;
         let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);

@@ -109,7 +109,7 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
     let mut rng = Rng(seed);
     (0..count)
         .map(|_| {
-            model
+            let values = model
                 .params
                 .iter()
                 .map(|p| {
@@ -125,7 +125,8 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
                     };
                     (p.name, v)
                 })
-                .collect()
+                .collect();
+            Point::from_checked(values)
         })
         .collect()
 }

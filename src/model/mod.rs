@@ -28,7 +28,7 @@ mod types;
 
 pub use declaration::{Declaration, IntBound, Item, SupportDecl};
 pub use error::{ModelError, ModelErrorKind, closest};
-pub use point::PointError;
+pub use point::{Point, PointError, PointErrorKind};
 pub use types::{DataVar, Domain, Model, Param, Support};
 
 #[doc(hidden)]
