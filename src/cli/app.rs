@@ -428,6 +428,20 @@ fn derive_latex(model: &Model, derivation: &Derivation) -> String {
     out
 }
 
+/// `fisher list --format json`: `{"models": [{"model", "params", "data"}]}`.
+#[derive(serde::Serialize)]
+struct ListJson<'a> {
+    models: Vec<ListedJson<'a>>,
+}
+
+/// One built-in model of [`ListJson`].
+#[derive(serde::Serialize)]
+struct ListedJson<'a> {
+    data: Vec<&'a str>,
+    model: &'a str,
+    params: Vec<&'a str>,
+}
+
 fn list(format: Format) -> String {
     let models: Vec<(String, Result<Model, String>)> = Model::builtins()
         .into_iter()
@@ -440,18 +454,16 @@ fn list(format: Format) -> String {
         .collect();
     match format {
         Format::Json => {
-            let items: Vec<serde_json::Value> = models
+            let models = models
                 .iter()
                 .filter_map(|(n, m)| m.as_ref().ok().map(|m| (n, m)))
-                .map(|(n, m)| {
-                    serde_json::json!({
-                        "model": n,
-                        "params": m.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
-                        "data": m.data.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
-                    })
+                .map(|(n, m)| ListedJson {
+                    data: m.data.iter().map(|d| d.name.as_str()).collect(),
+                    model: n,
+                    params: m.params.iter().map(|p| p.name.as_str()).collect(),
                 })
                 .collect();
-            json_line(&serde_json::json!({ "models": items }))
+            json_line(&ListJson { models })
         }
         Format::Latex => {
             let mut s = String::new();

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::format::{Format, json_line};
 use crate::info::{self, FisherAt};
 use crate::model::{Model, Point};
+use crate::render::json::VerificationJson;
 use crate::render::number;
 
 /// The rows of a matrix, for JSON.
@@ -59,7 +60,7 @@ struct EvalJson {
     method: &'static str,
     non_smooth_at: Option<String>,
     twice_differentiable: bool,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// `fisher kl --format json` (DESIGN §5: `kl`, `method`).
@@ -73,7 +74,7 @@ struct KlJson<'a> {
     notes: &'a [String],
     p: BTreeMap<String, f64>,
     q: BTreeMap<String, f64>,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// The KL Hessians at a point of `fisher check`.
@@ -119,22 +120,17 @@ struct CheckedJson<'a> {
     method: &'static str,
     passed: bool,
     twice_differentiable: bool,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// `fisher check --format json` (DESIGN §5: per point the three forms, the KL-Hessian
 /// checks, the second-order KL error; `passed`).
 #[derive(Serialize)]
 struct CheckJson<'a> {
-    kl_verification: Option<Value>,
+    kl_verification: Option<VerificationJson>,
     model: &'a str,
     passed: bool,
     points: Vec<PointJson<'a>>,
-}
-
-/// A serializable value as the commands print it.
-fn json_text(v: &impl Serialize) -> String {
-    json_line(&serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
 /// Rows of a matrix, numbers aligned, for text output.
@@ -187,7 +183,7 @@ pub(super) fn eval(
     let f = info::numeric::fisher_at_opts(model, &d, at, verify)
         .map_err(|e| format!("error: {e}\n"))?;
     Ok(match format {
-        Format::Json => json_text(&eval_json(&f)),
+        Format::Json => json_line(&eval_json(&f)),
         Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
         Format::Text => eval_text(model, &f),
     })
@@ -283,7 +279,7 @@ pub(super) fn kl(
     let (value, error) = (divergence.value, divergence.error);
     let method = divergence.method.as_str();
     Ok(match format {
-        Format::Json => json_text(&KlJson {
+        Format::Json => json_line(&KlJson {
             kl: value,
             method,
             p: at_map(p),
