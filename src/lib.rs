@@ -58,8 +58,10 @@ pub mod info;
 
 pub mod render;
 
-pub mod cli;
+mod cli;
 
+#[doc(hidden)] // the binary's entry point (see its documentation), not library API
+pub use cli::run_cli;
 pub use eval::EvalError;
 pub use expect::Quadrature;
 pub use expr::Expr;
@@ -68,6 +70,7 @@ pub use info::{
 };
 pub use model::{Model, ModelError, Point, PointError, PointErrorKind};
 pub use nalgebra::{DMatrix, DVector};
+pub use parse::display_text;
 pub use simplify::{Derivatives, derive};
 
 #[cfg(doctest)]

@@ -1,7 +1,9 @@
 //! `fisher derive` on every built-in model: text and LaTeX snapshots of the score and
 //! Hessian, the JSON contract, and the textbook form of the normal model's derivatives.
 
-use fisher_geometry::cli::app::run_args;
+mod common;
+
+use common::run_args;
 use fisher_geometry::{Model, simplify};
 
 fn snapshot_settings() -> insta::Settings {

@@ -2,7 +2,9 @@
 //! lives within `1e-16` of 1 (where `x` rounds to 1), and a Weibull whose mass reaches
 //! `x = 1e-160` (where dual-number logarithms overflowed), against closed forms.
 
-use fisher_geometry::cli::app::run_args;
+mod common;
+
+use common::run_args;
 use fisher_geometry::eval::special::{digamma, trigamma};
 use fisher_geometry::info::{FisherAt, fisher_at, kl_hessians};
 use fisher_geometry::{Model, Point};

@@ -2,7 +2,9 @@
 //! wrong closed form is never printed as the answer, and every command checks the model as
 //! `fisher eval` does.
 
-use fisher_geometry::cli::app::run_args;
+mod common;
+
+use common::run_args;
 use fisher_geometry::info::{self, Verification, verify};
 use fisher_geometry::{Expr, Model, Point, simplify};
 

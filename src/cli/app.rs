@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use super::diagnostic::render_error;
-pub use super::format::Format;
+use super::format::Format;
 use super::format::json_line;
 use crate::info::{self, Derivation};
 use crate::model::{DataVar, Domain, Model, Param, Point, Support};
@@ -18,7 +18,7 @@ use crate::render::{self, latex, latex_matrix, latex_name};
 /// Exact Fisher geometry from a log-density.
 #[derive(Debug, Parser)]
 #[command(name = "fisher", version, about)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -106,7 +106,7 @@ fn point(model: &Model, flag: &str, text: &str) -> Result<Point, Failure> {
 }
 
 /// Runs the command line with the process arguments.
-pub fn main() -> ExitCode {
+pub(super) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -499,32 +499,6 @@ fn list(format: Format) -> String {
                 }
             }
             s
-        }
-    }
-}
-
-/// Runs `fisher` with explicit arguments and returns (exit code, stdout, stderr), colour off.
-/// Used by the command-line tests.
-pub fn run_args<I, T>(args: I) -> (i32, String, String)
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    match Cli::try_parse_from(args) {
-        Err(e) => (
-            if e.use_stderr() { 2 } else { 0 },
-            String::new(),
-            e.to_string(),
-        ),
-        Ok(cli) => {
-            let mut notes = Vec::new();
-            let result = run(&cli, false, &mut notes);
-            let notes = notes.concat();
-            match result {
-                Ok(out) => (0, out, notes),
-                Err(Failure::Message(msg)) => (1, String::new(), notes + &msg),
-                Err(Failure::Report(report)) => (1, report, notes),
-            }
         }
     }
 }

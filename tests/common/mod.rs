@@ -11,6 +11,25 @@ use proptest::prelude::*;
 pub mod diag_normal;
 pub mod published;
 
+/// Runs the built `fisher` binary with `args` (the first is the program name, as in `argv`,
+/// and is skipped), colour off; returns (exit code, stdout, stderr).
+pub fn run_args<I, T>(args: I) -> (i32, String, String)
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fisher"))
+        .args(args.into_iter().skip(1))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the `fisher` binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs `f` with snapshots stored flat in the top-level `snapshots/` folder.
 pub fn with_snapshot_settings(f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();
