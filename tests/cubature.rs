@@ -7,9 +7,9 @@
 mod common;
 
 use common::run_args;
-use fisher_geometry::eval::Env;
-use fisher_geometry::eval::special::trigamma;
-use fisher_geometry::expect::{ExpectError, Quadrature, expectations};
+use fisher_geometry::Env;
+use fisher_geometry::special::trigamma;
+use fisher_geometry::{ExpectError, Quadrature, expectations};
 use fisher_geometry::{Expr, Model, simplify};
 
 /// The accuracy every smooth case must reach (DESIGN §4).

@@ -1,11 +1,9 @@
 //! Numeric expectations against closed forms, with the sources of the formulas.
 
-use fisher_geometry::eval::Env;
-use fisher_geometry::eval::special::{digamma, trigamma};
-use fisher_geometry::expect::{
-    ExpectError, Quadrature, check_normalized, expectations, normalization,
-};
+use fisher_geometry::Env;
 use fisher_geometry::expr::ln;
+use fisher_geometry::special::{digamma, trigamma};
+use fisher_geometry::{ExpectError, Quadrature, check_normalized, expectations, normalization};
 use fisher_geometry::{Expr, Model, Point, simplify};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -450,7 +448,6 @@ fn mass_beyond_f64_is_reported() {
 /// form's (2.4941915042126…, itself checked here against quadrature at 1e-14).
 #[test]
 fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
-    use fisher_geometry::info;
     let src = "data x : positive\nparam u1 : real\nparam u2 : positive\n\
                let a = 2*u1 - 1\nlet b = sqrt(u2)\n\
                let shape = (((-1/4)/(1 + b^2) - (b))^2 + 2)*(8*b^-1)\n\
@@ -459,14 +456,21 @@ fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
     let m = Model::parse(src, "skewed").unwrap();
     let p = Point::parse(&m, "u1=-0.6771872924789512,u2=1.6882840655514206").unwrap();
     let q = Point::parse(&m, "u1=0.2168170476732625,u2=1.7606948005864926").unwrap();
-    let kl = info::closed_kl(&m).unwrap();
-    let closed = info::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
+    let kl = fisher_geometry::closed_kl(&m).unwrap();
+    let closed = fisher_geometry::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
+    // the numeric route alone
+    let options = fisher_geometry::FieldOptions {
+        verify: false,
+        numeric_only: true,
+        ..Default::default()
+    };
+    let numeric = fisher_geometry::KlField::with_options(&m, options).unwrap();
     for rel_tol in [1e-9, 1e-10, 1e-14] {
         let quad = Quadrature {
             rel_tol,
             ..Quadrature::default()
         };
-        let (v, err) = info::numeric::kl_numeric_with(&m, &p, &q, &quad).unwrap();
+        let (v, err) = numeric.numeric(&p.values(), &q.values(), &quad).unwrap();
         assert!(
             (v - closed).abs() <= 10.0 * err.max(1e-15 * closed),
             "rel_tol {rel_tol}: {v} ± {err:.1e}, closed form {closed}"

@@ -5,8 +5,8 @@
 mod common;
 
 use common::run_args;
-use fisher_geometry::eval::special::{digamma, trigamma};
-use fisher_geometry::info::{FisherAt, fisher_at, kl_hessians};
+use fisher_geometry::special::{digamma, trigamma};
+use fisher_geometry::{FisherAt, fisher_at, kl_hessians};
 use fisher_geometry::{Model, Point};
 use nalgebra::DMatrix;
 
@@ -122,7 +122,7 @@ fn weibull_with_small_shape_matches_closed_form_and_kl_hessians() {
         assert_forms(&f, &want, &format!("k={k}, lambda={lambda}"));
         let h = kl_hessians(&model, &at).unwrap();
         for (name, m) in [("forward", &h.forward), ("reverse", &h.reverse)] {
-            let err = fisher_geometry::info::numeric::discrepancy(m, &want);
+            let err = fisher_geometry::verify::discrepancy(m, &want);
             assert!(err < 1e-8, "k={k}: {name} KL Hessian off by {err:e}: {m}");
         }
     }
@@ -175,8 +175,8 @@ fn check_passes_on_weibull_with_small_shape() {
 fn an_unresolvable_location_is_a_quadrature_failure_not_an_unnormalized_model() {
     // N(1e300, 1): f64 has spacing 2e284 there, so no rule can resolve the density; this used
     // to read "log-density integrates to 0", blaming a normalized model.
-    use fisher_geometry::eval::Env;
-    use fisher_geometry::expect::{ExpectError, Quadrature, check_normalized};
+    use fisher_geometry::Env;
+    use fisher_geometry::{ExpectError, Quadrature, check_normalized};
     for (model, at) in [
         ("normal", Env::new().with("mu", 1e300).with("sigma", 1.0)),
         ("logistic", Env::new().with("mu", 1e300).with("s", 1.0)),

@@ -85,8 +85,8 @@ mod common;
 
 use common::run_args;
 use fisher_geometry::display_text;
-use fisher_geometry::parse::{MAX_NAME_LEN, MAX_NODES};
-use fisher_geometry::render::latex_name;
+use fisher_geometry::latex_name;
+use fisher_geometry::{MAX_NAME_LEN, MAX_NODES};
 
 /// The located error of a model source: `(line, column, message)`.
 fn located(src: &str) -> (usize, usize, String) {
@@ -422,7 +422,7 @@ fn fuzzer_finds_that_load_also_derive() {
             continue;
         }
         let model = Model::from_bytes(&std::fs::read(&path).unwrap(), &stem).unwrap();
-        let d = fisher_geometry::info::derivation_opts(&model, false).unwrap();
+        let d = fisher_geometry::derivation_opts(&model, false).unwrap();
         assert_eq!(d.derivatives.hessian.len(), model.params.len(), "{stem}");
         found += 1;
     }

@@ -7,8 +7,8 @@
 //! closed form derived and verified once), one prepared problem for the KL Hessians.
 //!
 //! ```
-//! use fisher_geometry::{Model, info::check};
-//! let report = check::check(&Model::builtin("gamma")?, 2, 7)?;
+//! use fisher_geometry::{Model, check};
+//! let report = check(&Model::builtin("gamma")?, 2, 7)?;
 //! assert!(report.passed);
 //! assert_eq!(report.points.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

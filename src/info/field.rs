@@ -13,7 +13,7 @@
 //!   derivatives of the integrands, on the same nodes as `F` (see the module `prepared`).
 //!
 //! ```
-//! use fisher_geometry::{Model, info::FisherField};
+//! use fisher_geometry::{Model, FisherField};
 //! let model = Model::builtin("normal")?;
 //! let field = FisherField::new(&model)?;
 //! let f = field.at(&[0.0, 2.0])?; // μ = 0, σ = 2

@@ -4,7 +4,7 @@
 //! same nodes as the divergence.
 //!
 //! ```
-//! use fisher_geometry::{Model, info::{KlField, Method}};
+//! use fisher_geometry::{KlField, Method, Model};
 //! let field = KlField::new(&Model::builtin("poisson")?)?;
 //! let d = field.kl(&[2.0], &[3.0])?;
 //! // D(λ‖λ') = λ ln(λ/λ') − λ + λ'

@@ -13,19 +13,18 @@ use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
-use super::prepared::{FisherProblem, KlProblem, Order};
+use super::prepared::{FisherProblem, Order};
 pub use super::types::{
-    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, discrepancy,
-    non_smooth,
+    FisherAt, Forms, HessianMethod, InfoError, KlHessians, Method, NumericForms, non_smooth,
 };
 use super::types::{Point, describe_point, env_at, named_point, theta_of};
 
 /// The Fisher information at `at` (every parameter, in any order).
 ///
 /// ```
-/// use fisher_geometry::{Model, Point, info};
+/// use fisher_geometry::{Model, Point, fisher_at};
 /// let m = Model::builtin("cauchy")?;
-/// let f = info::fisher_at(&m, &Point::parse(&m, "x0=0,gamma=2")?)?;
+/// let f = fisher_at(&m, &Point::parse(&m, "x0=0,gamma=2")?)?;
 /// assert!((f.matrix[(0, 0)] - 0.125).abs() < 1e-9); // F = 1/(2γ²)
 /// assert_eq!(f.method.as_str(), "numeric");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -103,29 +102,6 @@ pub fn numeric_forms_with(
     let theta = theta_of(model, at)?;
     let problem = FisherProblem::new(model, d, Order::Forms)?;
     Ok(problem.run(&theta, q)?.into_forms())
-}
-
-/// `D(p‖q) = E_p[ℓ(x; p) − ℓ(x; q)]` by numeric expectation, with its estimated error.
-///
-/// # Errors
-///
-/// As [`fisher_at`].
-pub fn kl_numeric(model: &Model, p: &Point, q: &Point) -> Result<(f64, f64), InfoError> {
-    kl_numeric_with(model, p, q, &Quadrature::default())
-}
-
-/// [`kl_numeric`] to the accuracy of `quad`.
-///
-/// # Errors
-///
-/// As [`fisher_at`].
-pub fn kl_numeric_with(
-    model: &Model,
-    p: &Point,
-    q: &Point,
-    quad: &Quadrature,
-) -> Result<(f64, f64), InfoError> {
-    KlProblem::new(model)?.run(&theta_of(model, p)?, &theta_of(model, q)?, quad)
 }
 
 /// The second derivatives of the KL divergence in either argument at `θ' = θ`, computed

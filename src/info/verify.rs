@@ -8,11 +8,11 @@
 //! command falls back to the numeric route and says that the closed form failed.
 //!
 //! ```
-//! use fisher_geometry::{Model, info, simplify};
+//! use fisher_geometry::{Model, closed_form, simplify, verify};
 //! let model = Model::builtin("gamma")?;
 //! let d = simplify::derive(&model);
-//! let f = info::closed_form(&model)?;
-//! let v = info::verify::verify_fisher(&model, &d, &f, &[])?;
+//! let f = closed_form(&model)?;
+//! let v = verify::verify_fisher(&model, &d, &f, &[])?;
 //! assert!(v.passed()); // agrees with quadrature at every verification point
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -27,9 +27,10 @@ use crate::model::{Domain, Model};
 use crate::simplify::Derivatives;
 
 use super::prepared::{FisherProblem, KlProblem, Order};
-use super::types::{InfoError, describe_point, discrepancy, env_at, theta_of};
-pub use super::types::{MIN_CHECKED, Mismatch, NumericKl, Point, Verification};
+use super::types::{InfoError, describe_point, env_at, theta_of};
+pub use super::types::{MIN_CHECKED, Mismatch, NumericKl, Verification, discrepancy};
 use super::{ClosedForm, ClosedKl};
+pub(crate) use crate::model::Point;
 
 /// Largest discrepancy between a closed form and quadrature that still verifies it: each
 /// Fisher entry relative to `√(F_ii F_jj)`, a divergence relative to its value (plus the

@@ -2,10 +2,10 @@
 #![allow(dead_code)] // each test binary uses a subset
 
 use fisher_geometry::Expr;
-use fisher_geometry::eval::{Env, eval_f64};
 use fisher_geometry::expr::{
     abs, cos, digamma, exp, lgamma, ln, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
+use fisher_geometry::{Env, eval_f64};
 use proptest::prelude::*;
 
 pub mod diag_normal;
