@@ -174,7 +174,9 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
             // precision where f64 cancels); plain f64 loses digits on closed forms with heavy
             // cancellation (a Bernoulli whose p is near 1, 5.7e-7 off) that the tool never
             // prints. A closed form it cannot evaluate here is refused, not printed.
-            let Ok(got) = fisher_geometry::verify::closed_matrix(&model, &f.matrix, &at) else {
+            let Ok(got) =
+                fisher_geometry::verify::closed_matrix(&model, &f.matrix, &as_point(&model, &at))
+            else {
                 bump(&tally.untrusted);
                 continue;
             };
@@ -199,7 +201,8 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
             numeric_only: true,
             ..FieldOptions::default()
         };
-        let (pv, qv) = (as_point(&model, &p).values(), as_point(&model, &q).values());
+        let (p, q) = (as_point(&model, &p), as_point(&model, &q));
+        let (pv, qv) = (p.values(), q.values());
         let numeric = KlField::with_options(&model, options);
         let Ok((want, err)) = numeric.and_then(|k| k.numeric(&pv, &qv, &Quadrature::default()))
         else {

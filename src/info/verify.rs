@@ -239,7 +239,7 @@ impl Tally {
 pub fn closed_matrix(
     model: &Model,
     m: &[Vec<Expr>],
-    at: &[(Symbol, f64)],
+    at: &Point,
 ) -> Result<DMatrix<f64>, InfoError> {
     let env = env_at(model, at);
     let n = m.len();
@@ -426,12 +426,7 @@ pub fn verify_jeffreys(model: &Model, f: &ClosedForm, jeffreys: &Expr) -> Verifi
 ///
 /// [`InfoError::Accuracy`] when it is undefined (naming the subexpression) or outside the
 /// range of `f64`.
-pub fn closed_kl_at(
-    model: &Model,
-    kl: &ClosedKl,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
-) -> Result<f64, InfoError> {
+pub fn closed_kl_at(model: &Model, kl: &ClosedKl, p: &Point, q: &Point) -> Result<f64, InfoError> {
     let mut env = env_at(model, p);
     for (pn, qn) in &kl.names {
         if let Some((_, v)) = q.iter().find(|(s, _)| s == pn) {
