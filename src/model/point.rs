@@ -86,12 +86,7 @@ impl Point {
     pub fn new(model: &Model, values: &[(&str, f64)]) -> Result<Point, PointError> {
         let mut point = Values::new(model);
         for &(name, v) in values {
-            let value = if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(v.to_string())
-            };
-            point.set(name, value, 0..0)?;
+            point.set(name, v, || v.to_string(), 0..0)?;
         }
         point.finish(0..0)
     }
@@ -121,12 +116,8 @@ impl Point {
                     kind: PointErrorKind::Malformed(item.to_string()),
                     span: span.clone(),
                 })?;
-            let parsed = value
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| value.to_string());
-            point.set(name, parsed, span)?;
+            let v = value.parse().unwrap_or(f64::NAN);
+            point.set(name, v, || value.to_string(), span)?;
         }
         point.finish(text.len()..text.len())
     }
@@ -182,11 +173,12 @@ impl<'m> Values<'m> {
         }
     }
 
-    /// Sets `name` to `value` (or the text of a value that is not a finite number).
+    /// Sets `name` to `v`, refused (quoting `text()`) when it is not a finite number.
     fn set(
         &mut self,
         name: &str,
-        value: Result<f64, String>,
+        v: f64,
+        text: impl FnOnce() -> String,
         span: Span,
     ) -> Result<(), PointError> {
         let params = &self.model.params;
@@ -205,12 +197,12 @@ impl<'m> Values<'m> {
                 suggestion: closest(name, params.iter().map(|p| p.name.as_str())),
             }));
         };
-        let v = value.map_err(|value| {
-            fail(PointErrorKind::NotANumber {
+        if !v.is_finite() {
+            return Err(fail(PointErrorKind::NotANumber {
                 name: name.to_string(),
-                value,
-            })
-        })?;
+                value: text(),
+            }));
+        }
         if self.values[i].is_some() {
             return Err(fail(PointErrorKind::Repeated(name.to_string())));
         }
