@@ -9,7 +9,7 @@
 //! `/usr/bin/time -v target/release/examples/diag_normal 64`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use fisher_geometry::{Model, info, simplify};
+use fisher_geometry::{Model, simplify};
 
 fn derive_builtins(c: &mut Criterion) {
     let mut group = c.benchmark_group("derive");
@@ -40,7 +40,7 @@ fn derive_diag_normal(c: &mut Criterion) {
                 let model = Model::parse(std::hint::black_box(source), "diag_normal")
                     .expect("the diagonal normal parses");
                 let derivatives = simplify::derive(&model);
-                let fisher = info::closed_form(&model).expect("a closed form");
+                let fisher = fisher_geometry::closed_form(&model).expect("a closed form");
                 (derivatives, fisher)
             })
         });

@@ -9,8 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fisher_geometry::eval::{BatchScratch, Compiled, Env, Input, hessian};
 use fisher_geometry::expr::ln;
+use fisher_geometry::{BatchScratch, Compiled, Env, Input, hessian};
 use fisher_geometry::{Expr, Model, simplify};
 use nalgebra::SVector;
 use num_dual::DualNum;

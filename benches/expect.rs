@@ -12,9 +12,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fisher_geometry::eval::Env;
-use fisher_geometry::expect::{Quadrature, expectations};
+use fisher_geometry::Env;
 use fisher_geometry::{Expr, Model, simplify};
+use fisher_geometry::{Quadrature, expectations};
 
 /// `s_i s_j` for `j ≤ i`, the packed lower triangle of `s sᵀ`.
 fn outer_products(model: &Model) -> Vec<Expr> {
@@ -74,13 +74,14 @@ fn bench(c: &mut Criterion) {
     group.finish();
     let mut group = c.benchmark_group("numeric_kl_hessians");
     for (name, model, at) in &cases {
-        let point: Vec<(egg::Symbol, f64)> = model
+        let values: Vec<(&str, f64)> = model
             .params
             .iter()
-            .map(|p| (p.name, *at.get(p.name).unwrap()))
+            .map(|p| (p.name.as_str(), *at.get(p.name).unwrap()))
             .collect();
+        let point = fisher_geometry::Point::new(model, &values).unwrap();
         group.bench_function(*name, |b| {
-            b.iter(|| fisher_geometry::info::kl_hessians(black_box(model), &point).unwrap())
+            b.iter(|| fisher_geometry::kl_hessians(black_box(model), &point).unwrap())
         });
     }
     group.finish();

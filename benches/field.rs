@@ -8,9 +8,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fisher_geometry::expect::Quadrature;
-use fisher_geometry::info::{FieldOptions, FisherField};
-use fisher_geometry::{Model, info::Method};
+use fisher_geometry::Quadrature;
+use fisher_geometry::{FieldOptions, FisherField};
+use fisher_geometry::{Method, Model};
 use nalgebra::DMatrix;
 
 /// A point inside the domains of a built-in: 0.7 for real parameters, 1.3 for positive ones,

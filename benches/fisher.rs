@@ -7,8 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fisher_geometry::eval::Compiled;
-use fisher_geometry::{Model, info};
+use fisher_geometry::Compiled;
+use fisher_geometry::Model;
 
 fn derivation(c: &mut Criterion) {
     let mut group = c.benchmark_group("closed-form derivation");
@@ -16,13 +16,13 @@ fn derivation(c: &mut Criterion) {
         let Ok(model) = Model::parse(source, name) else {
             continue;
         };
-        if info::closed_form(&model).is_err() {
+        if fisher_geometry::closed_form(&model).is_err() {
             continue;
         }
         group.bench_function(name, |b| {
             b.iter(|| {
                 let model = Model::parse(black_box(source), name).expect("built-in parses");
-                info::closed_form(&model)
+                fisher_geometry::closed_form(&model)
             })
         });
     }
@@ -35,7 +35,7 @@ fn evaluation(c: &mut Criterion) {
         let Ok(model) = Model::parse(source, name) else {
             continue;
         };
-        let Ok(f) = info::closed_form(&model) else {
+        let Ok(f) = fisher_geometry::closed_form(&model) else {
             continue;
         };
         if model.params.len() != 2 {

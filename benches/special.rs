@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fisher_geometry::expr::special::{digamma, lgamma, trigamma};
+use fisher_geometry::special::{digamma, lgamma, trigamma};
 
 /// Arguments timed one by one: small, near 1 and 2, mid-range, large.
 const ARGS: [f64; 6] = [0.3, 1.3, 2.7, 5.5, 30.0, 1e4];

@@ -7,8 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fisher_geometry::info::verify;
-use fisher_geometry::{Model, info, simplify};
+use fisher_geometry::verify;
+use fisher_geometry::{Model, simplify};
 
 const MODELS: &[&str] = &[
     "normal",
@@ -25,7 +25,7 @@ fn verification(c: &mut Criterion) {
     for name in MODELS {
         let model = Model::builtin(name).expect("built-in");
         let d = simplify::derive(&model);
-        let f = info::closed_form(&model).expect("closed form");
+        let f = fisher_geometry::closed_form(&model).expect("closed form");
         group.bench_function(*name, |b| {
             b.iter(|| verify::verify_fisher(black_box(&model), &d, &f, &[]))
         });
@@ -34,7 +34,7 @@ fn verification(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify closed KL");
     for name in MODELS {
         let model = Model::builtin(name).expect("built-in");
-        let kl = info::closed_kl(&model).expect("closed KL");
+        let kl = fisher_geometry::closed_kl(&model).expect("closed KL");
         group.bench_function(*name, |b| {
             b.iter(|| verify::verify_kl(black_box(&model), &kl, &[]))
         });

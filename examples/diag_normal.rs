@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use fisher_geometry::{Model, info, simplify};
+use fisher_geometry::{Model, simplify};
 
 #[path = "../tests/common/diag_normal.rs"]
 mod diag;
@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::parse(&source(d), "diag_normal")?;
     let derivatives = simplify::derive(&model);
     let derived = start.elapsed();
-    let fisher = info::closed_form(&model)?;
+    let fisher = fisher_geometry::closed_form(&model)?;
     let total = start.elapsed();
     let nonzero = fisher
         .matrix

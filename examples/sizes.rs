@@ -4,8 +4,8 @@
 //! "Before" is the raw symbolic derivative (the Hessian differentiates the raw score);
 //! "after" is what `fisher derive` prints.
 
-use fisher_geometry::render::Pretty;
-use fisher_geometry::{Expr, Model, diff, simplify};
+use fisher_geometry::Pretty;
+use fisher_geometry::{Expr, Model, derivative, simplify};
 
 /// Size of an expression as printed.
 fn size(e: &Expr) -> usize {
@@ -19,13 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, _) in Model::builtins() {
         let model = Model::builtin(name)?;
         let params: Vec<_> = model.params.iter().map(|p| p.name).collect();
-        let raw_score: Vec<_> = params
-            .iter()
-            .map(|p| diff::derivative(&model.logp, *p))
-            .collect();
+        let raw_score: Vec<_> = params.iter().map(|p| derivative(&model.logp, *p)).collect();
         let raw_hess: usize = raw_score
             .iter()
-            .flat_map(|s| params.iter().map(move |p| size(&diff::derivative(s, *p))))
+            .flat_map(|s| params.iter().map(move |p| size(&derivative(s, *p))))
             .sum();
         let d = simplify::derive(&model);
         let score_before: usize = raw_score.iter().map(size).sum();

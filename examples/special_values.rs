@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use fisher_geometry::expr::special::{digamma, lgamma, trigamma};
+use fisher_geometry::special::{digamma, lgamma, trigamma};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stdout = std::io::stdout();

@@ -15,7 +15,7 @@ use crate::expr::{Builder, Expr, Op};
 /// The derivative `∂expr/∂var`, unsimplified (only `0`/`1` identities are folded).
 ///
 /// ```
-/// use fisher_geometry::{Expr, diff::derivative};
+/// use fisher_geometry::{Expr, derivative};
 /// use fisher_geometry::expr::ln;
 /// let sigma = Expr::sym("sigma");
 /// let d = derivative(&ln(&sigma), "sigma".into());

@@ -9,8 +9,7 @@
 //! A tour, from a model file to its Fisher matrix:
 //!
 //! ```
-//! use fisher_geometry::{Model, render, simplify};
-//! use fisher_geometry::eval::{Compiled, Env, eval_f64};
+//! use fisher_geometry::{Compiled, Env, Model, closed_form, derive, eval_f64, latex};
 //!
 //! // model: parse and check a model file (or a built-in, or the `model!` macro)
 //! let model = Model::parse(
@@ -19,17 +18,17 @@
 //!     "normal",
 //! )?;
 //! // diff + simplify: the score and Hessian, simplified under `sigma : positive`
-//! let d = simplify::derive(&model);
+//! let d = derive(&model);
 //! assert_eq!(d.score[1].to_string(), "(x - mu)^2/sigma^3 - 1/sigma"); // ∂ℓ/∂σ
 //! // render: LaTeX
-//! assert_eq!(render::latex(&d.score[0]).to_string(), "\\frac{x - \\mu}{\\sigma^{2}}");
+//! assert_eq!(latex(&d.score[0]).to_string(), "\\frac{x - \\mu}{\\sigma^{2}}");
 //! // eval: at a point, and compiled for many points
 //! let env = Env::new().with("x", 1.0).with("mu", 0.0).with("sigma", 2.0);
 //! assert_eq!(eval_f64(&d.hessian[0][0], &env)?, -0.25); // ∂²ℓ/∂μ² = −1/σ²
 //! let c = Compiled::new(&d.score, &["x".into(), "mu".into(), "sigma".into()])?;
 //! assert_eq!(c.eval(&[1.0, 0.0, 2.0])?, [0.25, -0.375]);
 //! // expect + info: the Fisher matrix in closed form, by the score identity E[s] = 0
-//! let f = fisher_geometry::info::closed_form(&model)?;
+//! let f = closed_form(&model)?;
 //! assert_eq!(f.matrix[1][1].to_string(), "2/sigma^2"); // F_σσ = 2/σ²
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -37,40 +36,86 @@
 // Pipeline order (DESIGN §3), `special → expr → eval → parse → model → diff → simplify →
 // expect → info → render → cli`: a module uses only modules above it, so `model` evaluates
 // constants with the one evaluator; `special` depends on nothing in the crate; `render`
-// re-exports the text printer that lives in `expr`.
+// re-exports the text printer that lives in `expr`. The modules are private but three small
+// groups (`special`, `expr`, `simplify`) and the verification (`verify`); what the crate
+// offers is the list below.
 pub mod special;
 
 pub mod expr;
 
-pub mod eval;
+mod eval;
 
-pub mod parse;
+mod parse;
 
-pub mod model;
+mod model;
 
-pub mod diff;
+mod diff;
 
 pub mod simplify;
 
-pub mod expect;
+mod expect;
 
-pub mod info;
+mod info;
 
-pub mod geometry;
+mod geometry;
 
-pub mod render;
+mod render;
 
-pub mod cli;
+mod cli;
 
-pub use eval::EvalError;
-pub use expect::Quadrature;
-pub use expr::Expr;
-pub use info::{
-    Divergence, FieldDerivatives, FieldOptions, FisherField, InfoError, KlField, Method,
+// The model: its declarations, parameter points and errors.
+pub use model::Bijector;
+pub use model::{
+    DataVar, Declaration, Domain, IntBound, Item, MAX_WRITTEN_POLYGAMMA_ORDER, Model, ModelError,
+    ModelErrorKind, Param, Point, PointError, PointErrorKind, Span, Support, SupportDecl,
 };
-pub use model::{Model, ModelError};
-pub use nalgebra::{DMatrix, DVector};
+pub use parse::{MAX_DEPTH, MAX_NAME_LEN, MAX_NODES, ParseError, ParseErrorKind, display_text};
+
+// Expressions, their derivatives, and their evaluation.
+pub use diff::derivative;
+pub use eval::{
+    ACCURACY, AccuracyError, Accurate, BatchScratch, Compiled, Env, EvalError, Input, MAX_BITS,
+    Scalar, eval, eval_accurate, eval_accurate_detailed, eval_checked, eval_f64,
+    eval_multiprecision, gradient, hessian, third_derivative,
+};
+pub use expr::{Expr, Op};
 pub use simplify::{Derivatives, derive};
+
+// Expectations: exact by the score identity, or by quadrature.
+pub use expect::{
+    EndForms, Estimate, ExpectError, IntegrandError, MAX_POINTS, PointIntegrand,
+    PreparedExpectations, Progress, Quadrature, RouteError, check_normalized, complement_symbol,
+    expectations, expectations_with, normalization, with_progress,
+};
+
+// Fisher information, the KL divergence, and the checks of their identities.
+pub use info::check::{CHECK_TOL, CheckReport, PointCheck, SecondOrder, check};
+pub use info::verify;
+pub use info::{
+    ClosedForm, ClosedKl, Derivation, Divergence, FieldDerivatives, FieldOptions, FisherAt,
+    FisherField, Forms, HessianMethod, InfoError, KinkError, KlField, KlHessians, KlReport,
+    MAX_JEFFREYS_BLOCK, Method, NumericForms, Verification, closed_form, closed_kl, derivation,
+    derivation_opts, fisher_at, jeffreys, kl_between, kl_hessians,
+};
+
+// Geometry on the Fisher metric.
+pub use geometry::{
+    Christoffel, Curvature, GeometryError, MAX_SYMBOLIC_DIM, Normalizer, Properness,
+    SymbolicCurvature, Whitening, jeffreys_density, normalizer, properness,
+};
+
+// Rendering: display adapters.
+pub use render::{
+    Latex, LatexMatrix, MIN_LETS_TREE, Pretty, Text, derivation_lets, latex, latex_matrix,
+    latex_name, model_latex, number, text,
+};
+
+pub use nalgebra::{DMatrix, DVector};
+
+#[doc(hidden)] // the binary's entry point (see its documentation), not library API
+pub use cli::run_cli;
+#[doc(hidden)] // the paths the `model!` macro expands to
+pub use model::macro_support;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     }));
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
-        .spawn(fisher_geometry::cli::main);
+        .spawn(fisher_geometry::run_cli);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => ExitCode::from(70),

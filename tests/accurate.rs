@@ -45,13 +45,13 @@
 
 mod common;
 
-use fisher_geometry::eval::{
+use fisher_geometry::InfoError;
+use fisher_geometry::expr::ln;
+use fisher_geometry::{
     ACCURACY, AccuracyError, Env, eval_accurate, eval_accurate_detailed, eval_f64,
     eval_multiprecision,
 };
-use fisher_geometry::expr::ln;
-use fisher_geometry::info::{self, InfoError};
-use fisher_geometry::{Expr, Model};
+use fisher_geometry::{Expr, Model, Point};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -65,7 +65,7 @@ fn rel(got: f64, want: f64) -> f64 {
 /// `D(p‖q)` of a built-in model by its closed form: the expression and its environment.
 fn closed_kl(model: &str, p: &[(&str, f64)], q: &[(&str, f64)]) -> (Expr, Env<f64>) {
     let m = Model::builtin(model).unwrap();
-    let kl = info::closed_kl(&m).unwrap();
+    let kl = fisher_geometry::closed_kl(&m).unwrap();
     let mut env: Env<f64> = p.iter().map(|(n, v)| (*n, *v)).collect();
     for (pn, qn) in &kl.names {
         let v = q.iter().find(|(n, _)| *n == pn.as_str()).unwrap().1;
@@ -167,7 +167,7 @@ fn kl_of_a_point_with_itself_is_zero() {
 #[test]
 fn fisher_entry_below_the_f64_range_is_underflow() {
     let m = Model::builtin("normal_var").unwrap();
-    let f = info::closed_form(&m).unwrap();
+    let f = fisher_geometry::closed_form(&m).unwrap();
     let env: Env<f64> = [("mu", 0.3), ("sigma2", 1e300)].into_iter().collect();
     // F_{σ²σ²} = 1/(2σ⁴) = 5.0e-601
     assert_eq!(
@@ -180,8 +180,8 @@ fn fisher_entry_below_the_f64_range_is_underflow() {
     let fmm = eval_accurate(&f.matrix[0][0], &env).unwrap();
     assert!(rel(fmm, 1e-300) <= TOL);
     // through the library: a clear error naming the entry and the point
-    let at = m.parse_point("mu=0.3,sigma2=1e300").unwrap();
-    let err = info::fisher_at(&m, &at).unwrap_err();
+    let at = Point::parse(&m, "mu=0.3,sigma2=1e300").unwrap();
+    let err = fisher_geometry::fisher_at(&m, &at).unwrap_err();
     assert!(matches!(err, InfoError::Accuracy { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{arb_bijector, arb_unconstrained};
-use fisher_geometry::model::{Bijector, Domain, Support};
+use fisher_geometry::{Bijector, Domain, Support};
 use num_dual::{Dual2_64, Dual64, DualNum};
 use proptest::prelude::*;
 

@@ -11,11 +11,11 @@
 use std::process::Command;
 
 use egg::Symbol;
-use fisher_geometry::eval::{self, Env, eval_f64};
-use fisher_geometry::info::{self, Derivation};
-use fisher_geometry::model::{Domain, Support};
-use fisher_geometry::render::{MIN_LETS_TREE, derivation_lets};
+use fisher_geometry::Derivation;
+use fisher_geometry::{Domain, Support};
+use fisher_geometry::{Env, eval_f64};
 use fisher_geometry::{Expr, Model};
+use fisher_geometry::{MIN_LETS_TREE, derivation_lets};
 
 /// The fixtures, by file stem.
 const FIXTURES: &[&str] = &[
@@ -103,10 +103,11 @@ fn all_exprs(d: &Derivation) -> Vec<&Expr> {
 fn score_and_hessian_match_dual_numbers() {
     for name in FIXTURES {
         let model = load(name);
-        let d = info::derivation_opts(&model, false).unwrap();
+        let d = fisher_geometry::derivation_opts(&model, false).unwrap();
         let params: Vec<Symbol> = model.params.iter().map(|p| p.name).collect();
         for env in points(&model) {
-            let (value, g, h) = eval::hessian(&model.logp, &params, &env).expect("evaluates");
+            let (value, g, h) =
+                fisher_geometry::hessian(&model.logp, &params, &env).expect("evaluates");
             let logp = eval_f64(&d.derivatives.logp, &env).expect("evaluates");
             assert!(close(logp, value), "{name} logp: {logp} vs {value}");
             for (j, p) in params.iter().enumerate() {
@@ -129,7 +130,7 @@ fn score_and_hessian_match_dual_numbers() {
 fn derived_expressions_stay_small_dags() {
     for name in FIXTURES {
         let model = load(name);
-        let d = info::derivation_opts(&model, false).unwrap();
+        let d = fisher_geometry::derivation_opts(&model, false).unwrap();
         for e in all_exprs(&d) {
             assert!(e.dag_size() <= MAX_DAG, "{name}: {} nodes", e.dag_size());
         }
@@ -151,7 +152,7 @@ fn categorical_in_probabilities_has_the_published_closed_form() {
     let thetas = [[0.2, 0.3, 0.1], [0.05, 0.6, 0.25], [0.4, 0.1, 0.45]];
     for name in ["categorical4_lets", "categorical4_inline", "categorical4_q"] {
         let model = load(name);
-        let Ok(f) = info::closed_form(&model) else {
+        let Ok(f) = fisher_geometry::closed_form(&model) else {
             panic!("{name}: no closed form");
         };
         for t in thetas {
@@ -180,7 +181,7 @@ fn categorical_in_probabilities_has_the_published_closed_form() {
 fn printed_lets_parse_back_to_the_same_values() {
     for name in ["chain_rational", "chain_data", "chain_trig"] {
         let model = load(name);
-        let d = info::derivation_opts(&model, false).unwrap();
+        let d = fisher_geometry::derivation_opts(&model, false).unwrap();
         let (lets, printed) = derivation_lets(&model, &d, MIN_LETS_TREE);
         assert!(!lets.is_empty(), "{name}: expected `let` lines");
         let mut header = String::new();
@@ -216,12 +217,12 @@ fn printed_lets_parse_back_to_the_same_values() {
 fn budgets_are_reported_and_deterministic() {
     for name in ["chain_rational", "chain_data", "chain_trig"] {
         let model = load(name);
-        let first = info::derivation_opts(&model, false).unwrap();
+        let first = fisher_geometry::derivation_opts(&model, false).unwrap();
         assert!(
             !first.derivatives.fallbacks.is_empty(),
             "{name}: a fallback must be reported"
         );
-        let again = info::derivation_opts(&model, false).unwrap();
+        let again = fisher_geometry::derivation_opts(&model, false).unwrap();
         assert_eq!(
             all_exprs(&first)
                 .iter()

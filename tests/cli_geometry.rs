@@ -4,7 +4,7 @@
 
 mod common;
 
-use fisher_geometry::cli::app::run_args;
+use common::run_args;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let mut all = vec!["fisher"];

@@ -1,7 +1,9 @@
 //! `fisher eval`, `fisher kl`: the JSON contract of DESIGN §5 and clear errors for bad
 //! points and bad models.
 
-use fisher_geometry::cli::app::run_args;
+mod common;
+
+use common::run_args;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let (code, out, err) = run_args(args.iter().copied());

@@ -6,10 +6,10 @@
 //! reparameterization rule `F_φ = Jᵀ F_θ J` (ibid., eq. 2.5.11) for the normal in
 //! (μ, σ²), (μ, ln σ), (h, λ) and natural coordinates.
 
-use fisher_geometry::eval::{Env, eval_f64};
-use fisher_geometry::expect::exact::RouteError;
-use fisher_geometry::expr::special::trigamma;
-use fisher_geometry::{Model, info};
+use fisher_geometry::Model;
+use fisher_geometry::RouteError;
+use fisher_geometry::special::trigamma;
+use fisher_geometry::{Env, eval_f64};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * (1.0 + b.abs())
@@ -17,7 +17,7 @@ fn close(a: f64, b: f64) -> bool {
 
 /// Asserts that the closed form of `model` equals `want(θ)` at each point.
 fn check(model: &Model, points: &[&[f64]], want: impl Fn(&[f64]) -> Vec<Vec<f64>>) {
-    let f = info::closed_form(model).unwrap_or_else(|e| panic!("{}: {e}", model.name));
+    let f = fisher_geometry::closed_form(model).unwrap_or_else(|e| panic!("{}: {e}", model.name));
     for theta in points {
         let mut env: Env<f64> = model.const_env().into_iter().collect();
         for (p, v) in model.params.iter().zip(theta.iter()) {
@@ -138,7 +138,7 @@ fn exponential_families_in_the_builtins() {
     check(&binomial, &[&[0.3], &[0.9]], |t| {
         vec![vec![10.0 / (t[0] * (1.0 - t[0]))]]
     });
-    let f = info::closed_form(&binomial).unwrap();
+    let f = fisher_geometry::closed_form(&binomial).unwrap();
     assert_eq!(f.matrix[0][0].to_string(), "n/(p*(1 - p))");
 }
 
@@ -149,7 +149,7 @@ fn bivariate_normal_is_exact_and_reads_like_the_textbook() {
         "data x1, x2 : real\nparam mu1 : real\nparam mu2 : real\nparam s1 : positive\nparam s2 : positive\nparam rho : unit\n\
          logp = -ln(2*pi*s1*s2*sqrt(1 - rho^2)) - ((x1 - mu1)^2/s1^2 - 2*rho*(x1 - mu1)*(x2 - mu2)/(s1*s2) + (x2 - mu2)^2/s2^2)/(2*(1 - rho^2))\n",
     );
-    let f = info::closed_form(&m).unwrap();
+    let f = fisher_geometry::closed_form(&m).unwrap();
     let text: Vec<Vec<String>> = f
         .matrix
         .iter()
@@ -168,7 +168,7 @@ fn route_declines_what_it_cannot_do_exactly() {
         "data x : positive\nparam k : positive\nparam l : positive\nlogp = ln(k/l) + (k - 1)*ln(x/l) - (x/l)^k\n",
     );
     assert!(matches!(
-        info::closed_form(&weibull),
+        fisher_geometry::closed_form(&weibull),
         Err(RouteError::Couples(_))
     ));
     let cauchy = parse(
@@ -176,7 +176,7 @@ fn route_declines_what_it_cannot_do_exactly() {
         "data x : real\nparam x0 : real\nparam g : positive\nlogp = -ln(pi*g) - ln(1 + ((x - x0)/g)^2)\n",
     );
     assert!(matches!(
-        info::closed_form(&cauchy),
+        fisher_geometry::closed_form(&cauchy),
         Err(RouteError::Couples(_))
     ));
     // N(t, t²): two statistics, one equation
@@ -185,7 +185,7 @@ fn route_declines_what_it_cannot_do_exactly() {
         "data x : real\nparam t : positive\nlogp = -(x - t)^2/(2*t^2) - ln(t) - ln(2*pi)/2\n",
     );
     assert_eq!(
-        info::closed_form(&curved).unwrap_err(),
+        fisher_geometry::closed_form(&curved).unwrap_err(),
         RouteError::Underdetermined {
             equations: 1,
             statistics: 2
@@ -196,7 +196,7 @@ fn route_declines_what_it_cannot_do_exactly() {
         "data x : real\nparam mu : real\nparam b : positive\nlogp = -ln(2*b) - abs(x - mu)/b\n",
     );
     assert!(matches!(
-        info::closed_form(&laplace),
+        fisher_geometry::closed_form(&laplace),
         Err(RouteError::Couples(_))
     ));
 }
@@ -205,7 +205,7 @@ fn route_declines_what_it_cannot_do_exactly() {
 fn kl_in_closed_form_is_the_known_one() {
     // D(N(μ,σ²) ‖ N(μ',σ'²)) = ln(σ'/σ) + (σ² + (μ − μ')²)/(2σ'²) − ½
     let normal = Model::builtin("normal").unwrap();
-    let kl = info::closed_kl(&normal).unwrap();
+    let kl = fisher_geometry::closed_kl(&normal).unwrap();
     for (m, s, mq, sq) in [(0.3f64, 1.7f64, -0.4f64, 0.9f64), (2.0, 0.2, 2.5, 3.0)] {
         let env = Env::new()
             .with("mu", m)
@@ -217,7 +217,7 @@ fn kl_in_closed_form_is_the_known_one() {
         assert!(close(got, want), "{} = {got}, want {want}", kl.expr);
     }
     // D(Poisson(λ) ‖ Poisson(λ')) = λ ln(λ/λ') − λ + λ'
-    let kl = info::closed_kl(&Model::builtin("poisson").unwrap()).unwrap();
+    let kl = fisher_geometry::closed_kl(&Model::builtin("poisson").unwrap()).unwrap();
     let env = Env::new().with("rate", 2.5).with("rate_q", 0.7);
     let want = 2.5 * (2.5f64 / 0.7).ln() - 2.5 + 0.7;
     assert!(close(eval_f64(&kl.expr, &env).unwrap(), want));
@@ -311,7 +311,7 @@ fn categorical_by_lagrange_indicators_has_the_categorical_kl() {
         "data x : int[0, 3]\nparam a1 : real\nparam a2 : real\nparam a3 : real\n\
          logp = a1*x*(x - 2)*(x - 3)/2 - a2*x*(x - 1)*(x - 3)/2 + a3*x*(x - 1)*(x - 2)/6 - ln(1 + exp(a1) + exp(a2) + exp(a3))\n",
     );
-    let kl = info::closed_kl(&m).unwrap();
+    let kl = fisher_geometry::closed_kl(&m).unwrap();
     let softmax = |t: [f64; 3]| {
         let z = 1.0 + t.iter().map(|v| v.exp()).sum::<f64>();
         [1.0 / z, t[0].exp() / z, t[1].exp() / z, t[2].exp() / z]

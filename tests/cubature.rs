@@ -4,10 +4,12 @@
 //! gamma × beta × normal product (the maps of (0, ∞) and (0, 1)), a count beside two reals,
 //! and the budget that bounds the cost.
 
-use fisher_geometry::cli::app::run_args;
-use fisher_geometry::eval::Env;
-use fisher_geometry::eval::special::trigamma;
-use fisher_geometry::expect::{ExpectError, Quadrature, expectations};
+mod common;
+
+use common::run_args;
+use fisher_geometry::Env;
+use fisher_geometry::special::trigamma;
+use fisher_geometry::{ExpectError, Quadrature, expectations};
 use fisher_geometry::{Expr, Model, simplify};
 
 /// The accuracy every smooth case must reach (DESIGN §4).

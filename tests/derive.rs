@@ -1,7 +1,9 @@
 //! `fisher derive` on every built-in model: text and LaTeX snapshots of the score and
 //! Hessian, the JSON contract, and the textbook form of the normal model's derivatives.
 
-use fisher_geometry::cli::app::run_args;
+mod common;
+
+use common::run_args;
 use fisher_geometry::{Model, simplify};
 
 fn snapshot_settings() -> insta::Settings {
@@ -138,18 +140,17 @@ fn list_names_every_builtin() {
 /// LaTeX snapshots are checked by KaTeX in CI); the others say why there is none.
 #[test]
 fn closed_form_kl_text_and_latex_of_every_builtin() {
-    use fisher_geometry::info;
     let mut closed = 0;
     for (name, _) in Model::builtins() {
         let model = Model::builtin(name).unwrap();
-        let Ok(kl) = info::closed_kl(&model) else {
+        let Ok(kl) = fisher_geometry::closed_kl(&model) else {
             continue;
         };
         closed += 1;
         let text = format!("D = {}\n", kl.expr);
         let latex = format!(
             "D(\\theta \\| \\theta_{{q}}) = {}\n",
-            fisher_geometry::render::latex(&kl.expr)
+            fisher_geometry::latex(&kl.expr)
         );
         snapshot_settings().bind(|| {
             insta::assert_snapshot!(format!("kl_text__{name}"), text);

@@ -9,10 +9,10 @@
 mod common;
 
 use common::{arb_tree, point_in_domains};
-use fisher_geometry::diff::derivative;
-use fisher_geometry::eval::{self, Env, eval_f64};
+use fisher_geometry::derivative;
 use fisher_geometry::simplify::partial;
 use fisher_geometry::simplify::{Fact, Facts, simplify};
+use fisher_geometry::{Env, eval_f64};
 use fisher_geometry::{Expr, Model};
 use proptest::prelude::*;
 
@@ -56,7 +56,7 @@ proptest! {
         let env = Env::new().with("a", a).with("b", b);
         prop_assume!(usable(&e, &env).is_some());
         let params = ["a".into(), "b".into()];
-        let Ok((_, g, h)) = eval::hessian(&e, &params, &env) else { return Ok(()) };
+        let Ok((_, g, h)) = fisher_geometry::hessian(&e, &params, &env) else { return Ok(()) };
         prop_assume!(g.iter().chain(h.iter()).all(|v| v.is_finite() && v.abs() < 1e8));
         let f = facts();
         for (i, p) in params.iter().enumerate() {
@@ -78,7 +78,7 @@ proptest! {
         let f = facts();
         for dirs in [["a", "a", "a"], ["a", "b", "b"], ["b", "a", "b"], ["b", "b", "b"]] {
             let dirs = dirs.map(Into::into);
-            let Ok(oracle) = eval::third_derivative(&e, dirs, &env) else { return Ok(()) };
+            let Ok(oracle) = fisher_geometry::third_derivative(&e, dirs, &env) else { return Ok(()) };
             prop_assume!(oracle.is_finite() && oracle.abs() < 1e8);
             let sym = partial(&e, &dirs, &f);
             let v = eval_f64(&sym, &env).unwrap_or(f64::NAN);
@@ -111,7 +111,7 @@ fn builtin_derivatives_match_dual_numbers_at_fixed_points() {
         let model = Model::builtin(name).unwrap();
         let env: Env<f64> = pt.iter().map(|(n, v)| (*n, *v)).collect();
         let d = fisher_geometry::simplify::derive(&model);
-        let (_, g, h) = eval::hessian(&model.logp, &d.params, &env).unwrap();
+        let (_, g, h) = fisher_geometry::hessian(&model.logp, &d.params, &env).unwrap();
         for i in 0..d.params.len() {
             let v = eval_f64(&d.score[i], &env).unwrap();
             assert!(close(v, g[i], 1e-12), "{name} score {i}: {v} vs {}", g[i]);
@@ -139,7 +139,7 @@ fn third_derivative_of_a_nested_trigamma() {
     let e = trigamma(exp(-sqrt(q.pow(2) + Expr::sym("b")) / Expr::num(4.0)));
     let env = Env::new().with("a", 0.0).with("b", 0.2);
     let dirs = ["b", "b", "b"].map(Into::into);
-    let oracle = eval::third_derivative(&e, dirs, &env).unwrap();
+    let oracle = fisher_geometry::third_derivative(&e, dirs, &env).unwrap();
     let v = eval_f64(&partial(&e, &dirs, &facts()), &env).unwrap();
     assert!(close(v, oracle, REL_TOL_3), "{v} vs {oracle}");
 }

@@ -17,11 +17,11 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::{RandomModel, arb_model, arb_unit_point};
-use fisher_geometry::diff::derivative;
-use fisher_geometry::eval::Env;
-use fisher_geometry::expect::{Quadrature, expectations};
-use fisher_geometry::model::ModelErrorKind;
-use fisher_geometry::{Expr, Model, info};
+use fisher_geometry::Env;
+use fisher_geometry::ModelErrorKind;
+use fisher_geometry::derivative;
+use fisher_geometry::{Expr, FieldOptions, KlField, Model, Point};
+use fisher_geometry::{Quadrature, expectations};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestError, TestRunner};
@@ -64,6 +64,12 @@ fn bump(c: &Cell<u32>) {
 
 /// The point in the declared domains that the unit numbers `u` stand for: a real parameter
 /// in [−1.2, 1.2], a positive one in [0.4, 2.5].
+/// A placed point as the library's [`Point`].
+fn as_point(model: &Model, at: &[(egg::Symbol, f64)]) -> Point {
+    let values: Vec<(&str, f64)> = at.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    Point::new(model, &values).expect("placed inside the domains")
+}
+
 fn place(model: &RandomModel, u: [f64; 3]) -> Vec<(egg::Symbol, f64)> {
     model
         .params
@@ -121,7 +127,7 @@ fn numeric_fisher(model: &Model, at: &[(egg::Symbol, f64)]) -> Option<DMatrix<f6
             i += 1;
         }
     }
-    (info::numeric::discrepancy(&hess, &outer) <= ORACLE_TOL).then_some(outer)
+    (fisher_geometry::verify::discrepancy(&hess, &outer) <= ORACLE_TOL).then_some(outer)
 }
 
 /// One random model: its closed forms against quadrature. A mismatch is returned as the
@@ -153,7 +159,7 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
         Err(e) => return Err(format!("the generated model does not load: {e}")),
     };
     let fail = |what: String| Err(format!("{}\n{}{what}", case.family, case.source));
-    let closed = info::closed_form(&model);
+    let closed = fisher_geometry::closed_form(&model);
     lap("closed form");
     if let Ok(f) = closed {
         bump(&tally.closed_f);
@@ -168,11 +174,13 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
             // precision where f64 cancels); plain f64 loses digits on closed forms with heavy
             // cancellation (a Bernoulli whose p is near 1, 5.7e-7 off) that the tool never
             // prints. A closed form it cannot evaluate here is refused, not printed.
-            let Ok(got) = info::verify::closed_matrix(&model, &f.matrix, &at) else {
+            let Ok(got) =
+                fisher_geometry::verify::closed_matrix(&model, &f.matrix, &as_point(&model, &at))
+            else {
                 bump(&tally.untrusted);
                 continue;
             };
-            let d = info::numeric::discrepancy(&got, &want);
+            let d = fisher_geometry::verify::discrepancy(&got, &want);
             if d.is_nan() || d > F_TOL {
                 let entries: Vec<String> =
                     f.matrix.iter().flatten().map(|e| e.to_string()).collect();
@@ -183,12 +191,21 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
         }
     }
     lap("F compared");
-    let closed = info::closed_kl(&model);
+    let closed = fisher_geometry::closed_kl(&model);
     lap("closed KL");
     if let Ok(kl) = closed {
         bump(&tally.closed_kl);
         let (p, q) = (place(case, points[2]), place(case, points[3]));
-        let Ok((want, err)) = info::kl_numeric(&model, &p, &q) else {
+        let options = FieldOptions {
+            verify: false,
+            numeric_only: true,
+            ..FieldOptions::default()
+        };
+        let (p, q) = (as_point(&model, &p), as_point(&model, &q));
+        let (pv, qv) = (p.values(), q.values());
+        let numeric = KlField::with_options(&model, options);
+        let Ok((want, err)) = numeric.and_then(|k| k.numeric(&pv, &qv, &Quadrature::default()))
+        else {
             bump(&tally.untrusted);
             return Ok(());
         };
@@ -197,7 +214,7 @@ fn check(case: &RandomModel, points: &[[f64; 3]; 4], tally: &Tally) -> Result<()
             return Ok(());
         }
         bump(&tally.kl_points);
-        let Ok(got) = info::verify::closed_kl_at(&model, &kl, &p, &q) else {
+        let Ok(got) = fisher_geometry::verify::closed_kl_at(&model, &kl, &p, &q) else {
             bump(&tally.untrusted);
             return Ok(());
         };

@@ -6,10 +6,10 @@ mod common;
 
 use common::{VARS, all_tame, arb_expr_tree, arb_point, central_difference, env_at, eval_finite};
 use fisher_geometry::Expr;
-use fisher_geometry::eval::{
+use fisher_geometry::expr::{digamma, exp, lgamma, polygamma, sigmoid, sin, sqrt, trigamma};
+use fisher_geometry::{
     BatchScratch, Compiled, Env, Input, eval_f64, gradient, hessian, special, third_derivative,
 };
-use fisher_geometry::expr::{digamma, exp, lgamma, polygamma, sigmoid, sin, sqrt, trigamma};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

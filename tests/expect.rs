@@ -1,12 +1,10 @@
 //! Numeric expectations against closed forms, with the sources of the formulas.
 
-use fisher_geometry::eval::Env;
-use fisher_geometry::eval::special::{digamma, trigamma};
-use fisher_geometry::expect::{
-    ExpectError, Quadrature, check_normalized, expectations, normalization,
-};
+use fisher_geometry::Env;
 use fisher_geometry::expr::ln;
-use fisher_geometry::{Expr, Model, simplify};
+use fisher_geometry::special::{digamma, trigamma};
+use fisher_geometry::{ExpectError, Quadrature, check_normalized, expectations, normalization};
+use fisher_geometry::{Expr, Model, Point, simplify};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -450,27 +448,29 @@ fn mass_beyond_f64_is_reported() {
 /// form's (2.4941915042126…, itself checked here against quadrature at 1e-14).
 #[test]
 fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
-    use fisher_geometry::info;
     let src = "data x : positive\nparam u1 : real\nparam u2 : positive\n\
                let a = 2*u1 - 1\nlet b = sqrt(u2)\n\
                let shape = (((-1/4)/(1 + b^2) - (b))^2 + 2)*(8*b^-1)\n\
                let rate = (8*(2*exp((a - b)/4)))*(7/4*b^-1)\n\
                logp = shape*ln(rate) - lgamma(shape) + (shape - 1)*ln(x) - rate*x\n";
     let m = Model::parse(src, "skewed").unwrap();
-    let p = m
-        .parse_point("u1=-0.6771872924789512,u2=1.6882840655514206")
-        .unwrap();
-    let q = m
-        .parse_point("u1=0.2168170476732625,u2=1.7606948005864926")
-        .unwrap();
-    let kl = info::closed_kl(&m).unwrap();
-    let closed = info::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
+    let p = Point::parse(&m, "u1=-0.6771872924789512,u2=1.6882840655514206").unwrap();
+    let q = Point::parse(&m, "u1=0.2168170476732625,u2=1.7606948005864926").unwrap();
+    let kl = fisher_geometry::closed_kl(&m).unwrap();
+    let closed = fisher_geometry::verify::closed_kl_at(&m, &kl, &p, &q).unwrap();
+    // the numeric route alone
+    let options = fisher_geometry::FieldOptions {
+        verify: false,
+        numeric_only: true,
+        ..Default::default()
+    };
+    let numeric = fisher_geometry::KlField::with_options(&m, options).unwrap();
     for rel_tol in [1e-9, 1e-10, 1e-14] {
         let quad = Quadrature {
             rel_tol,
             ..Quadrature::default()
         };
-        let (v, err) = info::numeric::kl_numeric_with(&m, &p, &q, &quad).unwrap();
+        let (v, err) = numeric.numeric(&p.values(), &q.values(), &quad).unwrap();
         assert!(
             (v - closed).abs() <= 10.0 * err.max(1e-15 * closed),
             "rel_tol {rel_tol}: {v} ± {err:.1e}, closed form {closed}"
@@ -480,10 +480,10 @@ fn quadrature_never_claims_an_accuracy_it_has_not_reached() {
 
 /// A pointwise integrand that fails in a chosen way past `x = 1`, and is `x` elsewhere.
 struct FailsPastOne(
-    fn(f64, &mut [f64]) -> std::result::Result<(), fisher_geometry::expect::IntegrandError>,
+    fn(f64, &mut [f64]) -> std::result::Result<(), fisher_geometry::IntegrandError>,
 );
 
-impl fisher_geometry::expect::PointIntegrand for FailsPastOne {
+impl fisher_geometry::PointIntegrand for FailsPastOne {
     fn len(&self) -> usize {
         1
     }
@@ -492,7 +492,7 @@ impl fisher_geometry::expect::PointIntegrand for FailsPastOne {
         &mut self,
         data: &[f64],
         out: &mut [f64],
-    ) -> std::result::Result<(), fisher_geometry::expect::IntegrandError> {
+    ) -> std::result::Result<(), fisher_geometry::IntegrandError> {
         out[0] = data[0];
         if data[0] > 1.0 {
             (self.0)(data[0], out)
@@ -505,7 +505,7 @@ impl fisher_geometry::expect::PointIntegrand for FailsPastOne {
 /// The error of `E[integrand]` under a standard normal.
 fn pointwise_error(mut integrand: FailsPastOne) -> ExpectError {
     let m = Model::builtin("normal").unwrap();
-    fisher_geometry::expect::expectations_with(
+    fisher_geometry::expectations_with(
         &m,
         &env(&[("mu", 0.0), ("sigma", 1.0)]),
         &[],
@@ -517,7 +517,7 @@ fn pointwise_error(mut integrand: FailsPastOne) -> ExpectError {
 
 #[test]
 fn pointwise_integrand_errors_are_structured() {
-    use fisher_geometry::expect::IntegrandError;
+    use fisher_geometry::IntegrandError;
     // an error the integrand reports, with the point it names
     let err = pointwise_error(FailsPastOne(|x, _| {
         Err(IntegrandError::NotFinite {
@@ -545,7 +545,7 @@ fn pointwise_integrand_errors_are_structured() {
         )
     );
     // an integrand that cannot evaluate is not the model's fault
-    assert!(!fisher_geometry::info::verify::is_model_error(
+    assert!(!fisher_geometry::verify::is_model_error(
         &fisher_geometry::InfoError::Expect(err.clone())
     ));
 
@@ -569,7 +569,7 @@ fn pointwise_integrand_errors_are_structured() {
     // an evaluation error keeps its own message
     let err = pointwise_error(FailsPastOne(|x, out| {
         let e = Expr::sym("y");
-        out[0] = fisher_geometry::eval::eval_f64(&e, &Env::new().with("x", x))?;
+        out[0] = fisher_geometry::eval_f64(&e, &Env::new().with("x", x))?;
         Ok(())
     }));
     let ExpectError::Integrand {

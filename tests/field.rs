@@ -7,8 +7,8 @@
 mod common;
 
 use fisher_geometry::Model;
-use fisher_geometry::expect::Quadrature;
-use fisher_geometry::info::{FieldOptions, FisherField, InfoError, Method};
+use fisher_geometry::Quadrature;
+use fisher_geometry::{FieldOptions, FisherField, InfoError, Method};
 use nalgebra::DMatrix;
 use proptest::test_runner::TestRunner;
 

@@ -24,10 +24,10 @@
 mod common;
 
 use fisher_geometry::Model;
-use fisher_geometry::expect::Quadrature;
-use fisher_geometry::geometry::{Christoffel, Curvature, GeometryError, Whitening};
-use fisher_geometry::info::{FieldOptions, FisherField, KlField};
+use fisher_geometry::Quadrature;
 use fisher_geometry::special::{polygamma, trigamma};
+use fisher_geometry::{Christoffel, Curvature, GeometryError, Whitening};
+use fisher_geometry::{FieldOptions, FisherField, KlField};
 use proptest::test_runner::TestRunner;
 
 /// Euler's constant γ.
@@ -393,7 +393,7 @@ fn whitened_coordinates_give_the_divergence_to_second_order() {
 
 #[test]
 fn symbolic_curvature_of_closed_form_metrics() {
-    use fisher_geometry::geometry::SymbolicCurvature;
+    use fisher_geometry::SymbolicCurvature;
     for name in [
         "normal",
         "normal_var",
@@ -418,8 +418,8 @@ fn symbolic_curvature_of_closed_form_metrics() {
         let k = c.gaussian.unwrap();
         assert!(!k.to_string().contains(other), "{name}: {k}");
         for shape in [0.3, 1.7, 12.0] {
-            let env = fisher_geometry::eval::Env::new().with("shape", shape);
-            let v = fisher_geometry::eval::eval_f64(&k, &env).unwrap();
+            let env = fisher_geometry::Env::new().with("shape", shape);
+            let v = fisher_geometry::eval_f64(&k, &env).unwrap();
             close(
                 v,
                 gamma_curvature(shape),
@@ -432,10 +432,8 @@ fn symbolic_curvature_of_closed_form_metrics() {
     // onto it (Σ (2√pᵢ)² = 4) and pulls its round metric back to Σ dpᵢ²/pᵢ = F, so K = 1/4.
     let c = SymbolicCurvature::of(&field("categorical3")).unwrap();
     for (a, b) in [(0.3, -0.8), (1.5, 0.2), (-2.0, 2.5)] {
-        let env = fisher_geometry::eval::Env::new()
-            .with("eta1", a)
-            .with("eta2", b);
-        let v = fisher_geometry::eval::eval_f64(c.gaussian.as_ref().unwrap(), &env).unwrap();
+        let env = fisher_geometry::Env::new().with("eta1", a).with("eta2", b);
+        let v = fisher_geometry::eval_f64(c.gaussian.as_ref().unwrap(), &env).unwrap();
         close(v, 0.25, 1e-9, &format!("categorical3 K at ({a}, {b})"));
     }
     // one-parameter models: no curvature
@@ -456,7 +454,7 @@ fn symbolic_curvature_of_closed_form_metrics() {
 
 #[test]
 fn jeffreys_normalizers_against_closed_forms() {
-    use fisher_geometry::geometry::{Properness, normalizer, properness};
+    use fisher_geometry::{Properness, normalizer, properness};
     let pi = std::f64::consts::PI;
     // Proper priors over the whole domain: the Bernoulli's 1/√(p(1−p)) integrates to π, in
     // either parameterization (the prior is invariant); the binomial's √n/√(p(1−p)) to π√n.

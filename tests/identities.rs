@@ -9,8 +9,8 @@
 
 mod common;
 
+use fisher_geometry::CheckReport;
 use fisher_geometry::Model;
-use fisher_geometry::info::check::{self, CheckReport};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
@@ -20,7 +20,7 @@ const NON_SMOOTH: &[&str] = &["laplace"];
 /// The library's checker (`fisher check` only renders it).
 fn check(name: &str, points: usize, seed: u64) -> CheckReport {
     let model = Model::builtin(name).unwrap();
-    check::check(&model, points, seed).unwrap_or_else(|e| panic!("{name}: {e}"))
+    fisher_geometry::check(&model, points, seed).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn assert_symmetric_psd(name: &str, f: &DMatrix<f64>) {

@@ -111,16 +111,14 @@ const AGREE_TOL: f64 = 1e-8;
 
 #[test]
 fn library_fisher_matrices_equal_the_published_ones() {
-    use fisher_geometry::info;
-    use fisher_geometry::info::numeric::discrepancy;
+    use fisher_geometry::verify::discrepancy;
     for entry in published() {
         let model = Model::builtin(entry.model).unwrap();
         for point in &entry.points {
-            let at: Vec<(egg::Symbol, f64)> =
-                point.iter().map(|(n, v)| ((*n).into(), *v)).collect();
+            let at = fisher_geometry::Point::new(&model, point).unwrap();
             let theta: Vec<f64> = point.iter().map(|(_, v)| *v).collect();
             let want = (entry.fisher)(&theta);
-            let got = info::fisher_at(&model, &at)
+            let got = fisher_geometry::fisher_at(&model, &at)
                 .unwrap_or_else(|e| panic!("{} at {point:?}: {e}", entry.model));
             // The reported matrix (closed form where it exists) and each valid numeric form.
             let mut forms = vec![
@@ -130,7 +128,7 @@ fn library_fisher_matrices_equal_the_published_ones() {
             forms.push(("Cov[s]", &got.forms.covariance));
             // The Hessians of the KL divergence in either argument (num-dual, on the closed
             // form or at the quadrature nodes), which never see F.
-            let kl = info::kl_hessians(&model, &at)
+            let kl = fisher_geometry::kl_hessians(&model, &at)
                 .unwrap_or_else(|e| panic!("{} at {point:?}: {e}", entry.model));
             if got.non_smooth.is_none() {
                 forms.push(("E[-H]", &got.forms.negative_hessian));
@@ -156,22 +154,21 @@ fn library_fisher_matrices_equal_the_published_ones() {
 /// block determinant and its simplification.
 #[test]
 fn jeffreys_priors_equal_the_root_determinant_of_the_published_matrices() {
-    use fisher_geometry::info;
     use fisher_geometry::simplify::Facts;
     let mut checked = 0;
     for entry in published() {
         let model = Model::builtin(entry.model).unwrap();
-        let Ok(f) = info::closed_form(&model) else {
+        let Ok(f) = fisher_geometry::closed_form(&model) else {
             continue;
         };
-        let jeffreys = info::jeffreys(&f.matrix, &Facts::of(&model))
+        let jeffreys = fisher_geometry::jeffreys(&f.matrix, &Facts::of(&model))
             .unwrap_or_else(|| panic!("{}: no Jeffreys prior", entry.model));
         for point in &entry.points {
             let mut env = model.const_env();
             env.extend(point.iter().map(|(n, v)| (egg::Symbol::from(*n), *v)));
             let theta: Vec<f64> = point.iter().map(|(_, v)| *v).collect();
             let want = (entry.fisher)(&theta).determinant().sqrt();
-            let got = fisher_geometry::eval::eval_f64(&jeffreys, &env.into_iter().collect())
+            let got = fisher_geometry::eval_f64(&jeffreys, &env.into_iter().collect())
                 .unwrap_or_else(|e| panic!("{}: {e}", entry.model));
             assert!(
                 (got - want).abs() <= 1e-10 * want,

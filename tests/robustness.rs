@@ -2,7 +2,6 @@
 //! nesting is a clear error, and the command line turns every bad model into an error frame
 //! with exit code 1, never a panic.
 
-use fisher_geometry::cli::app::run_args;
 use fisher_geometry::{Model, simplify};
 
 #[test]
@@ -84,9 +83,10 @@ fn ten_thousand_distinct_terms_stay_bounded() {
 
 mod common;
 
-use fisher_geometry::cli::diagnostic::render_error;
-use fisher_geometry::parse::{MAX_NAME_LEN, MAX_NODES, display_text};
-use fisher_geometry::render::latex_name;
+use common::run_args;
+use fisher_geometry::display_text;
+use fisher_geometry::latex_name;
+use fisher_geometry::{MAX_NAME_LEN, MAX_NODES};
 
 /// The located error of a model source: `(line, column, message)`.
 fn located(src: &str) -> (usize, usize, String) {
@@ -188,14 +188,16 @@ fn encodings_are_named_or_located() {
     let e = Model::from_bytes(latin1, "m").unwrap_err();
     assert_eq!(e.line_col(&display_text(latin1)), (2, 19));
     assert!(e.to_string().contains("`0xB5`"), "{e}");
-    let frame = render_error(
-        &display_text(latin1),
-        "m.model",
-        &e.to_string(),
-        e.span,
-        false,
-    );
+    // the command line's code frame locates it too
+    let dir = std::env::temp_dir().join(format!("fisher-latin1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("m.model"), latin1).unwrap();
+    let out = fisher(&dir, &["derive", "m.model"]).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let frame = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{frame}");
     assert!(frame.contains("m.model:2:19"), "{frame}");
+    assert!(frame.contains("`0xB5`"), "{frame}");
 }
 
 #[test]
@@ -420,7 +422,7 @@ fn fuzzer_finds_that_load_also_derive() {
             continue;
         }
         let model = Model::from_bytes(&std::fs::read(&path).unwrap(), &stem).unwrap();
-        let d = fisher_geometry::info::derivation_opts(&model, false).unwrap();
+        let d = fisher_geometry::derivation_opts(&model, false).unwrap();
         assert_eq!(d.derivatives.hessian.len(), model.params.len(), "{stem}");
         found += 1;
     }

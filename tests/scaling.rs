@@ -8,8 +8,8 @@
 mod common;
 
 use egg::Symbol;
-use fisher_geometry::eval::{Env, eval_f64};
-use fisher_geometry::{Model, info, simplify};
+use fisher_geometry::{Env, eval_f64};
+use fisher_geometry::{Model, Quadrature, simplify};
 
 /// The diagonal normal in `d` dimensions (see `tests/common/diag_normal.rs`).
 fn diag_normal(d: usize) -> Model {
@@ -48,7 +48,7 @@ fn textbook(d: usize, at: &[(Symbol, f64)]) -> Vec<Vec<f64>> {
 fn diagonal_normal_64_has_the_textbook_closed_form() {
     let d = 64;
     let model = diag_normal(d);
-    let f = info::closed_form(&model).unwrap();
+    let f = fisher_geometry::closed_form(&model).unwrap();
     assert_eq!(f.matrix.len(), 2 * d);
     // every statistic x_i and x_i² needs its moment
     assert_eq!(f.moments.len(), 2 * d);
@@ -118,11 +118,21 @@ fn diagonal_normal_closed_form_matches_the_numeric_route() {
     // eight blocks, split one block at a time; sixteen parameters over eight data variables
     let d = 8;
     let model = diag_normal(d);
-    let f = info::closed_form(&model).unwrap();
-    let der = simplify::derive(&model);
+    let f = fisher_geometry::closed_form(&model).unwrap();
     let at = point(d);
     let env = env(&at);
-    let numeric = info::numeric::numeric_forms(&model, &der, &at).unwrap();
+    // the numeric route alone, unverified: the three forms by quadrature
+    let options = fisher_geometry::FieldOptions {
+        verify: false,
+        numeric_only: true,
+        ..Default::default()
+    };
+    let field = fisher_geometry::FisherField::with_options(&model, options).unwrap();
+    let named: Vec<(&str, f64)> = at.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let theta = fisher_geometry::Point::new(&model, &named)
+        .unwrap()
+        .values();
+    let numeric = field.forms(&theta, &Quadrature::default()).unwrap();
     let want = textbook(d, &at);
     for j in 0..2 * d {
         for l in 0..2 * d {
@@ -150,10 +160,10 @@ fn diagonal_normal_closed_form_matches_the_numeric_route() {
 /// model that cannot be normalized; at d = 4 it is verified.
 #[test]
 fn verification_stays_within_its_budget() {
-    use fisher_geometry::info::{FisherField, Verification, verify};
+    use fisher_geometry::{FisherField, Verification, verify};
     let big = diag_normal(32);
     assert!(verify::too_large_to_verify(&big).is_some());
-    let derivation = info::derivation(&big).unwrap();
+    let derivation = fisher_geometry::derivation(&big).unwrap();
     assert!(derivation.closed().is_some());
     match derivation.verification.as_ref().unwrap() {
         Verification::Unchecked { budget, reason, .. } => {
@@ -171,7 +181,7 @@ fn verification_stays_within_its_budget() {
     let small = diag_normal(4);
     assert!(verify::too_large_to_verify(&small).is_none());
     assert!(
-        info::derivation(&small)
+        fisher_geometry::derivation(&small)
             .unwrap()
             .verification
             .unwrap()

@@ -6,7 +6,7 @@ mod common;
 
 use egg::{Language, RecExpr, Symbol};
 use fisher_geometry::expr::{Expr, Op};
-use fisher_geometry::simplify::egraph::saturate;
+use fisher_geometry::simplify::saturate;
 use fisher_geometry::simplify::{Fact, Facts, Limits};
 use proptest::prelude::*;
 

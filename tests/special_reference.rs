@@ -5,7 +5,7 @@
 
 use std::f64::consts::PI;
 
-use fisher_geometry::expr::special::{digamma, lgamma, polygamma, trigamma};
+use fisher_geometry::special::{digamma, lgamma, polygamma, trigamma};
 
 /// `(x, [(hi, lo) of ln|Γ(x)|, ψ(x), ψ₁(x)])`, the exact value being `hi + lo`.
 type Row = (f64, [(f64, f64); 3]);

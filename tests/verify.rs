@@ -2,9 +2,11 @@
 //! wrong closed form is never printed as the answer, and every command checks the model as
 //! `fisher eval` does.
 
-use fisher_geometry::cli::app::run_args;
-use fisher_geometry::info::{self, Verification, verify};
-use fisher_geometry::{Expr, Model, simplify};
+mod common;
+
+use common::run_args;
+use fisher_geometry::{Expr, Model, Point, simplify};
+use fisher_geometry::{Verification, verify};
 
 fn model(src: &str) -> Model {
     Model::parse(src, "m").unwrap()
@@ -32,7 +34,7 @@ const CUBIC_MEAN: &str = "data x : real\nparam a : real\nparam b : positive\n\
 fn a_wrong_closed_fisher_matrix_fails_verification() {
     let m = Model::builtin("gamma").unwrap();
     let d = simplify::derive(&m);
-    let mut f = info::closed_form(&m).unwrap();
+    let mut f = fisher_geometry::closed_form(&m).unwrap();
     assert!(verify::verify_fisher(&m, &d, &f, &[]).unwrap().passed());
     // F_rate,rate = shape/rate² made 0.1 % too large
     f.matrix[1][1] = &f.matrix[1][1] * &Expr::num(1.001);
@@ -48,7 +50,7 @@ fn a_wrong_closed_fisher_matrix_fails_verification() {
 #[test]
 fn a_wrong_closed_divergence_fails_verification() {
     let m = Model::builtin("poisson").unwrap();
-    let mut kl = info::closed_kl(&m).unwrap();
+    let mut kl = fisher_geometry::closed_kl(&m).unwrap();
     assert!(verify::verify_kl(&m, &kl, &[]).unwrap().passed());
     kl.expr = &kl.expr + &Expr::num(1e-3);
     assert!(matches!(
@@ -60,7 +62,7 @@ fn a_wrong_closed_divergence_fails_verification() {
 #[test]
 fn a_wrong_jeffreys_density_fails_verification() {
     let m = Model::builtin("normal").unwrap();
-    let f = info::closed_form(&m).unwrap();
+    let f = fisher_geometry::closed_form(&m).unwrap();
     let sigma = Expr::sym("sigma");
     // the truth is √2/σ²
     let wrong = &Expr::num(2f64.sqrt()) / &sigma.pow(3);
@@ -84,8 +86,8 @@ fn derive_reports_only_verified_closed_forms() {
     assert_eq!(v["fisher"]["verification"]["status"], "verified");
     assert_eq!(v["fisher"]["verification"]["points"], verify::VERIFY_POINTS);
     let m = model(CUBIC_MEAN);
-    let f = info::closed_form(&m).unwrap();
-    let at = m.parse_point("a=0.7,b=1.3").unwrap();
+    let f = fisher_geometry::closed_form(&m).unwrap();
+    let at = Point::parse(&m, "a=0.7,b=1.3").unwrap();
     let closed = verify::closed_matrix(&m, &f.matrix, &at).unwrap();
     let (a, b) = (0.7f64, 1.3f64);
     assert!((closed[(0, 0)] / (81.0 * a.powi(4) / b) - 1.0).abs() < 1e-12);

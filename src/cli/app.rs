@@ -9,16 +9,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use super::diagnostic::render_error;
-pub use super::format::Format;
+use super::format::Format;
 use super::format::json_line;
 use crate::info::{self, Derivation};
-use crate::model::{DataVar, Domain, Model, Param, Support};
+use crate::model::{DataVar, Domain, Model, Param, Point, Support};
 use crate::render::{self, latex, latex_matrix, latex_name};
 
 /// Exact Fisher geometry from a log-density.
 #[derive(Debug, Parser)]
 #[command(name = "fisher", version, about)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -149,14 +149,12 @@ impl From<super::numeric::CommandError> for Failure {
 }
 
 /// Parses a command-line point against the model's parameters.
-fn point(model: &Model, flag: &str, text: &str) -> Result<Vec<(egg::Symbol, f64)>, Failure> {
-    model
-        .parse_point(text)
-        .map_err(|e| Failure::Message(format!("error: {flag} {text}: {e}\n")))
+fn point(model: &Model, flag: &str, text: &str) -> Result<Point, Failure> {
+    Point::parse(model, text).map_err(|e| Failure::Message(format!("error: {flag} {text}: {e}\n")))
 }
 
 /// Runs the command line with the process arguments.
-pub fn main() -> ExitCode {
+pub(super) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -505,6 +503,20 @@ fn derive_latex(model: &Model, derivation: &Derivation) -> String {
     out
 }
 
+/// `fisher list --format json`: `{"models": [{"model", "params", "data"}]}`.
+#[derive(serde::Serialize)]
+struct ListJson<'a> {
+    models: Vec<ListedJson<'a>>,
+}
+
+/// One built-in model of [`ListJson`].
+#[derive(serde::Serialize)]
+struct ListedJson<'a> {
+    data: Vec<&'a str>,
+    model: &'a str,
+    params: Vec<&'a str>,
+}
+
 fn list(format: Format) -> String {
     let models: Vec<(String, Result<Model, crate::model::ModelError>)> = Model::builtins()
         .into_iter()
@@ -512,18 +524,16 @@ fn list(format: Format) -> String {
         .collect();
     match format {
         Format::Json => {
-            let items: Vec<serde_json::Value> = models
+            let models = models
                 .iter()
                 .filter_map(|(n, m)| m.as_ref().ok().map(|m| (n, m)))
-                .map(|(n, m)| {
-                    serde_json::json!({
-                        "model": n,
-                        "params": m.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
-                        "data": m.data.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
-                    })
+                .map(|(n, m)| ListedJson {
+                    data: m.data.iter().map(|d| d.name.as_str()).collect(),
+                    model: n,
+                    params: m.params.iter().map(|p| p.name.as_str()).collect(),
                 })
                 .collect();
-            json_line(&serde_json::json!({ "models": items }))
+            json_line(&ListJson { models })
         }
         Format::Latex => {
             let mut s = String::new();
@@ -559,32 +569,6 @@ fn list(format: Format) -> String {
                 }
             }
             s
-        }
-    }
-}
-
-/// Runs `fisher` with explicit arguments and returns (exit code, stdout, stderr), colour off.
-/// Used by the command-line tests.
-pub fn run_args<I, T>(args: I) -> (i32, String, String)
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    match Cli::try_parse_from(args) {
-        Err(e) => (
-            if e.use_stderr() { 2 } else { 0 },
-            String::new(),
-            e.to_string(),
-        ),
-        Ok(cli) => {
-            let mut notes = Vec::new();
-            let result = run(&cli, false, &mut notes);
-            let notes = notes.concat();
-            match result {
-                Ok(out) => (0, out, notes),
-                Err(Failure::Message(msg)) => (1, String::new(), notes + &msg),
-                Err(Failure::Report(report)) => (1, report, notes),
-            }
         }
     }
 }

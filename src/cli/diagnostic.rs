@@ -8,13 +8,7 @@ use ariadne::{CharSet, Config, IndexType, Label, Report, ReportKind, Source};
 /// Renders an error in `source` as a code frame with a caret under `span` (a byte range,
 /// clamped to the source and widened to `char` boundaries). `file_name` is printed as given;
 /// with `color` false the output has no escape codes and is deterministic.
-///
-/// ```
-/// use fisher_geometry::cli::diagnostic::render_error;
-/// let out = render_error("logp = sigam", "m.model", "unknown name `sigam`", 7..12, false);
-/// assert!(out.contains("m.model:1:8"));
-/// ```
-pub fn render_error(
+pub(super) fn render_error(
     source: &str,
     file_name: &str,
     message: &str,
@@ -54,4 +48,33 @@ fn clamp(source: &str, span: Range<usize>) -> Range<usize> {
         end += 1;
     }
     start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::render_error;
+
+    #[test]
+    fn a_frame_names_the_file_line_and_column() {
+        let out = render_error(
+            "logp = sigam",
+            "m.model",
+            "unknown name `sigam`",
+            7..12,
+            false,
+        );
+        assert!(out.contains("m.model:1:8"), "{out}");
+        assert!(out.contains("unknown name `sigam`"), "{out}");
+    }
+
+    proptest! {
+        /// Any span, even past the end or inside a character, gives a frame, never a panic.
+        #[test]
+        fn any_span_renders(src in "[a-z µ→\n=()]{0,40}", start in 0usize..60, len in 0usize..20) {
+            let out = render_error(&src, "f.model", "message", start..start + len, false);
+            prop_assert!(out.contains("message"), "{out}");
+        }
+    }
 }

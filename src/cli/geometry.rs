@@ -4,15 +4,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use egg::Symbol;
 use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::{at_map, json_text, latex_matrix_num, matrix_text, rows};
 use crate::geometry::{Curvature, GeometryError, Properness, SymbolicCurvature, Whitening};
-use crate::info::numeric::describe_point;
 use crate::info::{FisherField, InfoError};
-use crate::model::Model;
+use crate::model::{Model, Point};
 use crate::render::{latex, latex_name, latex_number, number};
 
 /// Why a geometry command has no report.
@@ -38,10 +36,7 @@ struct WhitenJson {
 }
 
 /// The field of `model` and `θ` in parameter order.
-fn field_at(
-    model: &Model,
-    at: &[(Symbol, f64)],
-) -> Result<(FisherField, Vec<f64>), GeometryCommandError> {
+fn field_at(model: &Model, at: &Point) -> Result<(FisherField, Vec<f64>), GeometryCommandError> {
     let field = FisherField::new(model)?;
     let theta = field.theta(at)?;
     Ok((field, theta))
@@ -50,7 +45,7 @@ fn field_at(
 /// `fisher whiten MODEL --at P`.
 pub(super) fn whiten(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     format: Format,
 ) -> Result<String, GeometryCommandError> {
     let (field, theta) = field_at(model, at)?;
@@ -75,7 +70,7 @@ pub(super) fn whiten(
         ),
         Format::Text => {
             let mut s = String::new();
-            let _ = writeln!(s, "model {} at {}", model.name, describe_point(at));
+            let _ = writeln!(s, "model {} at {}", model.name, at);
             let _ = writeln!(s, "\nfisher information ({method})");
             s.push_str(&matrix_text(&f, "  "));
             let _ = writeln!(
@@ -120,7 +115,7 @@ struct CurvatureJson {
 /// and `∂²F`.
 pub(super) fn curvature_at(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     format: Format,
 ) -> Result<String, GeometryCommandError> {
     let (field, theta) = field_at(model, at)?;
@@ -169,7 +164,7 @@ pub(super) fn curvature_at(
         }
         Format::Text => {
             let mut s = String::new();
-            let _ = writeln!(s, "model {} at {}", model.name, describe_point(at));
+            let _ = writeln!(s, "model {} at {}", model.name, at);
             let _ = writeln!(
                 s,
                 "\nChristoffel symbols of the second kind, Gamma^k_ij = F^kl (d_i F_jl + d_j F_il - d_l F_ij)/2 ({method} metric)"

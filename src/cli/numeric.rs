@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use egg::Symbol;
 use nalgebra::DMatrix;
 use std::collections::BTreeMap;
 
@@ -11,9 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::format::{Format, json_line};
-use crate::info::numeric::describe_point;
 use crate::info::{self, FisherAt, InfoError};
-use crate::model::Model;
+use crate::model::{Model, Point};
+use crate::render::json::VerificationJson;
 use crate::render::number;
 
 /// Why a numeric command has no report.
@@ -36,7 +35,7 @@ pub(super) fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
 
 /// A point as a JSON object `{name: value}` (names in sorted order, as every object of the
 /// JSON output).
-pub(super) fn at_map(at: &[(Symbol, f64)]) -> BTreeMap<String, f64> {
+pub(super) fn at_map(at: &Point) -> BTreeMap<String, f64> {
     at.iter().map(|(n, v)| (n.to_string(), *v)).collect()
 }
 
@@ -72,7 +71,7 @@ struct EvalJson {
     method: &'static str,
     non_smooth_at: Option<String>,
     twice_differentiable: bool,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// `fisher kl --format json` (DESIGN §5: `kl`, `method`).
@@ -86,7 +85,7 @@ struct KlJson<'a> {
     notes: &'a [String],
     p: BTreeMap<String, f64>,
     q: BTreeMap<String, f64>,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// The KL Hessians at a point of `fisher check`.
@@ -132,14 +131,14 @@ struct CheckedJson<'a> {
     method: &'static str,
     passed: bool,
     twice_differentiable: bool,
-    verification: Option<Value>,
+    verification: Option<VerificationJson>,
 }
 
 /// `fisher check --format json` (DESIGN §5: per point the three forms, the KL-Hessian
 /// checks, the second-order KL error; `passed`).
 #[derive(Serialize)]
 struct CheckJson<'a> {
-    kl_verification: Option<Value>,
+    kl_verification: Option<VerificationJson>,
     model: &'a str,
     passed: bool,
     points: Vec<PointJson<'a>>,
@@ -147,7 +146,7 @@ struct CheckJson<'a> {
 
 /// A serializable value as the commands print it.
 pub(super) fn json_text(v: &impl Serialize) -> String {
-    json_line(&serde_json::to_value(v).unwrap_or(Value::Null))
+    json_line(v)
 }
 
 /// Rows of a matrix, numbers aligned, for text output.
@@ -192,14 +191,14 @@ pub(super) fn latex_matrix_num(m: &DMatrix<f64>) -> String {
 /// `fisher eval`.
 pub(super) fn eval(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     format: Format,
     verify: bool,
 ) -> Result<String, CommandError> {
     let d = crate::simplify::derive(model);
     let f = info::numeric::fisher_at_opts(model, &d, at, verify)?;
     Ok(match format {
-        Format::Json => json_text(&eval_json(&f)),
+        Format::Json => json_line(&eval_json(&f)),
         Format::Latex => format!("\\mathbf{{F}} = {}\n", latex_matrix_num(&f.matrix)),
         Format::Text => eval_text(model, &f),
     })
@@ -225,7 +224,7 @@ fn eval_json(f: &FisherAt) -> EvalJson {
 
 fn eval_text(model: &Model, f: &FisherAt) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "model {} at {}", model.name, describe_point(&f.at));
+    let _ = writeln!(s, "model {} at {}", model.name, f.at);
     let _ = writeln!(s, "\nfisher information ({})", f.method.as_str());
     s.push_str(&matrix_text(&f.matrix, "  "));
     match &f.verification {
@@ -280,8 +279,8 @@ fn eval_text(model: &Model, f: &FisherAt) -> String {
 /// `fisher kl`.
 pub(super) fn kl(
     model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
+    p: &Point,
+    q: &Point,
     format: Format,
     verify: bool,
 ) -> Result<String, CommandError> {
@@ -295,7 +294,7 @@ pub(super) fn kl(
     let (value, error) = (divergence.value, divergence.error);
     let method = divergence.method.as_str();
     Ok(match format {
-        Format::Json => json_text(&KlJson {
+        Format::Json => json_line(&KlJson {
             kl: value,
             method,
             p: at_map(p),
@@ -316,7 +315,7 @@ pub(super) fn kl(
         },
         Format::Text => {
             let mut s = format!("D(p || q) = {} ({method})\n", number(value));
-            let _ = writeln!(s, "  p: {}\n  q: {}", describe_point(p), describe_point(q));
+            let _ = writeln!(s, "  p: {}\n  q: {}", p, q);
             if let Some(e) = expr {
                 let _ = writeln!(s, "  D = {e}");
             }
@@ -360,7 +359,7 @@ pub(super) fn check(
         let c = match r {
             Ok(c) => c,
             Err(e) => {
-                let _ = writeln!(text, "\nat {}: FAILED: {e}", describe_point(at));
+                let _ = writeln!(text, "\nat {}: FAILED: {e}", at);
                 reports.push(PointJson::Failed {
                     at: at_map(at),
                     error: e.to_string(),
@@ -375,7 +374,7 @@ pub(super) fn check(
         let _ = writeln!(
             text,
             "\nat {}: {}",
-            describe_point(at),
+            at,
             if c.passed { "passed" } else { "FAILED" }
         );
         let _ = writeln!(

@@ -143,7 +143,7 @@ impl Instr {
 ///
 /// ```
 /// use fisher_geometry::Expr;
-/// use fisher_geometry::eval::Compiled;
+/// use fisher_geometry::Compiled;
 ///
 /// let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
 /// let score_mu = (&x - &mu) / sigma.pow(2); // s_μ = (x − μ)/σ²
@@ -153,7 +153,7 @@ impl Instr {
 /// let mut out = [0.0; 2];
 /// c.eval_with(&[3.0, 1.0, 2.0], &mut scratch, &mut out)?;
 /// assert_eq!(out, [0.5, -0.25]);
-/// # Ok::<(), fisher_geometry::eval::EvalError>(())
+/// # Ok::<(), fisher_geometry::EvalError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -523,7 +523,7 @@ impl Compiled {
     ///
     /// ```
     /// use fisher_geometry::Expr;
-    /// use fisher_geometry::eval::{BatchScratch, Compiled, Input};
+    /// use fisher_geometry::{BatchScratch, Compiled, Input};
     ///
     /// let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
     /// let score_mu = (&x - &mu) / sigma.pow(2); // s_μ = (x − μ)/σ²
@@ -533,7 +533,7 @@ impl Compiled {
     /// let inputs = [Input::Varying(&xs), Input::Uniform(1.0), Input::Uniform(2.0)];
     /// c.eval_batch(&inputs, &mut BatchScratch::default(), &mut out)?;
     /// assert_eq!(out, [0.0, 0.25, 0.5]);
-    /// # Ok::<(), fisher_geometry::eval::EvalError>(())
+    /// # Ok::<(), fisher_geometry::EvalError>(())
     /// ```
     ///
     /// # Errors

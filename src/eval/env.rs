@@ -7,7 +7,7 @@ use egg::Symbol;
 /// Values of names: a small association list, since models have few names.
 ///
 /// ```
-/// use fisher_geometry::eval::Env;
+/// use fisher_geometry::Env;
 /// let env = Env::new().with("mu", 0.0).with("sigma", 1.0);
 /// assert_eq!(env.get("sigma".into()), Some(&1.0));
 /// ```

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use fisher_geometry::Expr;
-//! use fisher_geometry::eval::{Env, eval_f64, hessian};
+//! use fisher_geometry::{Env, eval_f64, hessian};
 //! use fisher_geometry::expr::ln;
 //!
 //! let (x, mu, sigma) = (Expr::sym("x"), Expr::sym("mu"), Expr::sym("sigma"));
@@ -16,7 +16,7 @@
 //! let (_, grad, hess) = hessian(&logp, &["mu".into(), "sigma".into()], &env)?;
 //! assert!((grad[0] - 0.25).abs() < 1e-15); // ∂ℓ/∂μ = (x − μ)/σ²
 //! assert!((hess[(0, 0)] + 0.25).abs() < 1e-15); // ∂²ℓ/∂μ² = −1/σ²
-//! # Ok::<(), fisher_geometry::eval::EvalError>(())
+//! # Ok::<(), fisher_geometry::EvalError>(())
 //! ```
 //!
 //! Evaluation is bottom-up over [`Expr::nodes`](crate::Expr::nodes) (children before parents),
@@ -34,7 +34,7 @@ mod derivatives;
 mod env;
 mod interpreter;
 mod scalar;
-pub use crate::special;
+pub(crate) use crate::special;
 
 use egg::Symbol;
 

@@ -18,7 +18,7 @@ use crate::special;
 /// dual number is NaN, its real part included (where `f64` evaluation gives `lgamma = +∞`).
 ///
 /// ```
-/// use fisher_geometry::eval::Scalar;
+/// use fisher_geometry::Scalar;
 /// use num_dual::{Dual64, DualNum};
 /// let x = Dual64::from(3.0).derivative();
 /// let y = x.lgamma(); // d/dx ln Γ(x) = ψ(x)

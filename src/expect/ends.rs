@@ -27,8 +27,8 @@ pub fn complement_symbol(x: Symbol) -> Symbol {
 ///
 /// ```
 /// use fisher_geometry::Model;
-/// use fisher_geometry::eval::{Env, eval_f64};
-/// use fisher_geometry::expect::{EndForms, complement_symbol};
+/// use fisher_geometry::{Env, eval_f64};
+/// use fisher_geometry::{EndForms, complement_symbol};
 /// let model = Model::parse(
 ///     "data x : unit\nparam a : positive\nparam b : positive\n\
 ///      logp = ln(a) + ln(b) + (a-1)*ln(x) + (b-1)*ln(1 - x^a)",

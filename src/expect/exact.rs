@@ -428,7 +428,7 @@ pub fn is_zero(e: &Expr, points: &[Env<f64>]) -> Result<bool, RouteError> {
 /// finite.
 pub fn value_and_magnitude(e: &Expr, env: &Env<f64>) -> Result<(f64, f64), RouteError> {
     use crate::eval::Scalar;
-    use crate::expr::special::polygamma;
+    use crate::special::polygamma;
     let nodes = e.nodes();
     let mut val: Vec<f64> = Vec::with_capacity(nodes.len());
     let mut mag: Vec<f64> = Vec::with_capacity(nodes.len());

@@ -5,8 +5,8 @@
 //!
 //! ```
 //! use fisher_geometry::{Model, simplify};
-//! use fisher_geometry::eval::Env;
-//! use fisher_geometry::expect::{Quadrature, expectations};
+//! use fisher_geometry::Env;
+//! use fisher_geometry::{Quadrature, expectations};
 //!
 //! let model = Model::builtin("normal")?;
 //! let d = simplify::derive(&model);
@@ -37,7 +37,7 @@
 
 mod ends;
 mod error;
-pub mod exact;
+pub(crate) mod exact;
 mod kinks;
 mod numeric;
 mod progress;
@@ -47,6 +47,7 @@ mod types;
 
 pub use ends::{EndForms, complement_symbol};
 pub use error::{ExpectError, IntegrandError};
+pub use exact::RouteError;
 pub use progress::{Progress, with_progress};
 pub use types::{Estimate, MAX_POINTS, PointIntegrand, Quadrature};
 
@@ -101,8 +102,8 @@ fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectErro
 ///
 /// ```
 /// use fisher_geometry::Model;
-/// use fisher_geometry::eval::Env;
-/// use fisher_geometry::expect::{Quadrature, expectations};
+/// use fisher_geometry::Env;
+/// use fisher_geometry::{Quadrature, expectations};
 /// let model = Model::builtin("poisson")?;
 /// let x = fisher_geometry::Expr::sym("x");
 /// let at = Env::new().with("rate", 3.0);
@@ -136,8 +137,8 @@ pub fn expectations(
 ///
 /// ```
 /// use fisher_geometry::Model;
-/// use fisher_geometry::eval::Env;
-/// use fisher_geometry::expect::{IntegrandError, PointIntegrand, Quadrature, expectations_with};
+/// use fisher_geometry::Env;
+/// use fisher_geometry::{IntegrandError, PointIntegrand, Quadrature, expectations_with};
 /// /// `x³`, by a closure rather than an expression.
 /// struct Cube;
 /// impl PointIntegrand for Cube {
@@ -196,7 +197,7 @@ fn no_data() -> ExpectError {
 ///
 /// ```
 /// use fisher_geometry::Model;
-/// use fisher_geometry::expect::{PreparedExpectations, Quadrature};
+/// use fisher_geometry::{PreparedExpectations, Quadrature};
 /// let model = Model::builtin("poisson")?;
 /// let x = fisher_geometry::Expr::sym("x");
 /// let prep = PreparedExpectations::new(&model, &[x.pow(2)], &[])?;
@@ -358,8 +359,8 @@ pub fn normalization(
 ///
 /// ```
 /// use fisher_geometry::Model;
-/// use fisher_geometry::eval::Env;
-/// use fisher_geometry::expect::{Quadrature, check_normalized};
+/// use fisher_geometry::Env;
+/// use fisher_geometry::{Quadrature, check_normalized};
 /// // The normal density without its −ln(2π)/2: ∫p = √(2π).
 /// let model = Model::parse(
 ///     "data x : real\nparam mu : real\nparam sigma : positive\n\

@@ -11,8 +11,8 @@ use std::rc::Rc;
 /// use std::cell::Cell;
 /// use std::rc::Rc;
 /// use fisher_geometry::Model;
-/// use fisher_geometry::eval::Env;
-/// use fisher_geometry::expect::{Progress, Quadrature, normalization, with_progress};
+/// use fisher_geometry::Env;
+/// use fisher_geometry::{Progress, Quadrature, normalization, with_progress};
 ///
 /// /// Counts the evaluations.
 /// #[derive(Default)]

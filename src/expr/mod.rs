@@ -1,6 +1,7 @@
 //! The one expression type, [`Expr`]: a newtype over `egg::RecExpr<Op>` whose root is the
-//! last node; a hash-consing [`Builder`] with light smart constructors; and the operator
-//! overloading that the `model!` macro uses.
+//! last node; its builders, one per function of the model language ([`ln`], [`exp`],
+//! [`lgamma`], …); and the operator overloading (`+ - * /`, [`Expr::pow`]) that the `model!`
+//! macro uses. (Inside the crate, a hash-consing `Builder` with light smart constructors.)
 
 mod number;
 mod op;
@@ -15,23 +16,21 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use egg::{Id, Language, RecExpr, Symbol};
 
-pub use number::{fmt_number, number};
-pub use op::{Constant, FUNCTIONS, Fixity, Op, OpInfo, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
+pub use number::number;
+pub use op::{Constant, Op};
+pub(crate) use op::{FUNCTIONS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 pub use ops::{
     abs, cos, digamma, exp, expm1, lgamma, ln, log, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
 pub use pretty::Pretty;
 pub use print::{Text, text};
-pub use shared::{Lets, MIN_JSON_LETS_TREE, MIN_LET_SIZE, MIN_LETS_TREE, cuts, piece, with_lets};
-
-/// The special functions for `f64` (the leaf module [`mod@crate::special`]), re-exported
-/// where the operators that name them are defined.
-pub use crate::special;
+pub use shared::MIN_LETS_TREE;
+pub(crate) use shared::{MIN_JSON_LETS_TREE, cuts, piece, with_lets};
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///
 /// The nodes are stored children-before-parents; the root is the last node. Structurally
-/// equal subexpressions built through a [`Builder`] are stored once.
+/// equal subexpressions built through the crate's hash-consing builder are stored once.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Expr(RecExpr<Op>);
 
@@ -270,7 +269,7 @@ pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// (`0 + a = a`, `1·a = a`, `0·a = 0`, `a^1 = a`, numbers with numbers) and nothing else;
 /// real simplification is the job of [`crate::simplify`].
 #[derive(Default)]
-pub struct Builder {
+pub(crate) struct Builder {
     rec: RecExpr<Op>,
     memo: FxHashMap<Op, Id>,
 }
@@ -284,11 +283,6 @@ impl Builder {
         let id = self.rec.add(op.clone());
         self.memo.insert(op, id);
         id
-    }
-
-    /// The node behind an id.
-    pub fn get(&self, id: Id) -> &Op {
-        &self.rec[id]
     }
 
     /// The value of `id` if it is a number.

@@ -20,7 +20,9 @@ pub fn fmt_number(v: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
-/// A number formatted by [`fmt_number`].
+/// A number as the whole crate formats it: integers without a decimal point, others in the
+/// shortest form that reads back to the same `f64`, with an exponent when very large or
+/// small (`1e-10`); `nan`, `inf`, `-inf`.
 pub fn number(v: f64) -> String {
     struct N(f64);
     impl fmt::Display for N {

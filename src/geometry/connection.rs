@@ -76,7 +76,7 @@ impl Christoffel {
     ///
     /// ```
     /// use fisher_geometry::{FisherField, Model};
-    /// use fisher_geometry::geometry::Christoffel;
+    /// use fisher_geometry::Christoffel;
     ///
     /// let field = FisherField::new(&Model::builtin("normal")?)?;
     /// let g = Christoffel::at(&field, &[0.0, 2.0])?;

@@ -30,7 +30,7 @@ impl Curvature {
     ///
     /// ```
     /// use fisher_geometry::{FisherField, Model};
-    /// use fisher_geometry::geometry::Curvature;
+    /// use fisher_geometry::Curvature;
     ///
     /// let field = FisherField::new(&Model::builtin("normal")?)?;
     /// let c = Curvature::at(&field, &[0.3, 2.0])?;

@@ -193,7 +193,7 @@ fn representable(map: Bijector) -> (f64, f64) {
 ///
 /// ```
 /// use fisher_geometry::{FisherField, Model};
-/// use fisher_geometry::geometry::normalizer;
+/// use fisher_geometry::normalizer;
 ///
 /// let field = FisherField::new(&Model::builtin("poisson")?)?;
 /// let z = normalizer(&field, &[(1.0, 4.0)])?;

@@ -68,7 +68,7 @@ impl SymbolicCurvature {
     ///
     /// ```
     /// use fisher_geometry::{FisherField, Model};
-    /// use fisher_geometry::geometry::SymbolicCurvature;
+    /// use fisher_geometry::SymbolicCurvature;
     ///
     /// let field = FisherField::new(&Model::builtin("normal")?)?;
     /// let c = SymbolicCurvature::of(&field)?;
@@ -103,7 +103,7 @@ impl SymbolicCurvature {
         let s = |e: Expr| simplest(&e, &facts);
         let g = &f.matrix;
         // F⁻¹ by cofactors: (F⁻¹)_kl = (−1)^{k+l} det(F without row l, column k) / det F
-        let det = s(crate::info::fisher::determinant(g));
+        let det = s(crate::info::determinant(g));
         let minor = |r: usize, c: usize| -> Vec<Vec<Expr>> {
             (0..n)
                 .filter(|i| *i != r)
@@ -119,7 +119,7 @@ impl SymbolicCurvature {
             .map(|k| {
                 (0..n)
                     .map(|l| {
-                        let c = crate::info::fisher::determinant(&minor(l, k));
+                        let c = crate::info::determinant(&minor(l, k));
                         let c = if (k + l) % 2 == 0 { c } else { -c };
                         s(&c / &det)
                     })

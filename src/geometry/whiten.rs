@@ -25,7 +25,7 @@ impl Whitening {
     ///
     /// ```
     /// use fisher_geometry::{FisherField, Model};
-    /// use fisher_geometry::geometry::Whitening;
+    /// use fisher_geometry::Whitening;
     ///
     /// let field = FisherField::new(&Model::builtin("normal")?)?;
     /// let w = Whitening::at(&field, &[0.0, 2.0])?;

@@ -7,8 +7,8 @@
 //! closed form derived and verified once), one prepared problem for the KL Hessians.
 //!
 //! ```
-//! use fisher_geometry::{Model, info::check};
-//! let report = check::check(&Model::builtin("gamma")?, 2, 7)?;
+//! use fisher_geometry::{Model, check};
+//! let report = check(&Model::builtin("gamma")?, 2, 7)?;
 //! assert!(report.passed);
 //! assert_eq!(report.points.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -140,7 +140,7 @@ fn second_order(model: &Model, kl: &KlField, at: &Point, f: &DMatrix<f64>) -> Ve
     let dir: Vec<f64> = model
         .params
         .iter()
-        .zip(at)
+        .zip(at.iter())
         .enumerate()
         .map(|(j, (p, (_, v)))| {
             let sign = if j % 2 == 0 { 1.0 } else { -0.7 };

@@ -13,7 +13,7 @@
 //!   derivatives of the integrands, on the same nodes as `F` (see the module `prepared`).
 //!
 //! ```
-//! use fisher_geometry::{Model, info::FisherField};
+//! use fisher_geometry::{Model, FisherField};
 //! let model = Model::builtin("normal")?;
 //! let field = FisherField::new(&model)?;
 //! let f = field.at(&[0.0, 2.0])?; // μ = 0, σ = 2
@@ -27,7 +27,6 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use egg::Symbol;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
@@ -238,7 +237,7 @@ impl FisherField {
     ///
     /// As [`FisherField::forms`]; [`InfoError::Accuracy`] when the closed form cannot be
     /// evaluated here.
-    pub fn fisher_at(&self, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoError> {
+    pub fn fisher_at(&self, at: &Point) -> Result<FisherAt, InfoError> {
         let theta = self.theta(at)?;
         let NumericForms {
             forms,
@@ -249,7 +248,7 @@ impl FisherField {
         let (matrix, method) = match self.closed_form_route() {
             Some(Ok(f)) => {
                 if self.options.verify {
-                    let known = [(at.to_vec(), forms.outer_product.clone())];
+                    let known = [(at.clone(), forms.outer_product.clone())];
                     verification = Some(self.verify_with(&known, false)?);
                 }
                 if verification.as_ref().is_none_or(Verification::usable) {
@@ -271,7 +270,7 @@ impl FisherField {
             .map(|a| discrepancy(a, &matrix))
             .fold(0.0, f64::max);
         Ok(FisherAt {
-            at: at.to_vec(),
+            at: at.clone(),
             matrix,
             method,
             forms,
@@ -338,7 +337,7 @@ impl FisherField {
     /// # Errors
     ///
     /// [`InfoError::Expect`] for an unknown or missing parameter.
-    pub fn theta(&self, at: &[(Symbol, f64)]) -> Result<Vec<f64>, InfoError> {
+    pub fn theta(&self, at: &Point) -> Result<Vec<f64>, InfoError> {
         theta_of(&self.model, at)
     }
 

@@ -27,8 +27,8 @@ pub struct ClosedForm {
 /// `F = −Σ_k ∂²c_k·m_k − ∂²r` with `m_k = E[t_k]` from `E[s] = 0`.
 ///
 /// ```
-/// use fisher_geometry::{Model, info};
-/// let f = info::closed_form(&Model::builtin("normal")?)?;
+/// use fisher_geometry::{Model, closed_form};
+/// let f = closed_form(&Model::builtin("normal")?)?;
 /// assert_eq!(f.matrix[0][0].to_string(), "1/sigma^2"); // F_μμ = 1/σ²
 /// assert_eq!(f.matrix[1][1].to_string(), "2/sigma^2"); // F_σσ = 2/σ²
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -44,8 +44,8 @@ pub(crate) fn q_name(model: &Model, p: Symbol) -> Symbol {
 /// `D(θ‖θ')` in closed form.
 ///
 /// ```
-/// use fisher_geometry::{Model, info};
-/// let kl = info::closed_kl(&Model::builtin("poisson")?)?;
+/// use fisher_geometry::{Model, closed_kl};
+/// let kl = closed_kl(&Model::builtin("poisson")?)?;
 /// // D(λ‖λ') = λ ln(λ/λ') − λ + λ'
 /// assert_eq!(kl.expr.to_string(), "rate_q - rate - rate*(ln(rate_q) - ln(rate))");
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -4,7 +4,7 @@
 //! same nodes as the divergence.
 //!
 //! ```
-//! use fisher_geometry::{Model, info::{KlField, Method}};
+//! use fisher_geometry::{KlField, Method, Model};
 //! let field = KlField::new(&Model::builtin("poisson")?)?;
 //! let d = field.kl(&[2.0], &[3.0])?;
 //! // D(λ‖λ') = λ ln(λ/λ') − λ + λ'
@@ -249,8 +249,8 @@ pub struct KlReport {
 /// or when the divergence is negative.
 pub fn kl_between(
     model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
+    p: &Point,
+    q: &Point,
     verify: bool,
 ) -> Result<KlReport, InfoError> {
     let mut notes = Vec::new();
@@ -275,7 +275,7 @@ pub fn kl_between(
     };
     let field = KlField::with_options(model, options)?;
     let verification = match (field.closed_form_route(), verify) {
-        (Some(Ok(_)), true) => Some(field.verify_with(&[(p.to_vec(), q.to_vec())])?),
+        (Some(Ok(_)), true) => Some(field.verify_with(&[(p.clone(), q.clone())])?),
         (Some(Ok(_)), false) => Some(Verification::Skipped),
         _ => None,
     };

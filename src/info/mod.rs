@@ -1,24 +1,26 @@
 //! Fisher information: the closed form by the score-identity route, numerically otherwise;
 //! its three forms; KL divergence.
 
-pub mod check;
+pub(crate) mod check;
 mod closed_tapes;
-pub mod field;
-pub mod fisher;
+mod field;
+mod fisher;
 mod kinked;
-pub mod kl;
+mod kl;
 mod kl_field;
-pub mod numeric;
+pub(crate) mod numeric;
 mod prepared;
 mod types;
 pub mod verify;
 
 pub use field::{FieldDerivatives, FieldOptions, FisherField};
-pub use fisher::{ClosedForm, closed_form, jeffreys};
+pub(crate) use fisher::determinant;
+pub use fisher::{ClosedForm, MAX_JEFFREYS_BLOCK, closed_form, jeffreys};
 pub use kl::{ClosedKl, closed_kl};
 pub use kl_field::{Divergence, KlField, KlReport, kl_between};
 pub use numeric::{
-    FisherAt, Forms, InfoError, KinkError, KlHessians, Method, fisher_at, kl_hessians, kl_numeric,
+    FisherAt, Forms, HessianMethod, InfoError, KinkError, KlHessians, Method, NumericForms,
+    fisher_at, kl_hessians,
 };
 pub use verify::Verification;
 

@@ -15,18 +15,19 @@ use crate::model::{Model, Support};
 use crate::simplify::{Derivatives, derive};
 
 use super::closed_form;
-use super::prepared::{FisherProblem, KlProblem, Order};
+use super::prepared::{FisherProblem, Order};
 pub use super::types::{
     FisherAt, Forms, HessianMethod, InfoError, KinkError, KlHessians, Method, NumericForms,
-    describe_point, discrepancy, env_at, named_point, non_smooth, theta_of,
+    non_smooth,
 };
+use super::types::{Point, describe_point, env_at, named_point, theta_of};
 
 /// The Fisher information at `at` (every parameter, in any order).
 ///
 /// ```
-/// use fisher_geometry::{Model, info};
+/// use fisher_geometry::{Model, Point, fisher_at};
 /// let m = Model::builtin("cauchy")?;
-/// let f = info::fisher_at(&m, &m.parse_point("x0=0,gamma=2")?)?;
+/// let f = fisher_at(&m, &Point::parse(&m, "x0=0,gamma=2")?)?;
 /// assert!((f.matrix[(0, 0)] - 0.125).abs() < 1e-9); // F = 1/(2γ²)
 /// assert_eq!(f.method.as_str(), "numeric");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -36,7 +37,7 @@ pub use super::types::{
 ///
 /// [`InfoError`]: the density does not integrate to 1, the score does not have mean 0, a
 /// value is not finite inside the support, or the quadrature did not reach its accuracy.
-pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoError> {
+pub fn fisher_at(model: &Model, at: &Point) -> Result<FisherAt, InfoError> {
     let d = derive(model);
     fisher_at_with(model, &d, at)
 }
@@ -50,11 +51,7 @@ pub fn fisher_at(model: &Model, at: &[(Symbol, f64)]) -> Result<FisherAt, InfoEr
 /// # Errors
 ///
 /// As [`fisher_at`].
-pub fn fisher_at_with(
-    model: &Model,
-    d: &Derivatives,
-    at: &[(Symbol, f64)],
-) -> Result<FisherAt, InfoError> {
+pub fn fisher_at_with(model: &Model, d: &Derivatives, at: &Point) -> Result<FisherAt, InfoError> {
     fisher_at_opts(model, d, at, true)
 }
 
@@ -67,7 +64,7 @@ pub fn fisher_at_with(
 pub fn fisher_at_opts(
     model: &Model,
     d: &Derivatives,
-    at: &[(Symbol, f64)],
+    at: &Point,
     verify: bool,
 ) -> Result<FisherAt, InfoError> {
     let options = super::FieldOptions {
@@ -110,33 +107,6 @@ pub fn numeric_forms_with(
     Ok(problem.run(&theta, q)?.into_forms())
 }
 
-/// `D(p‖q) = E_p[ℓ(x; p) − ℓ(x; q)]` by numeric expectation, with its estimated error.
-///
-/// # Errors
-///
-/// As [`fisher_at`].
-pub fn kl_numeric(
-    model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
-) -> Result<(f64, f64), InfoError> {
-    kl_numeric_with(model, p, q, &Quadrature::default())
-}
-
-/// [`kl_numeric`] to the accuracy of `quad`.
-///
-/// # Errors
-///
-/// As [`fisher_at`].
-pub fn kl_numeric_with(
-    model: &Model,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
-    quad: &Quadrature,
-) -> Result<(f64, f64), InfoError> {
-    KlProblem::new(model)?.run(&theta_of(model, p)?, &theta_of(model, q)?, quad)
-}
-
 /// The second derivatives of the KL divergence in either argument at `θ' = θ`, computed
 /// from the divergence itself, never from `F`.
 ///
@@ -152,7 +122,7 @@ pub fn kl_numeric_with(
 /// # Errors
 ///
 /// As [`fisher_at`].
-pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, InfoError> {
+pub fn kl_hessians(model: &Model, at: &Point) -> Result<KlHessians, InfoError> {
     kl_hessians_with(model, at, super::closed_kl(model).ok().as_ref())
 }
 
@@ -164,7 +134,7 @@ pub fn kl_hessians(model: &Model, at: &[(Symbol, f64)]) -> Result<KlHessians, In
 /// As [`fisher_at`].
 pub fn kl_hessians_with(
     model: &Model,
-    at: &[(Symbol, f64)],
+    at: &Point,
     closed: Option<&super::ClosedKl>,
 ) -> Result<KlHessians, InfoError> {
     KlHessianProblem::new(model)?.at(at, closed)
@@ -249,7 +219,7 @@ impl KlHessianProblem {
                 return Ok(h);
             }
         }
-        self.duals.params = named_point(&model.param_names(), &theta);
+        self.duals.params = named_point(&model.param_names(), &theta).to_vec();
         let est = self.prep.at(&theta, &[], Some(&mut self.duals), &quad)?;
         mass_checked(&est)?;
         let forward = DMatrix::from_row_slice(n, n, &est.values[..n * n]);

@@ -16,8 +16,7 @@ use crate::model::Model;
 /// for a verdict.
 pub const MIN_CHECKED: usize = 2;
 
-/// A parameter point, `(name, value)` in parameter order.
-pub type Point = Vec<(Symbol, f64)>;
+pub use crate::model::Point;
 
 /// A numeric divergence between two points and its estimated error, or why not.
 pub type NumericKl = Result<(f64, f64), InfoError>;
@@ -270,8 +269,8 @@ pub struct Forms {
 /// The Fisher information at one point, with its forms and checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FisherAt {
-    /// The point, in parameter order.
-    pub at: Vec<(Symbol, f64)>,
+    /// The point.
+    pub at: Point,
     /// The reported matrix: the closed form when it exists, else `E[s sᵀ]`.
     pub matrix: DMatrix<f64>,
     /// How `matrix` was obtained.
@@ -335,8 +334,8 @@ pub struct NumericForms {
 }
 
 /// `θ` (parameter order) as a named point, for messages and the evaluators that take names.
-pub fn named_point(params: &[Symbol], theta: &[f64]) -> Vec<(Symbol, f64)> {
-    params.iter().copied().zip(theta.iter().copied()).collect()
+pub fn named_point(params: &[Symbol], theta: &[f64]) -> Point {
+    Point::from_checked(params.iter().copied().zip(theta.iter().copied()).collect())
 }
 
 /// Checks that `theta` has one value per parameter of `model`, each inside its domain.

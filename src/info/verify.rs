@@ -8,11 +8,11 @@
 //! command falls back to the numeric route and says that the closed form failed.
 //!
 //! ```
-//! use fisher_geometry::{Model, info, simplify};
+//! use fisher_geometry::{Model, closed_form, simplify, verify};
 //! let model = Model::builtin("gamma")?;
 //! let d = simplify::derive(&model);
-//! let f = info::closed_form(&model)?;
-//! let v = info::verify::verify_fisher(&model, &d, &f, &[])?;
+//! let f = closed_form(&model)?;
+//! let v = verify::verify_fisher(&model, &d, &f, &[])?;
 //! assert!(v.passed()); // agrees with quadrature at every verification point
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -27,9 +27,10 @@ use crate::model::{Domain, Model};
 use crate::simplify::Derivatives;
 
 use super::prepared::{FisherProblem, KlProblem, Order};
-use super::types::{InfoError, describe_point, discrepancy, env_at, theta_of};
-pub use super::types::{MIN_CHECKED, Mismatch, NumericKl, Point, Verification};
+use super::types::{InfoError, describe_point, env_at, theta_of};
+pub use super::types::{MIN_CHECKED, Mismatch, NumericKl, Verification, discrepancy};
 use super::{ClosedForm, ClosedKl};
+pub(crate) use crate::model::Point;
 
 /// Largest discrepancy between a closed form and quadrature that still verifies it: each
 /// Fisher entry relative to `√(F_ii F_jj)`, a divergence relative to its value (plus the
@@ -109,7 +110,7 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
     let mut rng = Rng(seed);
     (0..count)
         .map(|_| {
-            model
+            let values = model
                 .params
                 .iter()
                 .map(|p| {
@@ -125,7 +126,8 @@ pub fn random_points(model: &Model, count: usize, seed: u64) -> Vec<Point> {
                     };
                     (p.name, v)
                 })
-                .collect()
+                .collect();
+            Point::from_checked(values)
         })
         .collect()
 }
@@ -240,7 +242,7 @@ impl Tally {
 pub fn closed_matrix(
     model: &Model,
     m: &[Vec<Expr>],
-    at: &[(Symbol, f64)],
+    at: &Point,
 ) -> Result<DMatrix<f64>, InfoError> {
     let env = env_at(model, at);
     let n = m.len();
@@ -427,12 +429,7 @@ pub fn verify_jeffreys(model: &Model, f: &ClosedForm, jeffreys: &Expr) -> Verifi
 ///
 /// [`InfoError::Accuracy`] when it is undefined (naming the subexpression) or outside the
 /// range of `f64`.
-pub fn closed_kl_at(
-    model: &Model,
-    kl: &ClosedKl,
-    p: &[(Symbol, f64)],
-    q: &[(Symbol, f64)],
-) -> Result<f64, InfoError> {
+pub fn closed_kl_at(model: &Model, kl: &ClosedKl, p: &Point, q: &Point) -> Result<f64, InfoError> {
     let mut env = env_at(model, p);
     for (pn, qn) in &kl.names {
         if let Some((_, v)) = q.iter().find(|(s, _)| s == pn) {

@@ -17,7 +17,7 @@ use super::types::{Domain, Support};
 /// interval, named by what `y` is as a function of `x`.
 ///
 /// ```
-/// use fisher_geometry::model::{Bijector, Domain};
+/// use fisher_geometry::{Bijector, Domain};
 /// let b = Domain::Positive.bijector(); // x = e^y
 /// assert_eq!(b, Bijector::Log);
 /// assert_eq!(b.forward(0.0), 1.0);

@@ -25,7 +25,7 @@ impl Model {
     /// use fisher_geometry::Model;
     /// let m = Model::parse("data x : real\nparam mu : real\nlogp = -(x - mu)^2/2", "m")?;
     /// assert_eq!(m.param_names(), ["mu".into()]); // ∂²logp/∂μ² = -1
-    /// # Ok::<(), fisher_geometry::model::ModelError>(())
+    /// # Ok::<(), fisher_geometry::ModelError>(())
     /// ```
     ///
     /// # Errors
@@ -128,7 +128,7 @@ impl Model {
     /// byte-order mark skipped, then [`Model::parse`].
     ///
     /// ```
-    /// use fisher_geometry::{Model, parse::display_text};
+    /// use fisher_geometry::{Model, display_text};
     /// let bytes = b"data x : real\nparam mu : real # \xB5\nlogp = -(x - mu)^2/2";
     /// let e = Model::from_bytes(bytes, "m").unwrap_err(); // Latin-1 `µ`
     /// assert_eq!(e.line_col(&display_text(bytes)), (2, 19));

@@ -93,7 +93,7 @@ impl Model {
     /// ```
     /// let m = fisher_geometry::Model::builtin("normal")?;
     /// assert_eq!(m.param_names(), ["mu".into(), "sigma".into()]); // F = diag(1/σ², 2/σ²)
-    /// # Ok::<(), fisher_geometry::model::ModelError>(())
+    /// # Ok::<(), fisher_geometry::ModelError>(())
     /// ```
     ///
     /// # Errors

@@ -111,7 +111,7 @@ pub enum ModelErrorKind {
     #[error("a model needs at least one `data` declaration")]
     NoData,
     /// A `logp` whose tree, with every `let` inlined, has more than
-    /// [`MAX_INLINED_TREE`](crate::parse::MAX_INLINED_TREE) nodes (a chain of `let`s that
+    /// `MAX_INLINED_TREE` (10,000,000) nodes (a chain of `let`s that
     /// each use the one before twice doubles it).
     #[error(
         "`logp` is too large with every `let` inlined (more than {} nodes)",
@@ -210,7 +210,7 @@ pub enum ModelErrorKind {
         /// A built-in name within edit distance 2, if any.
         suggestion: Option<String>,
     },
-    /// A syntax tree whose children do not precede their parents (never from [`parse`](crate::parse::parse)).
+    /// A syntax tree whose children do not precede their parents (never from [`Model::parse`](crate::Model::parse)).
     #[error("malformed syntax tree")]
     MalformedTree,
 }

@@ -19,7 +19,7 @@
 ///     logp = -0.5 * z.pow(2) - ln(sigma) - 0.5 * ln(2.0 * pi);
 /// }?;
 /// assert_eq!(m.param_names(), ["mu".into(), "sigma".into()]); // F = diag(1/σ², 2/σ²)
-/// # Ok::<(), fisher_geometry::model::ModelError>(())
+/// # Ok::<(), fisher_geometry::ModelError>(())
 /// ```
 ///
 /// A misspelled name does not compile:
@@ -45,11 +45,11 @@ macro_rules! model {
             trigamma,
         };
         #[allow(unused_imports)]
-        use $crate::model::macro_support::{e, pi};
+        use $crate::macro_support::{e, pi};
         $crate::__model_bind!($($body)*);
-        let mut decls: ::std::vec::Vec<$crate::model::Declaration> = ::std::vec::Vec::new();
+        let mut decls: ::std::vec::Vec<$crate::Declaration> = ::std::vec::Vec::new();
         $crate::__model_items!(decls; $($body)*);
-        $crate::model::Model::try_new("model", &decls)
+        $crate::Model::try_new("model", &decls)
     }};
 }
 
@@ -98,47 +98,47 @@ macro_rules! __model_bind {
 macro_rules! __model_items {
     ($d:ident;) => {};
     ($d:ident; model $name:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::name(stringify!($name)));
+        $d.push($crate::Declaration::name(stringify!($name)));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; logp = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::logp($v));
+        $d.push($crate::Declaration::logp($v));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; const $n:ident = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::constant(stringify!($n), $v));
+        $d.push($crate::Declaration::constant(stringify!($n), $v));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; let $n:ident = $v:expr ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::define(stringify!($n), $v));
+        $d.push($crate::Declaration::define(stringify!($n), $v));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; data $n:ident : int [ $lo:expr , $hi:expr ] ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::data(
+        $d.push($crate::Declaration::data(
             stringify!($n),
-            $crate::model::SupportDecl::Int(
-                $crate::model::IntBound::from($lo),
-                $crate::model::IntBound::from($hi),
+            $crate::SupportDecl::Int(
+                $crate::IntBound::from($lo),
+                $crate::IntBound::from($hi),
             ),
         ));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; data $n:ident : $s:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::data(
+        $d.push($crate::Declaration::data(
             stringify!($n),
-            $crate::model::SupportDecl::Fixed($crate::__model_support!($s)),
+            $crate::SupportDecl::Fixed($crate::__model_support!($s)),
         ));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; param $n:ident : interval ( $lo:expr , $hi:expr ) ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::param(
+        $d.push($crate::Declaration::param(
             stringify!($n),
-            $crate::model::Domain::interval(f64::from($lo), f64::from($hi)),
+            $crate::Domain::interval(f64::from($lo), f64::from($hi)),
         ));
         $crate::__model_items!($d; $($rest)*);
     };
     ($d:ident; param $n:ident : $dom:ident ; $($rest:tt)*) => {
-        $d.push($crate::model::Declaration::param(stringify!($n), $crate::__model_domain!($dom)));
+        $d.push($crate::Declaration::param(stringify!($n), $crate::__model_domain!($dom)));
         $crate::__model_items!($d; $($rest)*);
     };
 }
@@ -148,19 +148,19 @@ macro_rules! __model_items {
 #[macro_export]
 macro_rules! __model_support {
     (real) => {
-        $crate::model::Support::Real
+        $crate::Support::Real
     };
     (positive) => {
-        $crate::model::Support::Positive
+        $crate::Support::Positive
     };
     (unit) => {
-        $crate::model::Support::Unit
+        $crate::Support::Unit
     };
     (binary) => {
-        $crate::model::Support::Binary
+        $crate::Support::Binary
     };
     (count) => {
-        $crate::model::Support::Count
+        $crate::Support::Count
     };
 }
 
@@ -169,13 +169,13 @@ macro_rules! __model_support {
 #[macro_export]
 macro_rules! __model_domain {
     (real) => {
-        $crate::model::Domain::Real
+        $crate::Domain::Real
     };
     (positive) => {
-        $crate::model::Domain::Positive
+        $crate::Domain::Positive
     };
     (unit) => {
-        $crate::model::Domain::Unit
+        $crate::Domain::Unit
     };
 }
 

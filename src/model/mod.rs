@@ -31,7 +31,7 @@ mod types;
 pub use bijector::Bijector;
 pub use declaration::{Declaration, IntBound, Item, SupportDecl};
 pub use error::{ModelError, ModelErrorKind, closest};
-pub use point::PointError;
+pub use point::{Point, PointError, PointErrorKind};
 pub use types::{DataVar, Domain, Model, Param, Support};
 
 #[doc(hidden)]

@@ -18,11 +18,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-pub use ast::{
-    Ast, BinOp, Bound, BoundKind, Decl, DeclKind, DomainKw, File, Ident, Node, NodeId, NodeKind,
-    SupportKw,
-};
-pub use lexer::{Token, TokenKind, lex};
+pub use ast::{Ast, BinOp, Bound, BoundKind, DeclKind, DomainKw, NodeKind, SupportKw};
 pub use parser::parse;
 pub use source::{decode, display_text};
 

@@ -68,14 +68,6 @@ fn utf16(bytes: &[u8]) -> Option<(Utf16, bool)> {
 
 /// The text of a model file: `bytes` as UTF-8, without a leading byte-order mark.
 ///
-/// ```
-/// use fisher_geometry::parse::decode;
-/// assert_eq!(decode(b"\xEF\xBB\xBFlogp = x")?, "logp = x");
-/// let e = decode(b"data x : real\n# caf\xE9\n").unwrap_err();
-/// assert!(e.to_string().contains("`0xE9`"));
-/// # Ok::<(), fisher_geometry::parse::ParseError>(())
-/// ```
-///
 /// # Errors
 ///
 /// [`ParseErrorKind::Utf16`] for a file that looks like UTF-16, and
@@ -108,8 +100,8 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
 
 /// The text to show for `bytes` beside an error: the text itself when it is UTF-8 (without a
 /// byte-order mark), UTF-16 decoded when it looks like UTF-16, and otherwise the UTF-8 with
-/// each bad sequence replaced by `U+FFFD`. Spans of errors from [`decode`] and of any later
-/// error on the decoded text index into it.
+/// each bad sequence replaced by `U+FFFD`. Spans of the errors of
+/// [`Model::from_bytes`](crate::Model::from_bytes) index into it.
 pub fn display_text(bytes: &[u8]) -> Cow<'_, str> {
     if let Some((order, bom)) = utf16(bytes) {
         let body = if bom { &bytes[2..] } else { bytes };
@@ -131,6 +123,13 @@ pub fn display_text(bytes: &[u8]) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_skips_the_mark_and_names_the_bad_byte() {
+        assert_eq!(decode(b"\xEF\xBB\xBFlogp = x").unwrap(), "logp = x");
+        let e = decode(b"data x : real\n# caf\xE9\n").unwrap_err();
+        assert!(e.to_string().contains("`0xE9`"), "{e}");
+    }
 
     fn utf16le(s: &str, bom: bool) -> Vec<u8> {
         let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };

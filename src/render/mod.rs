@@ -6,14 +6,16 @@ pub mod json;
 mod latex;
 mod report;
 
-pub use crate::expr::{Pretty, Text, fmt_number, number, text};
+pub use crate::expr::{Pretty, Text, number, text};
 pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
-pub use report::{check_latex, latex_number, latex_text, model_latex};
+pub use report::model_latex;
+pub(crate) use report::{check_latex, latex_number, latex_text};
 
 use egg::Symbol;
 
+pub(crate) use crate::expr::MIN_JSON_LETS_TREE;
+pub use crate::expr::MIN_LETS_TREE;
 use crate::expr::{Expr, FUNCTIONS, with_lets};
-pub use crate::expr::{MIN_JSON_LETS_TREE, MIN_LETS_TREE};
 use crate::info::Derivation;
 use crate::model::Model;
 
@@ -21,8 +23,8 @@ use crate::model::Model;
 /// mostly repetition (chains of `let` definitions and their derivatives), its large shared
 /// subexpressions become `let` lines (returned first, in dependency order, each using only
 /// the ones before it) and every expression of the returned copy is written with their names
-/// (see [`crate::expr::with_lets`]; `min_tree` is its threshold: [`MIN_LETS_TREE`] for text,
-/// [`MIN_JSON_LETS_TREE`] for JSON). Otherwise the `let` list is empty and the copy equal.
+/// (`min_tree` is the smallest tree worth naming: [`MIN_LETS_TREE`] for text, a larger one
+/// for JSON). Otherwise the `let` list is empty and the copy equal.
 /// New names avoid the model's names and the functions.
 pub fn derivation_lets(
     model: &Model,

@@ -73,9 +73,9 @@ fn support_latex(s: Support) -> String {
 ///
 /// ```
 /// let m = fisher_geometry::Model::builtin("poisson")?;
-/// let line = fisher_geometry::render::model_latex(&m);
+/// let line = fisher_geometry::model_latex(&m);
 /// assert!(line.starts_with("\\text{poisson}"));
-/// # Ok::<(), fisher_geometry::model::ModelError>(())
+/// # Ok::<(), fisher_geometry::ModelError>(())
 /// ```
 pub fn model_latex(model: &Model) -> String {
     let names = |v: Vec<egg::Symbol>| {

@@ -469,11 +469,6 @@ pub fn is_nonzero(x: &str) -> impl Fn(&mut EGraph, Id, &Subst) -> bool {
     sign_of(x, |s| s.nonzero)
 }
 
-/// `?x` is an integer.
-pub fn is_integer(x: &str) -> impl Fn(&mut EGraph, Id, &Subst) -> bool {
-    sign_of(x, |s| s.integer)
-}
-
 /// `?x` is a number (after constant folding).
 pub fn is_const(x: &str) -> impl Fn(&mut EGraph, Id, &Subst) -> bool {
     let v = var(x);

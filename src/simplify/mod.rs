@@ -1,15 +1,16 @@
-//! Simplification for presentation and speed: a deterministic canonical pass (`canon`), then
-//! bounded equality saturation with egg (`egraph`) guided by domain facts, then the canonical
-//! pass again. Simplification never changes a value at a point inside the declared domains.
+//! Simplification for presentation and speed: a deterministic canonical pass
+//! ([`canonicalize`]), then bounded equality saturation with egg ([`saturate`]) guided by
+//! domain facts ([`Facts`]), then the canonical pass again ([`simplify`], [`simplify_with`]
+//! within [`Limits`]). Simplification never changes a value at a point inside the declared domains.
 //! [`derive()`] gives a model's score and Hessian simplified this way.
 
-pub mod analysis;
+pub(crate) mod analysis;
 mod blocks;
-pub mod canon;
-pub mod cost;
+pub(crate) mod canon;
+pub(crate) mod cost;
 mod derivatives;
-pub mod egraph;
-pub mod rules;
+pub(crate) mod egraph;
+pub(crate) mod rules;
 mod shared;
 
 use std::collections::BTreeMap;
@@ -19,10 +20,12 @@ use egg::Symbol;
 use crate::expr::{Expr, Op};
 use crate::model::{Domain, Model, Support};
 
+pub use canon::canonicalize;
 pub use derivatives::{
     Derivatives, Fallback, derivative_simplified, derive, gradient, hessian, hessian_of_gradient,
     partial,
 };
+pub use egraph::saturate;
 
 /// What the declarations say about a name, used as side conditions of rewrite rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,7 +218,7 @@ pub struct Simplified {
 }
 
 /// The shorter (by printed size) of [`simplify`] and `simplify` after
-/// [`canon::together`]: `1/(p(1 − p)) + 1/p²`-style sums of fractions come out over one
+/// bringing sums over a common denominator: `1/(p(1 − p)) + 1/p²`-style sums of fractions come out over one
 /// denominator when that reads shorter, and stay apart otherwise.
 ///
 /// The common-denominator form is a second candidate, searched with a smaller budget

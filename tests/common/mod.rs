@@ -2,14 +2,33 @@
 #![allow(dead_code)] // each test binary uses a subset
 
 use fisher_geometry::Expr;
-use fisher_geometry::eval::{Env, eval_f64};
 use fisher_geometry::expr::{
     abs, cos, digamma, exp, lgamma, ln, log1p, polygamma, sigmoid, sin, sqrt, trigamma,
 };
+use fisher_geometry::{Env, eval_f64};
 use proptest::prelude::*;
 
 pub mod diag_normal;
 pub mod published;
+
+/// Runs the built `fisher` binary with `args` (the first is the program name, as in `argv`,
+/// and is skipped), colour off; returns (exit code, stdout, stderr).
+pub fn run_args<I, T>(args: I) -> (i32, String, String)
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fisher"))
+        .args(args.into_iter().skip(1))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the `fisher` binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// Runs `f` with snapshots stored flat in the top-level `snapshots/` folder.
 pub fn with_snapshot_settings(f: impl FnOnce()) {
@@ -674,10 +693,10 @@ pub const MAX_UNCONSTRAINED: f64 = 700.0;
 /// Largest magnitude of a bound or shift drawn by [`arb_bijector`].
 pub const MAX_SHIFT: f64 = 1e6;
 
-/// Every kind of [`Bijector`](fisher_geometry::model::Bijector), with intervals of widths
+/// Every kind of [`Bijector`](fisher_geometry::Bijector), with intervals of widths
 /// from `1e-3` to `1e6` and shifts in `±MAX_SHIFT`.
-pub fn arb_bijector() -> impl Strategy<Value = fisher_geometry::model::Bijector> {
-    use fisher_geometry::model::Bijector;
+pub fn arb_bijector() -> impl Strategy<Value = fisher_geometry::Bijector> {
+    use fisher_geometry::Bijector;
     let shift = -MAX_SHIFT..MAX_SHIFT;
     prop_oneof![
         Just(Bijector::Identity),

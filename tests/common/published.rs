@@ -8,7 +8,7 @@
 //! checked outside the repository against `E[s sᵀ]` by quadrature (mpmath, 30 digits) at the
 //! listed points.
 
-use fisher_geometry::expr::special::trigamma;
+use fisher_geometry::special::trigamma;
 use nalgebra::DMatrix;
 use std::f64::consts::PI;
 

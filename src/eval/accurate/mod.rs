@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use fisher_geometry::Expr;
-//! use fisher_geometry::eval::{Env, eval_accurate, eval_f64};
+//! use fisher_geometry::{Env, eval_accurate, eval_f64};
 //! use fisher_geometry::expr::lgamma;
 //!
 //! let (a, b) = (Expr::sym("a"), Expr::sym("b"));

@@ -113,20 +113,8 @@ pub fn expand(expr: &Expr, facts: &Facts) -> Expr {
     emit(&Rc::new(ctx.expand_c(c)))
 }
 
-/// The expanded form over a common denominator: a sum whose terms carry negative integer
-/// powers `bᵢ^(−pᵢ)` becomes `N·Π bᵢ^(−pᵢ)` with the numerator `N` expanded, so that
-/// `1/p + 1/(1 − p)` becomes `1/(p(1 − p))` and `1/((1 − p)p) + 1/p²` becomes
-/// `1/(p²(1 − p))`. Only the top-level sum is combined.
-pub fn together(expr: &Expr, facts: &Facts) -> Expr {
-    let ctx = Ctx::new(facts);
-    let c = ctx.build(expr);
-    let binomials = ctx.binomials(&c);
-    let t = Rc::new(ctx.together_deep(Rc::new(ctx.expand_c(c))));
-    emit(&Rc::new(ctx.recollect(t, &binomials)))
-}
-
-/// [`canonicalize`] now, [`together`] later if asked for: the canonical form is built once
-/// for both.
+/// [`canonicalize`] now, [`Pair::together`] later if asked for: the canonical form is built
+/// once for both.
 pub(crate) struct Pair<'a> {
     ctx: Ctx<'a>,
     c: Rc<C>,
@@ -145,7 +133,10 @@ impl<'a> Pair<'a> {
         emit(&self.c)
     }
 
-    /// `together(expr)`.
+    /// The expanded form over a common denominator: a sum whose terms carry negative integer
+    /// powers `bᵢ^(−pᵢ)` becomes `N·Π bᵢ^(−pᵢ)` with the numerator `N` expanded, so that
+    /// `1/p + 1/(1 − p)` becomes `1/(p(1 − p))` and `1/((1 − p)p) + 1/p²` becomes
+    /// `1/(p²(1 − p))`. Only the top-level sum is combined.
     pub(crate) fn together(self) -> Expr {
         let binomials = self.ctx.binomials(&self.c);
         let c = Rc::new(self.ctx.expand_c(self.c));
@@ -165,7 +156,7 @@ struct Ctx<'a> {
     budget: std::cell::Cell<usize>,
 }
 
-/// The most terms one [`expand`] or [`together`] may produce in all, and the most expansion
+/// The most terms one [`expand`] or [`together`](Pair::together) may produce in all, and the most expansion
 /// steps it may take; past it, products stay factored and quotients undivided (a less
 /// expanded, equally correct form).
 pub const EXPANSION_BUDGET: usize = 4_096;
@@ -267,7 +258,11 @@ mod tests {
             (&["p"][..], "(1/(1 - p))/(1/p + 1/(1 - p))", "p"),
         ] {
             let (e, f) = parse(names, input);
-            assert_eq!(together(&e, &f).to_string(), expected, "{input}");
+            assert_eq!(
+                Pair::new(&e, &f).together().to_string(),
+                expected,
+                "{input}"
+            );
         }
     }
 
@@ -306,7 +301,11 @@ mod tests {
             ),
         ] {
             let (e, f) = parse(names, input);
-            assert_eq!(together(&e, &f).to_string(), expected, "{input}");
+            assert_eq!(
+                Pair::new(&e, &f).together().to_string(),
+                expected,
+                "{input}"
+            );
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Common denominators ([`together`](fn@super::together)): sums of fractions over one
+//! Common denominators ([`together`](super::Pair::together)): sums of fractions over one
 //! denominator, and the exact cancellation of sums that divide the numerator.
 
 use super::arithmetic::{mentions, prod_from};
@@ -28,7 +28,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// The top-level sum of `c` over a common denominator (see [`together`]).
+    /// The top-level sum of `c` over a common denominator (see [`together`](super::Pair::together)).
     pub(super) fn together(&self, c: Rc<C>) -> C {
         let C::Sum(terms, _) = &*c else { return own(c) };
         // Bases with negative integer exponents, with the largest power seen.
