@@ -3,8 +3,10 @@
 //! Exact Fisher geometry from a log-density written by the user. This stage covers the model
 //! language, symbolic derivatives with e-graph simplification, numeric evaluation over dual
 //! numbers, expectations (exact by the score identity, or by quadrature), the Fisher
-//! information matrix and the KL divergence, and rendering; the geometry built on them
-//! (reparameterization, geodesics, natural gradient, …) comes next.
+//! information matrix and the KL divergence, the Fisher field (`F`, `∂F`, `∂²F` compiled once
+//! per model), the first of the geometry on it (whitening, the Jeffreys prior, Christoffel
+//! symbols and curvature), and rendering; reparameterization, geodesics, natural gradient, …
+//! come next.
 //!
 //! A tour, from a model file to its Fisher matrix:
 //!
@@ -34,10 +36,10 @@
 //! ```
 
 // Pipeline order (DESIGN §3), `special → expr → eval → parse → model → diff → simplify →
-// expect → info → render → cli`: a module uses only modules above it, so `model` evaluates
-// constants with the one evaluator; `special` depends on nothing in the crate; `render`
-// re-exports the text printer that lives in `expr`. The modules are private but three small
-// groups (`special`, `expr`, `simplify`) and the verification (`verify`); what the crate
+// expect → info → geometry → render → cli`: a module uses only modules above it, so `model`
+// evaluates constants with the one evaluator; `special` depends on nothing in the crate;
+// `render` re-exports the text printer that lives in `expr`. The modules are private but three
+// small groups (`special`, `expr`, `simplify`) and the verification (`verify`); what the crate
 // offers is the list below.
 pub mod special;
 

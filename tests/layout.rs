@@ -1,5 +1,6 @@
 //! DESIGN §3: data flows one way, and a module may use only the modules to its left in
-//! `special → expr → eval → parse → model → diff → simplify → expect → info → render → cli`.
+//! `special → expr → eval → parse → model → diff → simplify → expect → info → geometry →
+//! inference → render → cli`.
 //! This test reads every source file and fails on a `crate::` path (outside comments and test
 //! modules) that reaches to the right, in every form: `crate::m::x`, `use crate::{a, b}` and
 //! `use crate::{a::x, b::{y, z}}`. A second test fails on two files of one module that import
