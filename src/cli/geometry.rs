@@ -281,10 +281,11 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
             let _ = writeln!(
                 s,
                 "\nchecked against the numeric curvature at {}",
-                checked
+                c.checked_at
                     .iter()
-                    .map(|at| at
+                    .map(|theta| names
                         .iter()
+                        .zip(theta)
                         .map(|(n, v)| format!("{n}={}", number(*v)))
                         .collect::<Vec<_>>()
                         .join(", "))
