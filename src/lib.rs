@@ -102,8 +102,9 @@ pub use info::{
 
 // Geometry on the Fisher metric.
 pub use geometry::{
-    Christoffel, Curvature, GeometryError, MAX_SYMBOLIC_DIM, Normalizer, Properness,
-    SymbolicCurvature, Whitening, jeffreys_density, normalizer, properness,
+    Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM, Normalizer,
+    Properness, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,
+    properness,
 };
 
 // Rendering: display adapters.

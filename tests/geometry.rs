@@ -512,3 +512,95 @@ fn jeffreys_normalizers_against_closed_forms() {
         ));
     }
 }
+
+/// The Fisher–Rao distance of a family `F = M/σ²` with `M = diag(a, b)` in `(μ, σ)`: the
+/// hyperbolic plane scaled, `d = √b · arccosh(1 + ((μ₁−μ₂)² a/b + (σ₁−σ₂)²)/(2σ₁σ₂))`
+/// (for the normal, a = 1, b = 2: Costa, Santos & Strapasson, *Discrete Applied Mathematics*
+/// 197, 2015, eq. 9).
+fn hyperbolic_distance(a: f64, b: f64, p: &[f64], q: &[f64]) -> f64 {
+    let arg = 1.0 + ((p[0] - q[0]).powi(2) * a / b + (p[1] - q[1]).powi(2)) / (2.0 * p[1] * q[1]);
+    b.sqrt() * arg.acosh()
+}
+
+#[test]
+fn the_exponential_map_follows_closed_form_geodesics() {
+    use fisher_geometry::{GeodesicOptions, exponential_map};
+    let options = GeodesicOptions::default();
+    // Poisson, F = 1/λ: √λ(t) = √λ₀ + v t/(2√λ₀); distance 2|√λ₁ − √λ₀|.
+    let f = field("poisson");
+    for (l0, v) in [(2.0, 0.7), (0.3, -0.2), (50.0, 30.0)] {
+        let g = exponential_map(&f, &[l0], &[v], options).unwrap();
+        let want = (f64::sqrt(l0) + v / (2.0 * f64::sqrt(l0))).powi(2);
+        close(
+            g.end()[0],
+            want,
+            1e-9,
+            &format!("poisson from {l0} with {v}"),
+        );
+        let d = 2.0 * (g.end()[0].sqrt() - l0.sqrt()).abs();
+        close(d, g.length(&f).unwrap(), 1e-9, "poisson length");
+    }
+    // Bernoulli, distance 2 arccos(√(p₁p₂) + √((1−p₁)(1−p₂))).
+    let f = field("bernoulli");
+    for (p0, v) in [(0.3, 0.2), (0.5, -0.3), (0.9, -0.5)] {
+        let g = exponential_map(&f, &[p0], &[v], options).unwrap();
+        let p1 = g.end()[0];
+        let d = 2.0 * ((p0 * p1).sqrt() + ((1.0 - p0) * (1.0 - p1)).sqrt()).acos();
+        close(
+            d,
+            g.length(&f).unwrap(),
+            1e-8,
+            &format!("bernoulli from {p0}"),
+        );
+    }
+    // The normal (closed-form metric) and the Cauchy (numeric metric, F = I/(2γ²)): the
+    // length of the geodesic equals the hyperbolic distance between its ends.
+    for (name, a, b, tol) in [("normal", 1.0, 2.0, 1e-8), ("cauchy", 0.5, 0.5, 1e-6)] {
+        let f = field(name);
+        for (theta0, v) in [
+            ([0.0, 1.0], [0.5, 0.3]),
+            ([1.5, 0.4], [-0.8, 0.1]),
+            ([-2.0, 3.0], [4.0, -1.0]),
+        ] {
+            let g = exponential_map(&f, &theta0, &v, options).unwrap();
+            let end: Vec<f64> = g.end().iter().copied().collect();
+            let d = hyperbolic_distance(a, b, &theta0, &end);
+            close(
+                d,
+                g.length(&f).unwrap(),
+                tol,
+                &format!("{name} from {theta0:?} with {v:?}"),
+            );
+            // the speed is constant along the geodesic
+            for (p, dv) in g.points.iter().zip(&g.velocities) {
+                let fm = f.at(p.as_slice()).unwrap();
+                let s = (dv.transpose() * &fm * dv)[(0, 0)].sqrt();
+                close(s, d, 10.0 * tol, &format!("{name} speed"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_geodesic_that_leaves_the_domain_is_an_error() {
+    use fisher_geometry::{GeodesicOptions, exponential_map};
+    // The Bernoulli family has length π from p = 0 to p = 1: from p = 0.5 a geodesic of
+    // length 2 reaches p = 1 at length π/2 and leaves.
+    let f = field("bernoulli");
+    let e = exponential_map(&f, &[0.5], &[1.0], GeodesicOptions::default()).unwrap_err();
+    assert!(matches!(e, GeometryError::Geodesic { .. }), "{e}");
+    let m = e.to_string();
+    assert!(
+        m.contains("edge of the parameter domain") || m.contains("leaves the parameter domain"),
+        "{m}"
+    );
+    // a start outside the domain is the field's error
+    let e = exponential_map(
+        &field("normal"),
+        &[0.0, -1.0],
+        &[1.0, 0.0],
+        GeodesicOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, GeometryError::Info(_)), "{e}");
+}

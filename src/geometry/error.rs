@@ -70,6 +70,12 @@ pub enum GeometryError {
         /// Why.
         reason: String,
     },
+    /// A geodesic could not be followed to its end.
+    #[error("the geodesic cannot be followed to t = 1: {reason}")]
+    Geodesic {
+        /// Why: it leaves the domain, or the integrator cannot reach its accuracy.
+        reason: String,
+    },
     /// The derivatives given do not match the dimension.
     #[error("{what}: expected {expected} values, found {found}")]
     Length {

@@ -1,7 +1,7 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map; the
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
-//! formulas.
+//! formulas; geodesics and the exponential map.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
@@ -9,6 +9,7 @@
 mod connection;
 mod curvature;
 mod error;
+mod geodesic;
 mod jeffreys;
 mod symbolic;
 mod whiten;
@@ -16,6 +17,7 @@ mod whiten;
 pub use connection::Christoffel;
 pub use curvature::Curvature;
 pub use error::GeometryError;
+pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
 pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;
