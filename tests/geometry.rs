@@ -515,8 +515,8 @@ fn jeffreys_normalizers_against_closed_forms() {
 
 /// The Fisher–Rao distance of a family `F = M/σ²` with `M = diag(a, b)` in `(μ, σ)`: the
 /// hyperbolic plane scaled, `d = √b · arccosh(1 + ((μ₁−μ₂)² a/b + (σ₁−σ₂)²)/(2σ₁σ₂))`
-/// (for the normal, a = 1, b = 2: Costa, Santos & Strapasson, *Discrete Applied Mathematics*
-/// 197, 2015, eq. 9).
+/// (for the normal, a = 1, b = 2: Costa, Santos & Strapasson, "Fisher information distance:
+/// a geometrical reading", *Discrete Applied Mathematics* 197, 2015).
 fn hyperbolic_distance(a: f64, b: f64, p: &[f64], q: &[f64]) -> f64 {
     let arg = 1.0 + ((p[0] - q[0]).powi(2) * a / b + (p[1] - q[1]).powi(2)) / (2.0 * p[1] * q[1]);
     b.sqrt() * arg.acosh()
