@@ -142,20 +142,9 @@ pub(super) fn curvature_at(
         }),
         Format::Latex => {
             let mut s = String::new();
-            for k in 0..n {
-                for i in 0..n {
-                    for j in i..n {
-                        let _ = writeln!(
-                            s,
-                            "\\Gamma^{{{}}}_{{{} {}}} = {}",
-                            latex_name(&names[k]),
-                            latex_name(&names[i]),
-                            latex_name(&names[j]),
-                            latex_number(gamma.symbol(k, i, j))
-                        );
-                    }
-                }
-            }
+            s.push_str(&christoffel_latex(&names, |k, i, j| {
+                latex_number(gamma.symbol(k, i, j))
+            }));
             let _ = writeln!(s, "R = {}", latex_number(c.scalar()));
             if let Some(k) = c.gaussian() {
                 let _ = writeln!(s, "K = {}", latex_number(k));
@@ -169,20 +158,9 @@ pub(super) fn curvature_at(
                 s,
                 "\nChristoffel symbols of the second kind, Gamma^k_ij = F^kl (d_i F_jl + d_j F_il - d_l F_ij)/2 ({method} metric)"
             );
-            for k in 0..n {
-                for i in 0..n {
-                    for j in i..n {
-                        let _ = writeln!(
-                            s,
-                            "  Gamma^{}_({}, {}) = {}",
-                            names[k],
-                            names[i],
-                            names[j],
-                            number(gamma.symbol(k, i, j))
-                        );
-                    }
-                }
-            }
+            s.push_str(&christoffel_text(&names, |k, i, j| {
+                number(gamma.symbol(k, i, j))
+            }));
             let _ = writeln!(s, "\nRicci tensor R_bd = R^a_bad");
             s.push_str(&matrix_text(c.ricci(), "  "));
             let _ = writeln!(s, "\nscalar curvature R = {}", number(c.scalar()));
@@ -211,7 +189,6 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
     let field = FisherField::new(model)?;
     let c = SymbolicCurvature::of(&field)?;
     let names: Vec<String> = model.params.iter().map(|p| p.name.to_string()).collect();
-    let n = names.len();
     let checked: Vec<BTreeMap<String, f64>> = c
         .checked_at
         .iter()
@@ -236,20 +213,9 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
         }),
         Format::Latex => {
             let mut s = String::new();
-            for k in 0..n {
-                for i in 0..n {
-                    for j in i..n {
-                        let _ = writeln!(
-                            s,
-                            "\\Gamma^{{{}}}_{{{} {}}} = {}",
-                            latex_name(&names[k]),
-                            latex_name(&names[i]),
-                            latex_name(&names[j]),
-                            latex(&c.christoffel[k][i][j])
-                        );
-                    }
-                }
-            }
+            s.push_str(&christoffel_latex(&names, |k, i, j| {
+                latex(&c.christoffel[k][i][j]).to_string()
+            }));
             let _ = writeln!(s, "R = {}", latex(&c.scalar));
             if let Some(k) = &c.gaussian {
                 let _ = writeln!(s, "K = {}", latex(k));
@@ -263,17 +229,9 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
                 s,
                 "\nChristoffel symbols of the second kind, Gamma^k_ij = F^kl (d_i F_jl + d_j F_il - d_l F_ij)/2 (closed-form metric)"
             );
-            for k in 0..n {
-                for i in 0..n {
-                    for j in i..n {
-                        let _ = writeln!(
-                            s,
-                            "  Gamma^{}_({}, {}) = {}",
-                            names[k], names[i], names[j], c.christoffel[k][i][j]
-                        );
-                    }
-                }
-            }
+            s.push_str(&christoffel_text(&names, |k, i, j| {
+                c.christoffel[k][i][j].to_string()
+            }));
             let _ = writeln!(s, "\nscalar curvature R = {}", c.scalar);
             if let Some(k) = &c.gaussian {
                 let _ = writeln!(s, "Gaussian curvature K = R/2 = {k}");
@@ -486,4 +444,48 @@ pub(super) enum JeffreysCommandError {
     /// A malformed `--box`.
     #[error("--box: {0}")]
     Box(String),
+}
+
+/// The independent Christoffel symbols `Γᵏᵢⱼ`, `i ≤ j`, in LaTeX, one per line, with their
+/// values from `value(k, i, j)`.
+fn christoffel_latex(names: &[String], value: impl Fn(usize, usize, usize) -> String) -> String {
+    let mut s = String::new();
+    for_each_symbol(names.len(), |k, i, j| {
+        let _ = writeln!(
+            s,
+            "\\Gamma^{{{}}}_{{{} {}}} = {}",
+            latex_name(&names[k]),
+            latex_name(&names[i]),
+            latex_name(&names[j]),
+            value(k, i, j)
+        );
+    });
+    s
+}
+
+/// [`christoffel_latex`] in text.
+fn christoffel_text(names: &[String], value: impl Fn(usize, usize, usize) -> String) -> String {
+    let mut s = String::new();
+    for_each_symbol(names.len(), |k, i, j| {
+        let _ = writeln!(
+            s,
+            "  Gamma^{}_({}, {}) = {}",
+            names[k],
+            names[i],
+            names[j],
+            value(k, i, j)
+        );
+    });
+    s
+}
+
+/// Calls `f(k, i, j)` for the independent symbols, `i ≤ j`.
+fn for_each_symbol(n: usize, mut f: impl FnMut(usize, usize, usize)) {
+    for k in 0..n {
+        for i in 0..n {
+            for j in i..n {
+                f(k, i, j);
+            }
+        }
+    }
 }

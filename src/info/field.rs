@@ -110,6 +110,25 @@ thread_local! {
     static SCRATCH: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// [`crate::eval::Compiled::eval_each`] with working memory on the stack for a small tape (no allocation,
+/// and no more zeroing than the tape needs), in [`SCRATCH`] otherwise.
+fn eval_small(
+    tape: &crate::eval::Compiled,
+    theta: &[f64],
+    sink: &mut impl FnMut(usize, f64),
+) -> Result<(), crate::eval::EvalError> {
+    match tape.len() {
+        0..=16 => tape.eval_each(theta, &mut [0.0; 16], sink),
+        17..=32 => tape.eval_each(theta, &mut [0.0; 32], sink),
+        33..=64 => tape.eval_each(theta, &mut [0.0; 64], sink),
+        65..=128 => tape.eval_each(theta, &mut [0.0; 128], sink),
+        _ => SCRATCH.with_borrow_mut(|(slots, _)| {
+            slots.resize(tape.len(), 0.0);
+            tape.eval_each(theta, slots, sink)
+        }),
+    }
+}
+
 fn order_index(order: Order) -> usize {
     match order {
         Order::Value => 0,
@@ -412,16 +431,7 @@ impl FisherField {
             entries[t.a] = v;
             entries[t.b] = v;
         };
-        match tape.len() {
-            0..=16 => tape.eval_each(theta, &mut [0.0; 16], &mut sink)?,
-            17..=32 => tape.eval_each(theta, &mut [0.0; 32], &mut sink)?,
-            33..=64 => tape.eval_each(theta, &mut [0.0; 64], &mut sink)?,
-            65..=128 => tape.eval_each(theta, &mut [0.0; 128], &mut sink)?,
-            _ => SCRATCH.with_borrow_mut(|(slots, _)| {
-                slots.resize(tape.len(), 0.0);
-                tape.eval_each(theta, slots, &mut sink)
-            })?,
-        }
+        eval_small(tape, theta, &mut sink)?;
         if !fine {
             // Non-finite, or near the ends of the range of f64: the accurate evaluator says
             // which (underflow, overflow, a subexpression that is undefined).
@@ -525,15 +535,7 @@ impl FisherField {
             entries[t.a] = v;
             entries[t.b] = v;
         };
-        match tape.len() {
-            0..=32 => tape.eval_each(theta, &mut [0.0; 32], &mut sink)?,
-            33..=64 => tape.eval_each(theta, &mut [0.0; 64], &mut sink)?,
-            65..=128 => tape.eval_each(theta, &mut [0.0; 128], &mut sink)?,
-            _ => SCRATCH.with_borrow_mut(|(slots, _)| {
-                slots.resize(tape.len(), 0.0);
-                tape.eval_each(theta, slots, &mut sink)
-            })?,
-        }
+        eval_small(tape, theta, &mut sink)?;
         if let Some(i) = bad {
             return Err(InfoError::NonFinite {
                 what: closed.output_name(&self.model, i),
