@@ -503,6 +503,11 @@ fn jeffreys_normalizers_against_closed_forms() {
             "{name}: {z:?} against {want}"
         );
     }
+    // The density itself: √det F = √2/σ² for the normal, 1/(2γ²) for the numeric Cauchy.
+    let d = fisher_geometry::jeffreys_density(&field("normal"), &[0.3, 2.0]).unwrap();
+    close(d, 2f64.sqrt() / 4.0, 1e-14, "normal √det F");
+    let d = fisher_geometry::jeffreys_density(&field("cauchy"), &[0.3, 2.0]).unwrap();
+    close(d, 1.0 / 8.0, 1e-9, "cauchy √det F");
     // A box outside the domain, or empty, is refused.
     let f = field("normal");
     for bounds in [vec![(0.0, 1.0), (-1.0, 2.0)], vec![(1.0, 0.0), (1.0, 2.0)]] {

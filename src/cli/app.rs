@@ -265,7 +265,7 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
         } => {
             let model = load(model, color, notes)?;
             super::progress::run(|| super::geometry::jeffreys(&model, bounds.as_deref(), *format))
-                .map_err(|e| Failure::Message(format!("error: {e}\n")))
+                .map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

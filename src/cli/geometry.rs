@@ -19,9 +19,12 @@ pub(super) enum GeometryCommandError {
     /// The field could not be built.
     #[error(transparent)]
     Info(#[from] InfoError),
-    /// The geometry is not defined at the point.
+    /// The geometry is not defined at the point, or an integral failed.
     #[error(transparent)]
     Geometry(#[from] GeometryError),
+    /// A malformed `--box` of `fisher jeffreys`.
+    #[error("--box: {0}")]
+    Box(String),
 }
 
 /// `fisher whiten --format json` (DESIGN §5: `at`, `sqrt_fisher`, `inverse_sqrt_fisher`).
@@ -316,14 +319,14 @@ pub(super) fn jeffreys(
     model: &Model,
     bounds: Option<&str>,
     format: Format,
-) -> Result<String, JeffreysCommandError> {
+) -> Result<String, GeometryCommandError> {
     let field = FisherField::new(model)?;
     let formula = field
         .closed_form()
         .filter(|_| field.method() == crate::info::Method::ClosedForm)
         .and_then(|f| crate::info::jeffreys(&f.matrix, &crate::simplify::Facts::of(model)));
     let bounds = match bounds {
-        Some(text) => Some(parse_box(model, text).map_err(JeffreysCommandError::Box)?),
+        Some(text) => Some(parse_box(model, text).map_err(GeometryCommandError::Box)?),
         None => None,
     };
     let properness = crate::geometry::properness(&field)?;
@@ -430,20 +433,6 @@ pub(super) fn jeffreys(
             s
         }
     })
-}
-
-/// Why `fisher jeffreys` has no report.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum JeffreysCommandError {
-    /// The field could not be built.
-    #[error(transparent)]
-    Info(#[from] InfoError),
-    /// The prior could not be evaluated or integrated.
-    #[error(transparent)]
-    Geometry(#[from] GeometryError),
-    /// A malformed `--box`.
-    #[error("--box: {0}")]
-    Box(String),
 }
 
 /// The independent Christoffel symbols `Γᵏᵢⱼ`, `i ≤ j`, in LaTeX, one per line, with their
