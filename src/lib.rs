@@ -102,9 +102,10 @@ pub use info::{
 
 // Geometry on the Fisher metric.
 pub use geometry::{
-    Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM, Normalizer,
-    Properness, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,
-    properness,
+    Christoffel, Curvature, Distance, DistanceMethod, Geodesic, GeodesicOptions, GeometryError,
+    LocationScale, MAX_SYMBOLIC_DIM, Normalizer, Properness, ShootingOptions, Shot,
+    SymbolicCurvature, Whitening, distance, distance_method, exponential_map, jeffreys_density,
+    logarithmic_map, normalizer, properness,
 };
 
 // Rendering: display adapters.

@@ -71,6 +71,38 @@ pub(super) fn first_kind_sums(df: &[DMatrix<f64>], n: usize) -> Vec<f64> {
     a
 }
 
+/// `∂_c Γᵏᵢⱼ` at `((c·n + k)·n + i)·n + j`, from `F`, `∂F`, `∂²F` (in `d`, shapes checked by
+/// the caller) and `inv = F⁻¹`: `∂_c Γᵏᵢⱼ = ½ ∂_c Fᵏˡ A_ijl + ½ Fᵏˡ ∂_c A_ijl`, with
+/// `∂_c F⁻¹ = −F⁻¹ (∂_c F) F⁻¹`.
+pub(super) fn christoffel_derivatives(
+    d: &FieldDerivatives,
+    inv: &DMatrix<f64>,
+    n: usize,
+) -> Vec<f64> {
+    let a = first_kind_sums(&d.df, n);
+    let idx3 = |i: usize, j: usize, l: usize| (i * n + j) * n + l;
+    let d_inv: Vec<DMatrix<f64>> = d.df.iter().map(|dc| -(inv * dc * inv)).collect();
+    let mut dgamma = vec![0.0; n * n * n * n];
+    for c in 0..n {
+        let d2 = &d.d2f[c];
+        for k in 0..n {
+            for i in 0..n {
+                for j in i..n {
+                    let mut s = 0.0;
+                    for l in 0..n {
+                        let da = d2[i][(j, l)] + d2[j][(i, l)] - d2[l][(i, j)];
+                        s += d_inv[c][(k, l)] * a[idx3(i, j, l)] + inv[(k, l)] * da;
+                    }
+                    let v = 0.5 * s;
+                    dgamma[((c * n + k) * n + i) * n + j] = v;
+                    dgamma[((c * n + k) * n + j) * n + i] = v;
+                }
+            }
+        }
+    }
+    dgamma
+}
+
 impl Christoffel {
     /// The symbols of `field` at `θ` (in parameter order).
     ///

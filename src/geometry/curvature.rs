@@ -11,7 +11,9 @@
 use nalgebra::DMatrix;
 
 use super::GeometryError;
-use super::connection::{Christoffel, check_first, first_kind_sums, inverse_metric, located};
+use super::connection::{
+    Christoffel, check_first, christoffel_derivatives, inverse_metric, located,
+};
 use crate::info::{FieldDerivatives, FisherField};
 
 /// The curvature of the Fisher metric at one point.
@@ -65,29 +67,7 @@ impl Curvature {
         }
         let christoffel = Christoffel::from_derivatives(d)?;
         let inv = inverse_metric(&d.f, "the curvature")?;
-        let a = first_kind_sums(&d.df, n);
-        let idx3 = |i: usize, j: usize, l: usize| (i * n + j) * n + l;
-        // ∂_c F⁻¹ = −F⁻¹ (∂_c F) F⁻¹
-        let d_inv: Vec<DMatrix<f64>> = d.df.iter().map(|dc| -(&inv * dc * &inv)).collect();
-        // dgamma[c][k][i][j] = ∂_c Γᵏᵢⱼ
-        let mut dgamma = vec![0.0; n * n * n * n];
-        for c in 0..n {
-            let d2 = &d.d2f[c];
-            for k in 0..n {
-                for i in 0..n {
-                    for j in i..n {
-                        let mut s = 0.0;
-                        for l in 0..n {
-                            let da = d2[i][(j, l)] + d2[j][(i, l)] - d2[l][(i, j)];
-                            s += d_inv[c][(k, l)] * a[idx3(i, j, l)] + inv[(k, l)] * da;
-                        }
-                        let v = 0.5 * s;
-                        dgamma[((c * n + k) * n + i) * n + j] = v;
-                        dgamma[((c * n + k) * n + j) * n + i] = v;
-                    }
-                }
-            }
-        }
+        let dgamma = christoffel_derivatives(d, &inv, n);
         let dg = |c: usize, k: usize, i: usize, j: usize| dgamma[((c * n + k) * n + i) * n + j];
         let g = |k: usize, i: usize, j: usize| christoffel.symbol(k, i, j);
         let mut riemann = vec![0.0; n * n * n * n];

@@ -76,6 +76,16 @@ pub enum GeometryError {
         /// Why: it leaves the domain, or the integrator cannot reach its accuracy.
         reason: String,
     },
+    /// The logarithmic map found no geodesic between two points.
+    #[error("shooting from {from} to {to} does not converge: {reason}")]
+    Shooting {
+        /// The start, `name=value, …`.
+        from: String,
+        /// The end, `name=value, …`.
+        to: String,
+        /// Why the last attempt failed.
+        reason: String,
+    },
     /// The derivatives given do not match the dimension.
     #[error("{what}: expected {expected} values, found {found}")]
     Length {

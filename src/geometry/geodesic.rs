@@ -9,8 +9,9 @@
 //! endpoint), and because the shooting of the logarithmic map will carry dual numbers through
 //! it. `Γ` comes from the field's exact `F` and `∂F` at every stage.
 
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
+use super::connection::{christoffel_derivatives, inverse_metric};
 use super::{Christoffel, GeometryError, describe};
 use crate::info::FisherField;
 
@@ -126,8 +127,19 @@ enum Stage {
     Failed(GeometryError),
 }
 
-/// The geodesic equation as a first-order system in `y = (θ, θ̇)`.
-fn rhs(field: &FisherField, y: &DVector<f64>, n: usize) -> Result<DVector<f64>, Stage> {
+/// The right-hand side at one state, with the Fisher length unit `1/√F_ii` of each
+/// coordinate there (the scale of the error control).
+struct Slope {
+    k: DVector<f64>,
+    unit: Vec<f64>,
+}
+
+/// The geodesic equation as a first-order system in `y = (θ, θ̇, Θ, V)`: with `m` tangent
+/// directions, `Θ` and `V` (each `n × m`, column-major) are the derivatives of `θ` and `θ̇`
+/// along them, following the variational equation
+/// `V̇ᵏ = −∂_cΓᵏᵢⱼ θ̇ⁱθ̇ʲ Θᶜ − 2 Γᵏᵢⱼ θ̇ⁱ Vʲ` (from the field's exact `∂²F`): forward-mode
+/// dual numbers through the integrator, written out.
+fn rhs(field: &FisherField, y: &DVector<f64>, n: usize, m: usize) -> Result<Slope, Stage> {
     let theta = y.rows(0, n);
     let inside = field
         .model()
@@ -138,23 +150,60 @@ fn rhs(field: &FisherField, y: &DVector<f64>, n: usize) -> Result<DVector<f64>, 
     if !inside {
         return Err(Stage::Outside);
     }
-    let d = field
-        .with_gradient(theta.as_slice())
-        .map_err(|e| Stage::Failed(e.into()))?;
+    let d = if m == 0 {
+        field.with_gradient(theta.as_slice())
+    } else {
+        field.with_derivatives(theta.as_slice())
+    }
+    .map_err(|e| Stage::Failed(e.into()))?;
     let g = Christoffel::from_derivatives(&d).map_err(Stage::Failed)?;
     let v: Vec<f64> = y.rows(n, n).iter().copied().collect();
     let acc = g.acceleration(&v);
-    let mut out = DVector::zeros(2 * n);
+    let mut out = DVector::zeros(2 * n + 2 * n * m);
     out.rows_mut(0, n).copy_from_slice(&v);
     out.rows_mut(n, n).copy_from(&acc);
+    if m > 0 {
+        let inv = inverse_metric(&d.f, "the geodesic equation").map_err(Stage::Failed)?;
+        let dg = christoffel_derivatives(&d, &inv, n);
+        // q[c·n + k] = ∂_cΓᵏᵢⱼ vⁱvʲ; w[k·n + j] = Γᵏᵢⱼ vⁱ
+        let mut q = vec![0.0; n * n];
+        let mut w = vec![0.0; n * n];
+        for k in 0..n {
+            for i in 0..n {
+                for j in 0..n {
+                    w[k * n + j] += g.symbol(k, i, j) * v[i];
+                    for c in 0..n {
+                        q[c * n + k] += dg[((c * n + k) * n + i) * n + j] * v[i] * v[j];
+                    }
+                }
+            }
+        }
+        let (th, vv) = (2 * n, 2 * n + n * m);
+        for col in 0..m {
+            for k in 0..n {
+                out[th + col * n + k] = y[vv + col * n + k];
+                let mut s = 0.0;
+                for c in 0..n {
+                    s += q[c * n + k] * y[th + col * n + c];
+                    s += 2.0 * w[k * n + c] * y[vv + col * n + c];
+                }
+                out[vv + col * n + k] = -s;
+            }
+        }
+    }
     if out.iter().all(|x| x.is_finite()) {
-        Ok(out)
+        let unit = (0..n).map(|i| 1.0 / d.f[(i, i)].sqrt()).collect();
+        Ok(Slope { k: out, unit })
     } else {
         Err(Stage::Outside)
     }
 }
 
 /// The geodesic of `field` from `θ₀` with initial velocity `v` over `t ∈ [0, 1]`.
+///
+/// The error control measures each coordinate in its Fisher length unit `1/√F_ii` at the
+/// step (so `σ = 10⁻¹⁵⁰` is followed as accurately as `σ = 1`), relative `rel_tol`, absolute
+/// `abs_tol` units.
 ///
 /// ```
 /// use fisher_geometry::{FisherField, GeodesicOptions, Model, exponential_map};
@@ -177,6 +226,33 @@ pub fn exponential_map(
     v0: &[f64],
     options: GeodesicOptions,
 ) -> Result<Geodesic, GeometryError> {
+    integrate(field, theta0, v0, options, false).map(|(g, _)| g)
+}
+
+/// [`exponential_map`] with the Jacobian `∂θ(1)/∂v` of its end with respect to the initial
+/// velocity (the derivative of the discrete solution, its step sizes held fixed).
+///
+/// # Errors
+///
+/// Those of [`exponential_map`], and the field's errors for `∂²F`.
+pub(super) fn exponential_map_with_jacobian(
+    field: &FisherField,
+    theta0: &[f64],
+    v0: &[f64],
+    options: GeodesicOptions,
+) -> Result<(Geodesic, DMatrix<f64>), GeometryError> {
+    integrate(field, theta0, v0, options, true).map(|(g, j)| (g, j.expect("tangents asked for")))
+}
+
+/// The integration behind [`exponential_map`], with the `n` tangents along the initial
+/// velocity's components when `tangents` is set.
+fn integrate(
+    field: &FisherField,
+    theta0: &[f64],
+    v0: &[f64],
+    options: GeodesicOptions,
+    tangents: bool,
+) -> Result<(Geodesic, Option<DMatrix<f64>>), GeometryError> {
     let n = field.dim();
     if theta0.len() != n || v0.len() != n {
         return Err(GeometryError::Length {
@@ -189,11 +265,16 @@ pub fn exponential_map(
             },
         });
     }
-    let mut y = DVector::zeros(2 * n);
+    let m = if tangents { n } else { 0 };
+    let mut y = DVector::zeros(2 * n + 2 * n * m);
     y.rows_mut(0, n).copy_from_slice(theta0);
     y.rows_mut(n, n).copy_from_slice(v0);
+    for col in 0..m {
+        // V(0) = I, Θ(0) = 0
+        y[2 * n + n * m + col * n + col] = 1.0;
+    }
     let fail = |reason: String| GeometryError::Geodesic { reason };
-    let mut k0 = match rhs(field, &y, n) {
+    let mut k0 = match rhs(field, &y, n, m) {
         Ok(k) => k,
         Err(Stage::Failed(e)) => return Err(e),
         Err(Stage::Outside) => {
@@ -234,16 +315,17 @@ pub fn exponential_map(
                 describe(field, y.rows(0, n).as_slice())
             )));
         }
-        let mut k: Vec<DVector<f64>> = vec![k0.clone()];
+        let mut k: Vec<Slope> = Vec::with_capacity(7);
         let mut outside = false;
         for a in &A[1..] {
             let mut ys = y.clone();
+            ys.axpy(h * a[0], &k0.k, 1.0);
             for (j, kj) in k.iter().enumerate() {
-                if a[j] != 0.0 {
-                    ys.axpy(h * a[j], kj, 1.0);
+                if a[j + 1] != 0.0 {
+                    ys.axpy(h * a[j + 1], &kj.k, 1.0);
                 }
             }
-            match rhs(field, &ys, n) {
+            match rhs(field, &ys, n, m) {
                 Ok(ks) => k.push(ks),
                 Err(Stage::Outside) => {
                     outside = true;
@@ -257,18 +339,22 @@ pub fn exponential_map(
             h *= 0.25;
             continue;
         }
-        // The 5th-order solution is the 7th stage's point; the error from the embedded pair.
+        // The 5th-order solution is the 7th stage's point; the error from the embedded pair,
+        // on θ and θ̇ only (the tangents follow the steps chosen for the solution).
+        let slope = |j: usize| if j == 0 { &k0.k } else { &k[j - 1].k };
         let mut y_new = y.clone();
-        for (j, kj) in k.iter().take(6).enumerate() {
-            if A[6][j] != 0.0 {
-                y_new.axpy(h * A[6][j], kj, 1.0);
+        for (j, &w) in A[6].iter().enumerate() {
+            if w != 0.0 {
+                y_new.axpy(h * w, slope(j), 1.0);
             }
         }
         let mut err = 0.0f64;
         for i in 0..2 * n {
-            let e: f64 = (0..7).map(|j| E[j] * k[j][i]).sum::<f64>() * h;
-            let scale = options.abs_tol + options.rel_tol * y[i].abs().max(y_new[i].abs());
-            err = err.max((e / scale).abs());
+            let e: f64 = (0..7).map(|j| E[j] * slope(j)[i]).sum::<f64>() * h;
+            let unit = k0.unit[i % n] * if i < n { 1.0 } else { speed0 };
+            let scale = options.abs_tol * unit + options.rel_tol * y[i].abs().max(y_new[i].abs());
+            let r = if scale > 0.0 { (e / scale).abs() } else { 0.0 };
+            err = err.max(if r.is_nan() { f64::INFINITY } else { r });
         }
         if err <= 1.0 {
             // The speed √(θ̇ᵀFθ̇) of a geodesic is constant: where it drifts, the solution is
@@ -288,7 +374,7 @@ pub fn exponential_map(
             }
             t += h;
             y = y_new;
-            k0 = k.swap_remove(6);
+            k0 = k.swap_remove(5);
             geodesic.times.push(t);
             geodesic.points.push(y.rows(0, n).into_owned());
             geodesic.velocities.push(y.rows(n, n).into_owned());
@@ -302,5 +388,6 @@ pub fn exponential_map(
         };
         h *= factor;
     }
-    Ok(geodesic)
+    let jacobian = tangents.then(|| DMatrix::from_fn(n, n, |row, col| y[2 * n + col * n + row]));
+    Ok((geodesic, jacobian))
 }

@@ -1,24 +1,28 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map; the
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
-//! formulas; geodesics and the exponential map.
+//! formulas; geodesics, the exponential and logarithmic maps, and the Fisher–Rao distance.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
 
 mod connection;
 mod curvature;
+mod distance;
 mod error;
 mod geodesic;
 mod jeffreys;
+mod shooting;
 mod symbolic;
 mod whiten;
 
 pub use connection::Christoffel;
 pub use curvature::Curvature;
+pub use distance::{Distance, DistanceMethod, LocationScale, distance, distance_method};
 pub use error::GeometryError;
 pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
+pub use shooting::{ShootingOptions, Shot, logarithmic_map};
 pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;
 

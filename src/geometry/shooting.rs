@@ -1,0 +1,264 @@
+//! The logarithmic map by shooting: the initial velocity `v` of the geodesic from `a` that
+//! ends at `b` at time 1, found by Newton's method on `exp_a(v) = b`. The Jacobian
+//! `∂exp_a(v)/∂v` comes from the variational equation integrated alongside the geodesic
+//! (dual numbers carried through the integrator, with the field's exact `∂²F`), and each
+//! Newton step is damped until the residual falls. Far points are reached by continuation:
+//! the target moves from `a` to `b` along the straight segment in the coordinates (inside the
+//! domain, which is a box), each stage starting from the previous stage's velocity, scaled.
+//!
+//! A shot that does not converge is an error, never an approximate answer.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::geodesic::exponential_map_with_jacobian;
+use super::{Geodesic, GeodesicOptions, GeometryError, describe};
+use crate::info::FisherField;
+
+/// Accuracy and effort of the logarithmic map.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShootingOptions {
+    /// The integration of each geodesic.
+    pub geodesic: GeodesicOptions,
+    /// The residual `|exp_a(v) − b|`, measured in the Fisher metric at `b`, allowed relative
+    /// to the distance.
+    pub tol: f64,
+    /// Newton iterations per continuation stage.
+    pub max_iterations: usize,
+    /// Continuation stages (targets between `a` and `b`).
+    pub max_stages: usize,
+}
+
+impl Default for ShootingOptions {
+    fn default() -> ShootingOptions {
+        ShootingOptions {
+            geodesic: GeodesicOptions {
+                rel_tol: 1e-11,
+                abs_tol: 1e-13,
+                max_steps: 20_000,
+            },
+            tol: 1e-9,
+            max_iterations: 30,
+            max_stages: 60,
+        }
+    }
+}
+
+/// A converged shot: the geodesic from `a` to `b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shot {
+    /// The initial velocity, `log_a(b)`.
+    pub velocity: DVector<f64>,
+    /// The geodesic with that velocity.
+    pub geodesic: Geodesic,
+    /// Its length `√(vᵀF(a)v)`, the Fisher–Rao distance from `a` to `b` (when the geodesic is
+    /// minimizing, as the one found from the straight-segment start is between points that
+    /// are not too far apart on a manifold of non-positive curvature).
+    pub distance: f64,
+    /// `|exp_a(v) − b|` in the Fisher metric at `b`.
+    pub residual: f64,
+    /// Newton iterations, over all stages.
+    pub iterations: usize,
+    /// Continuation stages (1: `b` was reached directly).
+    pub stages: usize,
+}
+
+/// Why one Newton run stopped.
+enum Miss {
+    /// No convergence from this start: continuation may help.
+    Retry(String),
+    /// An error that no other start avoids.
+    Fatal(GeometryError),
+}
+
+/// `√(rᵀ F r)`.
+fn norm(f: &DMatrix<f64>, r: &DVector<f64>) -> f64 {
+    (r.transpose() * f * r)[(0, 0)].max(0.0).sqrt()
+}
+
+/// One geodesic with its Jacobian. Its failure (it leaves the domain, the integrator misses
+/// its accuracy, or the field cannot be evaluated along it: the Cauchy's quadrature at
+/// `γ = 10⁻⁷`) marks a bad velocity, which a shorter step or a nearer target may avoid; the
+/// ends themselves were checked before.
+fn shoot(
+    field: &FisherField,
+    a: &[f64],
+    v: &DVector<f64>,
+    options: &ShootingOptions,
+) -> Result<(Geodesic, DMatrix<f64>), Miss> {
+    exponential_map_with_jacobian(field, a, v.as_slice(), options.geodesic).map_err(|e| match e {
+        GeometryError::Geodesic { reason } => Miss::Retry(reason),
+        GeometryError::Length { .. } => Miss::Fatal(e),
+        e => Miss::Retry(e.to_string()),
+    })
+}
+
+/// Newton's method on `exp_a(v) = target` from `v`.
+fn newton(
+    field: &FisherField,
+    a: &[f64],
+    f_a: &DMatrix<f64>,
+    target: &DVector<f64>,
+    mut v: DVector<f64>,
+    options: &ShootingOptions,
+    iterations: &mut usize,
+) -> Result<(DVector<f64>, Geodesic, f64), Miss> {
+    let f_t = field
+        .at(target.as_slice())
+        .map_err(|e| Miss::Fatal(e.into()))?;
+    let (mut g, mut jac) = shoot(field, a, &v, options)?;
+    let mut r = g.end() - target;
+    let mut res = norm(&f_t, &r);
+    for _ in 0..options.max_iterations {
+        let length = norm(f_a, &v);
+        if res <= options.tol * length.max(f64::MIN_POSITIVE) {
+            return Ok((v, g, res));
+        }
+        *iterations += 1;
+        let Some(dv) = jac.clone().lu().solve(&r) else {
+            return Err(Miss::Retry(
+                "the Jacobian of the endpoint is singular (a conjugate point)".into(),
+            ));
+        };
+        let mut lambda = 1.0;
+        loop {
+            let v_try = &v - lambda * &dv;
+            match shoot(field, a, &v_try, options) {
+                Ok((g2, j2)) => {
+                    let r2 = g2.end() - target;
+                    let res2 = norm(&f_t, &r2);
+                    if res2 < res {
+                        (v, g, jac, r, res) = (v_try, g2, j2, r2, res2);
+                        break;
+                    }
+                }
+                Err(Miss::Fatal(e)) => return Err(Miss::Fatal(e)),
+                // the damped step left the domain: shorter
+                Err(Miss::Retry(_)) => {}
+            }
+            lambda *= 0.5;
+            if lambda < 1.0 / 64.0 {
+                return Err(Miss::Retry(format!(
+                    "no damped Newton step lowers the residual {} (at distance {})",
+                    crate::expr::number(res),
+                    crate::expr::number(length)
+                )));
+            }
+        }
+    }
+    let length = norm(f_a, &v);
+    if res <= options.tol * length.max(f64::MIN_POSITIVE) {
+        return Ok((v, g, res));
+    }
+    Err(Miss::Retry(format!(
+        "the residual is still {} after {} Newton iterations",
+        crate::expr::number(res),
+        options.max_iterations
+    )))
+}
+
+/// The logarithmic map: the geodesic from `a` to `b` by shooting (see the module
+/// documentation), with `log_a(b)`, its length and the residual.
+///
+/// ```
+/// use fisher_geometry::{FisherField, Model, ShootingOptions, logarithmic_map};
+///
+/// // normal (μ, σ): the Fisher–Rao distance is √2 arccosh(1 + ((Δμ)²/2 + (Δσ)²)/(2σ₁σ₂))
+/// let field = FisherField::new(&Model::builtin("normal")?)?;
+/// let shot = logarithmic_map(&field, &[0.0, 1.0], &[1.0, 2.0], ShootingOptions::default())?;
+/// let exact = 2f64.sqrt() * (1.0f64 + (0.5 + 1.0) / 4.0).acosh();
+/// assert!((shot.distance - exact).abs() < 1e-8 * exact);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`GeometryError::Length`] for points of the wrong length; the field's errors at `a` or
+/// `b` (a point outside the domain); [`GeometryError::Shooting`] when Newton's method does
+/// not converge even with continuation.
+pub fn logarithmic_map(
+    field: &FisherField,
+    a: &[f64],
+    b: &[f64],
+    options: ShootingOptions,
+) -> Result<Shot, GeometryError> {
+    let n = field.dim();
+    for p in [a, b] {
+        if p.len() != n {
+            return Err(GeometryError::Length {
+                what: "end point",
+                expected: n,
+                found: p.len(),
+            });
+        }
+    }
+    let f_a = field.at(a)?;
+    field.at(b)?;
+    let (a_vec, b_vec) = (DVector::from_column_slice(a), DVector::from_column_slice(b));
+    let fail = |reason: String| GeometryError::Shooting {
+        from: describe(field, a),
+        to: describe(field, b),
+        reason,
+    };
+    let mut iterations = 0;
+    if a == b {
+        let zero = DVector::zeros(n);
+        let geodesic = super::exponential_map(field, a, zero.as_slice(), options.geodesic)?;
+        return Ok(Shot {
+            velocity: zero,
+            geodesic,
+            distance: 0.0,
+            residual: 0.0,
+            iterations,
+            stages: 1,
+        });
+    }
+    let chord = &b_vec - &a_vec;
+    // (fraction reached, its velocity), and the next fraction's increment
+    let (mut done, mut v_done) = (0.0f64, DVector::zeros(n));
+    let mut step = 1.0f64;
+    let mut stages = 0;
+    let mut last_miss = String::new();
+    while stages < options.max_stages {
+        stages += 1;
+        let s = (done + step).min(1.0);
+        let target = if s == 1.0 {
+            b_vec.clone()
+        } else {
+            &a_vec + s * &chord
+        };
+        let guess = if done > 0.0 {
+            &v_done * (s / done)
+        } else {
+            s * &chord
+        };
+        match newton(field, a, &f_a, &target, guess, &options, &mut iterations) {
+            Ok((v, geodesic, residual)) => {
+                if s == 1.0 {
+                    let distance = norm(&f_a, &v);
+                    return Ok(Shot {
+                        velocity: v,
+                        geodesic,
+                        distance,
+                        residual,
+                        iterations,
+                        stages,
+                    });
+                }
+                (done, v_done) = (s, v);
+                step = (2.0 * step).min(1.0 - done);
+            }
+            Err(Miss::Fatal(e)) => return Err(e),
+            Err(Miss::Retry(reason)) => {
+                last_miss = reason;
+                step *= 0.25;
+                if step < 1e-4 {
+                    break;
+                }
+            }
+        }
+    }
+    Err(fail(format!(
+        "after {stages} continuation stages, {:.4} of the way: {last_miss}",
+        done
+    )))
+}
