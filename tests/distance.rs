@@ -272,3 +272,34 @@ fn shooting_errors_are_reported() {
     let e = logarithmic_map(&normal, &[0.0, 1.0], &[3.0, 2.0], o).unwrap_err();
     assert!(e.to_string().contains("does not converge"), "{e}");
 }
+
+/// Far points: the direct shot from the chord's velocity fails and continuation reaches
+/// them; a scale spanning twenty decades is one geometric step.
+#[test]
+fn far_points_are_reached_by_continuation() {
+    let normal = field("normal");
+    let (a, b) = ([-30.0, 0.1], [30.0, 0.1]);
+    let shot = logarithmic_map(&normal, &a, &b, ShootingOptions::default()).unwrap();
+    assert!(shot.stages > 1, "{} stages", shot.stages);
+    close(
+        shot.distance,
+        normal_distance(a[0], a[1], b[0], b[1]),
+        1e-8,
+        "far normal",
+    );
+    // normal_var (μ, σ²) from σ = 1e-5 to 1e5: √2 ln 10¹⁰
+    let var = field("normal_var");
+    let shot = logarithmic_map(
+        &var,
+        &[0.0, 1e-10],
+        &[0.0, 1e10],
+        ShootingOptions::default(),
+    )
+    .unwrap();
+    close(
+        shot.distance,
+        2f64.sqrt() * 1e10f64.ln(),
+        1e-8,
+        "normal_var across decades",
+    );
+}

@@ -108,6 +108,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The Fisher-Rao distance between two members of the family: the hyperbolic formula
+    /// of a location-scale metric, the integral of sqrt(F) for one parameter, or the length
+    /// of the geodesic found by shooting.
+    Distance {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The first point: `name=value,...`, every parameter.
+        #[arg(long)]
+        a: String,
+        /// The second point: `name=value,...`, every parameter.
+        #[arg(long)]
+        b: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The Jeffreys prior `sqrt(det F)`: its formula, whether it is proper, and its
     /// normalizing constant over a box or the whole domain.
     Jeffreys {
@@ -265,6 +281,18 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
         } => {
             let model = load(model, color, notes)?;
             super::progress::run(|| super::geometry::jeffreys(&model, bounds.as_deref(), *format))
+                .map_err(Failure::from)
+        }
+        Command::Distance {
+            model,
+            a,
+            b,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let a = point(&model, "--a", a)?;
+            let b = point(&model, "--b", b)?;
+            super::progress::run(|| super::distance::distance_command(&model, &a, &b, *format))
                 .map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {

@@ -25,6 +25,9 @@ pub(super) enum GeometryCommandError {
     /// A malformed `--box` of `fisher jeffreys`.
     #[error("--box: {0}")]
     Box(String),
+    /// Two routes to the same quantity disagree (a formula against shooting).
+    #[error("{0}")]
+    Check(String),
 }
 
 /// `fisher whiten --format json` (DESIGN §5: `at`, `sqrt_fisher`, `inverse_sqrt_fisher`).

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod app;
 mod diagnostic;
+mod distance;
 mod format;
 mod geometry;
 mod numeric;

@@ -391,3 +391,53 @@ fn integrate(
     let jacobian = tangents.then(|| DMatrix::from_fn(n, n, |row, col| y[2 * n + col * n + row]));
     Ok((geodesic, jacobian))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    /// The Jacobian of the endpoint from the variational equation equals central differences
+    /// of the endpoint in the initial velocity (the step sizes chosen by the error control
+    /// differ between the perturbed runs, so the agreement is to the integration tolerance).
+    #[test]
+    fn the_endpoint_jacobian_matches_finite_differences() {
+        let options = GeodesicOptions {
+            rel_tol: 1e-12,
+            abs_tol: 1e-14,
+            max_steps: 20_000,
+        };
+        for (name, theta0, v0) in [
+            ("normal", vec![0.3, 1.2], vec![1.5, 0.4]),
+            ("gamma", vec![2.0, 1.5], vec![-0.7, 0.9]),
+            ("beta", vec![1.5, 2.5], vec![0.8, -0.6]),
+        ] {
+            let field = FisherField::new(&Model::builtin(name).unwrap()).unwrap();
+            let (g, jac) = exponential_map_with_jacobian(&field, &theta0, &v0, options).unwrap();
+            let plain = exponential_map(&field, &theta0, &v0, options).unwrap();
+            assert_eq!(
+                g.end(),
+                plain.end(),
+                "{name}: the tangents change the solution"
+            );
+            let h = 1e-5;
+            for col in 0..2 {
+                let mut vp = v0.clone();
+                let mut vm = v0.clone();
+                vp[col] += h;
+                vm[col] -= h;
+                let ep = exponential_map(&field, &theta0, &vp, options).unwrap();
+                let em = exponential_map(&field, &theta0, &vm, options).unwrap();
+                for row in 0..2 {
+                    let fd = (ep.end()[row] - em.end()[row]) / (2.0 * h);
+                    let scale = jac.column(col).amax().max(1.0);
+                    assert!(
+                        (fd - jac[(row, col)]).abs() < 1e-5 * scale,
+                        "{name}: ∂θ{row}/∂v{col} = {} by tangents, {fd} by differences",
+                        jac[(row, col)]
+                    );
+                }
+            }
+        }
+    }
+}

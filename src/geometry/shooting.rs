@@ -3,8 +3,10 @@
 //! `∂exp_a(v)/∂v` comes from the variational equation integrated alongside the geodesic
 //! (dual numbers carried through the integrator, with the field's exact `∂²F`), and each
 //! Newton step is damped until the residual falls. Far points are reached by continuation:
-//! the target moves from `a` to `b` along the straight segment in the coordinates (inside the
-//! domain, which is a box), each stage starting from the previous stage's velocity, scaled.
+//! the target moves from `a` to `b` along the straight line in the unconstrained coordinates
+//! of the domains (`ln σ` for a scale), each stage starting from the Euler predictor
+//! `v(s) + Δs · J⁻¹ dθ/ds` of the previous stage (Allgower & Georg, *Introduction to
+//! Numerical Continuation Methods*, SIAM 2003, ch. 2).
 //!
 //! A shot that does not converge is an error, never an approximate answer.
 
@@ -92,26 +94,36 @@ fn shoot(
     })
 }
 
-/// Newton's method on `exp_a(v) = target` from `v`.
-fn newton(
+/// Relative tolerance of the integration while the residual is large (inexact Newton: the
+/// early iterations need only the direction of the step).
+const LOOSE_REL: f64 = 1e-7;
+/// The residual, relative to the distance, at which the loose phase hands over.
+const LOOSE_RESIDUAL: f64 = 1e-5;
+
+/// What one Newton run tracks: the velocity, its geodesic, the residual, the Jacobian.
+type Iterate = (DVector<f64>, Geodesic, f64, DMatrix<f64>);
+
+/// Damped Newton on `exp_a(v) = target` from `v` with the integration of `options`, until
+/// the residual is at most `goal` times the length.
+#[allow(clippy::too_many_arguments)]
+fn damped(
     field: &FisherField,
     a: &[f64],
     f_a: &DMatrix<f64>,
+    f_t: &DMatrix<f64>,
     target: &DVector<f64>,
     mut v: DVector<f64>,
     options: &ShootingOptions,
+    goal: f64,
     iterations: &mut usize,
-) -> Result<(DVector<f64>, Geodesic, f64), Miss> {
-    let f_t = field
-        .at(target.as_slice())
-        .map_err(|e| Miss::Fatal(e.into()))?;
+) -> Result<Iterate, Miss> {
     let (mut g, mut jac) = shoot(field, a, &v, options)?;
     let mut r = g.end() - target;
-    let mut res = norm(&f_t, &r);
+    let mut res = norm(f_t, &r);
     for _ in 0..options.max_iterations {
         let length = norm(f_a, &v);
-        if res <= options.tol * length.max(f64::MIN_POSITIVE) {
-            return Ok((v, g, res));
+        if res <= goal * length.max(f64::MIN_POSITIVE) {
+            return Ok((v, g, res, jac));
         }
         *iterations += 1;
         let Some(dv) = jac.clone().lu().solve(&r) else {
@@ -125,7 +137,7 @@ fn newton(
             match shoot(field, a, &v_try, options) {
                 Ok((g2, j2)) => {
                     let r2 = g2.end() - target;
-                    let res2 = norm(&f_t, &r2);
+                    let res2 = norm(f_t, &r2);
                     if res2 < res {
                         (v, g, jac, r, res) = (v_try, g2, j2, r2, res2);
                         break;
@@ -146,14 +158,77 @@ fn newton(
         }
     }
     let length = norm(f_a, &v);
-    if res <= options.tol * length.max(f64::MIN_POSITIVE) {
-        return Ok((v, g, res));
+    if res <= goal * length.max(f64::MIN_POSITIVE) {
+        return Ok((v, g, res, jac));
     }
     Err(Miss::Retry(format!(
         "the residual is still {} after {} Newton iterations",
         crate::expr::number(res),
         options.max_iterations
     )))
+}
+
+/// Newton's method on `exp_a(v) = target` from `v`: damped Newton on loosely integrated
+/// geodesics down to a residual of [`LOOSE_RESIDUAL`], then the chord method at the full
+/// accuracy (the Jacobian held, geodesics without tangents), falling back to damped Newton
+/// at the full accuracy where the chord steps stop converging fast.
+fn newton(
+    field: &FisherField,
+    a: &[f64],
+    f_a: &DMatrix<f64>,
+    target: &DVector<f64>,
+    v: DVector<f64>,
+    options: &ShootingOptions,
+    iterations: &mut usize,
+) -> Result<Iterate, Miss> {
+    let f_t = field
+        .at(target.as_slice())
+        .map_err(|e| Miss::Fatal(e.into()))?;
+    let loose = ShootingOptions {
+        geodesic: GeodesicOptions {
+            rel_tol: LOOSE_REL.max(options.geodesic.rel_tol),
+            abs_tol: (LOOSE_REL * 1e-2).max(options.geodesic.abs_tol),
+            ..options.geodesic
+        },
+        ..*options
+    };
+    let goal = LOOSE_RESIDUAL.max(options.tol);
+    let (mut v, _, _, jac) = damped(field, a, f_a, &f_t, target, v, &loose, goal, iterations)?;
+    let lu = jac.clone().lu();
+    let plain = |v: &DVector<f64>| -> Option<(Geodesic, f64)> {
+        let g = super::exponential_map(field, a, v.as_slice(), options.geodesic).ok()?;
+        let res = norm(&f_t, &(g.end() - target));
+        Some((g, res))
+    };
+    if let Some((mut g, mut res)) = plain(&v) {
+        for _ in 0..8 {
+            if res <= options.tol * norm(f_a, &v).max(f64::MIN_POSITIVE) {
+                return Ok((v, g, res, jac));
+            }
+            *iterations += 1;
+            let Some(dv) = lu.solve(&(g.end() - target)) else {
+                break;
+            };
+            let v_new = &v - dv;
+            match plain(&v_new) {
+                Some((g_new, res_new)) if res_new < 0.25 * res => {
+                    (v, g, res) = (v_new, g_new, res_new);
+                }
+                _ => break,
+            }
+        }
+    }
+    damped(
+        field,
+        a,
+        f_a,
+        &f_t,
+        target,
+        v,
+        options,
+        options.tol,
+        iterations,
+    )
 }
 
 /// The logarithmic map: the geodesic from `a` to `b` by shooting (see the module
@@ -193,7 +268,7 @@ pub fn logarithmic_map(
     }
     let f_a = field.at(a)?;
     field.at(b)?;
-    let (a_vec, b_vec) = (DVector::from_column_slice(a), DVector::from_column_slice(b));
+    let b_vec = DVector::from_column_slice(b);
     let fail = |reason: String| GeometryError::Shooting {
         from: describe(field, a),
         to: describe(field, b),
@@ -212,27 +287,48 @@ pub fn logarithmic_map(
             stages: 1,
         });
     }
-    let chord = &b_vec - &a_vec;
-    // (fraction reached, its velocity), and the next fraction's increment
+    // The continuation path: the straight line from `a` to `b` in the unconstrained
+    // coordinates of the domains (so every target is inside, and a scale parameter moves
+    // geometrically), `θ(s) = f(y_a + s (y_b − y_a))`, with `dθ/ds = f′(y(s)) (y_b − y_a)`.
+    let maps: Vec<_> = field
+        .model()
+        .params
+        .iter()
+        .map(|p| p.domain.bijector())
+        .collect();
+    let ya: Vec<f64> = maps.iter().zip(a).map(|(m, x)| m.inverse(*x)).collect();
+    let dy: Vec<f64> = maps
+        .iter()
+        .zip(b)
+        .zip(&ya)
+        .map(|((m, x), y)| m.inverse(*x) - y)
+        .collect();
+    let path = |s: f64| -> DVector<f64> {
+        if s == 1.0 {
+            return b_vec.clone();
+        }
+        DVector::from_fn(n, |i, _| maps[i].point(ya[i] + s * dy[i]).0)
+    };
+    let path_slope = |s: f64| -> DVector<f64> {
+        DVector::from_fn(n, |i, _| {
+            let (_, _, log_jacobian) = maps[i].point(ya[i] + s * dy[i]);
+            log_jacobian.exp() * dy[i]
+        })
+    };
+    // The fraction reached, its velocity, and `dv/ds = J⁻¹ dθ/ds` there (the tangent of the
+    // solution curve, for the next stage's predictor; `J = I` at `s = 0`).
     let (mut done, mut v_done) = (0.0f64, DVector::zeros(n));
+    let mut slope = path_slope(0.0);
     let mut step = 1.0f64;
     let mut stages = 0;
     let mut last_miss = String::new();
     while stages < options.max_stages {
         stages += 1;
         let s = (done + step).min(1.0);
-        let target = if s == 1.0 {
-            b_vec.clone()
-        } else {
-            &a_vec + s * &chord
-        };
-        let guess = if done > 0.0 {
-            &v_done * (s / done)
-        } else {
-            s * &chord
-        };
+        let target = path(s);
+        let guess = &v_done + (s - done) * &slope;
         match newton(field, a, &f_a, &target, guess, &options, &mut iterations) {
-            Ok((v, geodesic, residual)) => {
+            Ok((v, geodesic, residual, jac)) => {
                 if s == 1.0 {
                     let distance = norm(&f_a, &v);
                     return Ok(Shot {
@@ -244,6 +340,7 @@ pub fn logarithmic_map(
                         stages,
                     });
                 }
+                slope = jac.lu().solve(&path_slope(s)).unwrap_or(slope);
                 (done, v_done) = (s, v);
                 step = (2.0 * step).min(1.0 - done);
             }
