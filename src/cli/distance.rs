@@ -59,7 +59,7 @@ pub(super) fn measure(
 ) -> Result<Measured, GeometryCommandError> {
     let field = FisherField::new(model)?;
     let (ta, tb) = (field.theta(a)?, field.theta(b)?);
-    let options = ShootingOptions::default();
+    let options = ShootingOptions::for_field(&field);
     let d = distance(&field, &ta, &tb, options)?;
     let check = (d.method != DistanceMethod::Shooting).then(|| {
         match logarithmic_map(&field, &ta, &tb, options) {

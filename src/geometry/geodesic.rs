@@ -11,8 +11,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::connection::{christoffel_derivatives, inverse_metric};
-use super::{Christoffel, GeometryError, describe};
+use super::connection::{christoffel_derivatives, inverse_metric, located};
+use super::{GeometryError, describe};
 use crate::info::FisherField;
 
 /// Accuracy and effort of one geodesic.
@@ -127,51 +127,168 @@ enum Stage {
     Failed(GeometryError),
 }
 
-/// The right-hand side at one state, with the Fisher length unit `1/√F_ii` of each
-/// coordinate there (the scale of the error control).
-struct Slope {
-    k: DVector<f64>,
-    unit: Vec<f64>,
+/// Working memory of the right-hand side, reused at every stage: `F` and `∂F` (filled
+/// without allocation on the closed-form route), the Cholesky factor and inverse of `F`, the
+/// sums `A_ijl` and the symbols `Γᵏᵢⱼ`.
+struct Work {
+    f: DMatrix<f64>,
+    df: Vec<DMatrix<f64>>,
+    chol: DMatrix<f64>,
+    inv: DMatrix<f64>,
+    a: Vec<f64>,
+    gamma: Vec<f64>,
+    column: Vec<f64>,
 }
 
-/// The geodesic equation as a first-order system in `y = (θ, θ̇, Θ, V)`: with `m` tangent
-/// directions, `Θ` and `V` (each `n × m`, column-major) are the derivatives of `θ` and `θ̇`
-/// along them, following the variational equation
+impl Work {
+    fn new(n: usize) -> Work {
+        Work {
+            f: DMatrix::zeros(n, n),
+            df: vec![DMatrix::zeros(n, n); n],
+            chol: DMatrix::zeros(n, n),
+            inv: DMatrix::zeros(n, n),
+            a: vec![0.0; n * n * n],
+            gamma: vec![0.0; n * n * n],
+            column: vec![0.0; n],
+        }
+    }
+
+    /// `inv = F⁻¹` by Cholesky in place; false when `F` is not positive definite.
+    fn invert(&mut self, n: usize) -> bool {
+        let (f, l, inv, y) = (&self.f, &mut self.chol, &mut self.inv, &mut self.column);
+        for j in 0..n {
+            let mut d = f[(j, j)];
+            for k in 0..j {
+                d -= l[(j, k)] * l[(j, k)];
+            }
+            if !(d > 0.0 && d.is_finite()) {
+                return false;
+            }
+            let d = d.sqrt();
+            l[(j, j)] = d;
+            for i in j + 1..n {
+                let mut s = f[(i, j)];
+                for k in 0..j {
+                    s -= l[(i, k)] * l[(j, k)];
+                }
+                l[(i, j)] = s / d;
+            }
+        }
+        // F⁻¹ = L⁻ᵀ L⁻¹, column by column: solve L y = e_c, then Lᵀ x = y
+        for c in 0..n {
+            for i in 0..n {
+                let mut s = if i == c { 1.0 } else { 0.0 };
+                for k in 0..i {
+                    s -= l[(i, k)] * y[k];
+                }
+                y[i] = s / l[(i, i)];
+            }
+            for i in (0..n).rev() {
+                let mut s = y[i];
+                for k in i + 1..n {
+                    s -= l[(k, i)] * inv[(k, c)];
+                }
+                inv[(i, c)] = s / l[(i, i)];
+            }
+        }
+        inv.iter().all(|v| v.is_finite())
+    }
+
+    /// `Γᵏᵢⱼ` at `(k·n + i)·n + j` from `f`, `df` and `inv`.
+    fn christoffel(&mut self, n: usize) {
+        for i in 0..n {
+            for j in 0..n {
+                for l in 0..n {
+                    self.a[(i * n + j) * n + l] =
+                        self.df[i][(j, l)] + self.df[j][(i, l)] - self.df[l][(i, j)];
+                }
+            }
+        }
+        for k in 0..n {
+            for i in 0..n {
+                for j in i..n {
+                    let mut v = 0.0;
+                    for l in 0..n {
+                        v += self.inv[(k, l)] * self.a[(i * n + j) * n + l];
+                    }
+                    v *= 0.5;
+                    self.gamma[(k * n + i) * n + j] = v;
+                    self.gamma[(k * n + j) * n + i] = v;
+                }
+            }
+        }
+    }
+}
+
+/// The geodesic equation as a first-order system in `y = (θ, θ̇, Θ, V)`, into `out`, with
+/// the Fisher length unit `1/√F_ii` of each coordinate into `unit` (the scale of the error
+/// control): with `m` tangent directions, `Θ` and `V` (each `n × m`, column-major) are the
+/// derivatives of `θ` and `θ̇` along them, following the variational equation
 /// `V̇ᵏ = −∂_cΓᵏᵢⱼ θ̇ⁱθ̇ʲ Θᶜ − 2 Γᵏᵢⱼ θ̇ⁱ Vʲ` (from the field's exact `∂²F`): forward-mode
-/// dual numbers through the integrator, written out.
-fn rhs(field: &FisherField, y: &DVector<f64>, n: usize, m: usize) -> Result<Slope, Stage> {
-    let theta = y.rows(0, n);
+/// dual numbers through the integrator, written out. Leaves `F` at `y` in `work.f`.
+fn rhs(
+    field: &FisherField,
+    y: &DVector<f64>,
+    n: usize,
+    m: usize,
+    work: &mut Work,
+    out: &mut DVector<f64>,
+    unit: &mut [f64],
+) -> Result<(), Stage> {
+    let theta = &y.as_slice()[..n];
     let inside = field
         .model()
         .params
         .iter()
-        .zip(theta.iter())
+        .zip(theta)
         .all(|(p, v)| p.domain.contains(*v));
     if !inside {
         return Err(Stage::Outside);
     }
-    let d = if m == 0 {
-        field.with_gradient(theta.as_slice())
+    let failed = |e: crate::info::InfoError| Stage::Failed(e.into());
+    let second = if m == 0 {
+        field
+            .with_gradient_into(theta, &mut work.f, &mut work.df)
+            .map_err(failed)?;
+        None
     } else {
-        field.with_derivatives(theta.as_slice())
+        let d = field.with_derivatives(theta).map_err(failed)?;
+        work.f.copy_from(&d.f);
+        for (w, x) in work.df.iter_mut().zip(&d.df) {
+            w.copy_from(x);
+        }
+        Some(d)
+    };
+    if !work.invert(n) {
+        let e = inverse_metric(&work.f, "the geodesic equation")
+            .err()
+            .unwrap_or_else(|| GeometryError::Geodesic {
+                reason: "the Fisher matrix cannot be inverted".into(),
+            });
+        return Err(Stage::Failed(located(e, field, theta)));
     }
-    .map_err(|e| Stage::Failed(e.into()))?;
-    let g = Christoffel::from_derivatives(&d).map_err(Stage::Failed)?;
-    let v: Vec<f64> = y.rows(n, n).iter().copied().collect();
-    let acc = g.acceleration(&v);
-    let mut out = DVector::zeros(2 * n + 2 * n * m);
-    out.rows_mut(0, n).copy_from_slice(&v);
-    out.rows_mut(n, n).copy_from(&acc);
-    if m > 0 {
-        let inv = inverse_metric(&d.f, "the geodesic equation").map_err(Stage::Failed)?;
-        let dg = christoffel_derivatives(&d, &inv, n);
+    work.christoffel(n);
+    let g = &work.gamma;
+    let v = &y.as_slice()[n..2 * n];
+    for k in 0..n {
+        out[k] = v[k];
+        let mut s = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                s += g[(k * n + i) * n + j] * v[i] * v[j];
+            }
+        }
+        out[n + k] = -s;
+    }
+    if let Some(d) = second {
+        let dg = christoffel_derivatives(&d, &work.inv, n);
         // q[c·n + k] = ∂_cΓᵏᵢⱼ vⁱvʲ; w[k·n + j] = Γᵏᵢⱼ vⁱ
         let mut q = vec![0.0; n * n];
         let mut w = vec![0.0; n * n];
         for k in 0..n {
             for i in 0..n {
                 for j in 0..n {
-                    w[k * n + j] += g.symbol(k, i, j) * v[i];
+                    w[k * n + j] += g[(k * n + i) * n + j] * v[i];
                     for c in 0..n {
                         q[c * n + k] += dg[((c * n + k) * n + i) * n + j] * v[i] * v[j];
                     }
@@ -192,8 +309,10 @@ fn rhs(field: &FisherField, y: &DVector<f64>, n: usize, m: usize) -> Result<Slop
         }
     }
     if out.iter().all(|x| x.is_finite()) {
-        let unit = (0..n).map(|i| 1.0 / d.f[(i, i)].sqrt()).collect();
-        Ok(Slope { k: out, unit })
+        for (i, u) in unit.iter_mut().enumerate() {
+            *u = 1.0 / work.f[(i, i)].sqrt();
+        }
+        Ok(())
     } else {
         Err(Stage::Outside)
     }
@@ -266,7 +385,8 @@ fn integrate(
         });
     }
     let m = if tangents { n } else { 0 };
-    let mut y = DVector::zeros(2 * n + 2 * n * m);
+    let size = 2 * n + 2 * n * m;
+    let mut y = DVector::zeros(size);
     y.rows_mut(0, n).copy_from_slice(theta0);
     y.rows_mut(n, n).copy_from_slice(v0);
     for col in 0..m {
@@ -274,8 +394,12 @@ fn integrate(
         y[2 * n + n * m + col * n + col] = 1.0;
     }
     let fail = |reason: String| GeometryError::Geodesic { reason };
-    let mut k0 = match rhs(field, &y, n, m) {
-        Ok(k) => k,
+    let mut work = Work::new(n);
+    // the slopes of the 7 stages (the last is the next step's first) and their units
+    let mut k: Vec<DVector<f64>> = vec![DVector::zeros(size); 7];
+    let mut units = vec![vec![0.0; n]; 7];
+    match rhs(field, &y, n, m, &mut work, &mut k[0], &mut units[0]) {
+        Ok(()) => {}
         Err(Stage::Failed(e)) => return Err(e),
         Err(Stage::Outside) => {
             // Outside at the start is the field's error (a point outside the domain).
@@ -284,17 +408,28 @@ fn integrate(
                 "the geodesic equation is not finite at the start".into(),
             ));
         }
-    };
+    }
     let mut geodesic = Geodesic {
         times: vec![0.0],
         points: vec![y.rows(0, n).into_owned()],
         velocities: vec![y.rows(n, n).into_owned()],
         rejected: 0,
     };
-    let speed0 = speed(field, &geodesic.points[0], &geodesic.velocities[0])?;
+    let speed_of = |f: &DMatrix<f64>, v: &[f64]| -> f64 {
+        let mut s = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                s += v[i] * f[(i, j)] * v[j];
+            }
+        }
+        s.max(0.0).sqrt()
+    };
+    let speed0 = speed_of(&work.f, v0);
     let speed_tol = (100.0 * options.rel_tol).max(1e-7);
     let (mut t, mut h) = (0.0f64, 0.05f64);
     let mut steps = 0;
+    let mut ys = DVector::zeros(size);
+    let mut y_new = DVector::zeros(size);
     while t < 1.0 {
         steps += 1;
         if steps > options.max_steps {
@@ -315,18 +450,18 @@ fn integrate(
                 describe(field, y.rows(0, n).as_slice())
             )));
         }
-        let mut k: Vec<Slope> = Vec::with_capacity(7);
         let mut outside = false;
-        for a in &A[1..] {
-            let mut ys = y.clone();
-            ys.axpy(h * a[0], &k0.k, 1.0);
-            for (j, kj) in k.iter().enumerate() {
-                if a[j + 1] != 0.0 {
-                    ys.axpy(h * a[j + 1], &kj.k, 1.0);
+        for stage in 1..7 {
+            ys.copy_from(&y);
+            let (done, rest) = k.split_at_mut(stage);
+            for (j, kj) in done.iter().enumerate() {
+                let a = A[stage][j];
+                if a != 0.0 {
+                    ys.axpy(h * a, kj, 1.0);
                 }
             }
-            match rhs(field, &ys, n, m) {
-                Ok(ks) => k.push(ks),
+            match rhs(field, &ys, n, m, &mut work, &mut rest[0], &mut units[stage]) {
+                Ok(()) => {}
                 Err(Stage::Outside) => {
                     outside = true;
                     break;
@@ -341,17 +476,16 @@ fn integrate(
         }
         // The 5th-order solution is the 7th stage's point; the error from the embedded pair,
         // on θ and θ̇ only (the tangents follow the steps chosen for the solution).
-        let slope = |j: usize| if j == 0 { &k0.k } else { &k[j - 1].k };
-        let mut y_new = y.clone();
+        y_new.copy_from(&y);
         for (j, &w) in A[6].iter().enumerate() {
             if w != 0.0 {
-                y_new.axpy(h * w, slope(j), 1.0);
+                y_new.axpy(h * w, &k[j], 1.0);
             }
         }
         let mut err = 0.0f64;
         for i in 0..2 * n {
-            let e: f64 = (0..7).map(|j| E[j] * slope(j)[i]).sum::<f64>() * h;
-            let unit = k0.unit[i % n] * if i < n { 1.0 } else { speed0 };
+            let e: f64 = (0..7).map(|j| E[j] * k[j][i]).sum::<f64>() * h;
+            let unit = units[0][i % n] * if i < n { 1.0 } else { speed0 };
             let scale = options.abs_tol * unit + options.rel_tol * y[i].abs().max(y_new[i].abs());
             let r = if scale > 0.0 { (e / scale).abs() } else { 0.0 };
             err = err.max(if r.is_nan() { f64::INFINITY } else { r });
@@ -359,22 +493,22 @@ fn integrate(
         if err <= 1.0 {
             // The speed √(θ̇ᵀFθ̇) of a geodesic is constant: where it drifts, the solution is
             // running into the edge of the domain (the Bernoulli's reaches p = 1 at a finite
-            // length) or has lost its accuracy, and its end would be wrong.
-            let theta_new = y_new.rows(0, n).into_owned();
-            let v_new = y_new.rows(n, n).into_owned();
-            let s = speed(field, &theta_new, &v_new)?;
+            // length) or has lost its accuracy, and its end would be wrong. `work.f` is `F`
+            // at the 7th stage, which is `y_new`.
+            let s = speed_of(&work.f, &y_new.as_slice()[n..2 * n]);
             if (s - speed0).abs() > speed_tol * speed0.max(f64::MIN_POSITIVE) {
                 return Err(fail(format!(
                     "its speed drifts from {} to {} near t = {}, at {}: it runs into the edge of the parameter domain, or the integration lost its accuracy",
                     crate::expr::number(speed0),
                     crate::expr::number(s),
                     t + h,
-                    describe(field, theta_new.as_slice()),
+                    describe(field, &y_new.as_slice()[..n]),
                 )));
             }
             t += h;
-            y = y_new;
-            k0 = k.swap_remove(5);
+            std::mem::swap(&mut y, &mut y_new);
+            k.swap(0, 6);
+            units.swap(0, 6);
             geodesic.times.push(t);
             geodesic.points.push(y.rows(0, n).into_owned());
             geodesic.velocities.push(y.rows(n, n).into_owned());

@@ -31,16 +31,38 @@ pub struct ShootingOptions {
 }
 
 impl Default for ShootingOptions {
+    /// For a closed-form metric: integration to relative 1e-10, residual 1e-9 of the
+    /// distance (distances to about 1e-10).
     fn default() -> ShootingOptions {
         ShootingOptions {
             geodesic: GeodesicOptions {
-                rel_tol: 1e-11,
-                abs_tol: 1e-13,
+                rel_tol: 1e-10,
+                abs_tol: 1e-12,
                 max_steps: 20_000,
             },
             tol: 1e-9,
             max_iterations: 30,
             max_stages: 60,
+        }
+    }
+}
+
+impl ShootingOptions {
+    /// The options for `field`'s metric: [`ShootingOptions::default`] for a closed form; for
+    /// a numeric one, whose entries are good to about 1e-9, integration to relative 1e-8 and
+    /// a residual of 1e-8 of the distance (distances to about 1e-8).
+    pub fn for_field(field: &FisherField) -> ShootingOptions {
+        match field.method() {
+            crate::info::Method::ClosedForm => ShootingOptions::default(),
+            crate::info::Method::Numeric => ShootingOptions {
+                geodesic: GeodesicOptions {
+                    rel_tol: 1e-8,
+                    abs_tol: 1e-10,
+                    max_steps: 20_000,
+                },
+                tol: 1e-8,
+                ..ShootingOptions::default()
+            },
         }
     }
 }
@@ -96,9 +118,9 @@ fn shoot(
 
 /// Relative tolerance of the integration while the residual is large (inexact Newton: the
 /// early iterations need only the direction of the step).
-const LOOSE_REL: f64 = 1e-7;
+const LOOSE_REL: f64 = 1e-6;
 /// The residual, relative to the distance, at which the loose phase hands over.
-const LOOSE_RESIDUAL: f64 = 1e-5;
+const LOOSE_RESIDUAL: f64 = 1e-4;
 
 /// What one Newton run tracks: the velocity, its geodesic, the residual, the Jacobian.
 type Iterate = (DVector<f64>, Geodesic, f64, DMatrix<f64>);
