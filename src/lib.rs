@@ -102,8 +102,9 @@ pub use info::{
 
 // Geometry on the Fisher metric.
 pub use geometry::{
-    Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM, Normalizer,
-    Properness, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,
+    Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM,
+    MapErrorKind, MapText, Normalizer, Properness, REPARAM_TOL, Reparam, ReparamError,
+    ReparamPoint, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,
     properness,
 };
 

@@ -1,7 +1,8 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map; the
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
-//! formulas; geodesics and the exponential map.
+//! formulas; geodesics and the exponential map; reparameterization and the pullback of the
+//! metric.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
@@ -11,6 +12,7 @@ mod curvature;
 mod error;
 mod geodesic;
 mod jeffreys;
+mod reparam;
 mod symbolic;
 mod whiten;
 
@@ -19,6 +21,7 @@ pub use curvature::Curvature;
 pub use error::GeometryError;
 pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
+pub use reparam::{MapErrorKind, MapText, REPARAM_TOL, Reparam, ReparamError, ReparamPoint};
 pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;
 
