@@ -41,10 +41,16 @@ pub(super) struct ReparamArgs<'a> {
 /// `fisher reparam`.
 pub(super) fn reparam(model: &Model, args: &ReparamArgs<'_>) -> Result<String, ReparamFailure> {
     let r = Reparam::new(model, args.new, args.map).map_err(|e| error_text(&e, args))?;
+    finish(model, &r, args)
+}
+
+/// The report of a reparameterization, the model file written when it matches the direct
+/// derivation, a [`ReparamFailure::Mismatch`] (and no file) when it does not.
+fn finish(model: &Model, r: &Reparam, args: &ReparamArgs<'_>) -> Result<String, ReparamFailure> {
     let report = match args.format {
-        Format::Text => text(model, &r),
-        Format::Latex => latex_report(&r),
-        Format::Json => json_line(&json(&r)),
+        Format::Text => text(model, r),
+        Format::Latex => latex_report(r),
+        Format::Json => json_line(&json(r)),
     };
     if !r.matches_direct() {
         return Err(ReparamFailure::Mismatch(report));
@@ -223,9 +229,15 @@ fn text(model: &Model, r: &Reparam) -> String {
     let _ = writeln!(s, "  {}", check_sentence(r));
     let _ = writeln!(s, "matches_direct: {}", r.matches_direct());
     if !r.matches_direct() {
+        let why = if r.pullback.is_some() && r.direct.is_some() {
+            "both are closed forms, so this is a bug in fisher, please report it"
+        } else {
+            "a numeric Fisher matrix is off by more than the tolerance (its quadrature, or a bug in fisher)"
+        };
         let _ = writeln!(
             s,
-            "error: the pullback does not match the direct derivation: this is a bug in fisher, please report it"
+            "error: the pullback does not match the direct derivation (relative discrepancy {}): {why}; no model file is written",
+            number(r.max_discrepancy())
         );
     }
     s
@@ -400,5 +412,59 @@ fn json(r: &Reparam) -> ReparamJson {
         model: r.model.to_string(),
         params: names,
         symbolic_difference_zero: r.symbolic_zero,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Format, ReparamArgs, ReparamFailure, finish};
+    use crate::geometry::Reparam;
+    use crate::model::Model;
+
+    /// A pullback that disagrees with the direct derivation (here by tampering with one
+    /// sampled point, as a bug would) is a report with a non-zero exit, and no file.
+    #[test]
+    fn a_mismatch_fails_with_the_discrepancy_and_writes_no_file() {
+        let model = Model::builtin("normal").unwrap();
+        let new = "h: real, lambda: positive";
+        let map = "mu = h/lambda, sigma = 1/sqrt(lambda)";
+        let mut r = Reparam::new(&model, new, map).unwrap();
+        let dir = std::env::temp_dir().join(format!("fisher-reparam-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.model");
+        let args = |format| ReparamArgs {
+            new,
+            map,
+            output: Some(&path),
+            format,
+            color: false,
+        };
+        r.points[2].direct[(0, 1)] *= 1.0 + 1e-6;
+        r.points[2].discrepancy =
+            crate::geometry::relative_discrepancy(&r.points[2].pullback, &r.points[2].direct);
+        assert!(!r.matches_direct());
+        for format in [Format::Text, Format::Json] {
+            match finish(&model, &r, &args(format)) {
+                Err(ReparamFailure::Mismatch(report)) => {
+                    if format == Format::Text {
+                        assert!(report.contains("matches_direct: false"), "{report}");
+                        assert!(report.contains("(relative discrepancy 2.16"), "{report}");
+                        assert!(report.contains("this is a bug in fisher"), "{report}");
+                    } else {
+                        let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+                        assert_eq!(v["matches_direct"], false);
+                        assert!(v["max_discrepancy"].as_f64().unwrap() > 1e-8);
+                    }
+                }
+                Err(ReparamFailure::Message(m)) => panic!("{m}"),
+                Ok(out) => panic!("accepted: {out}"),
+            }
+        }
+        assert!(!path.exists());
+        r.points[2].direct = r.points[2].pullback.clone();
+        r.points[2].discrepancy = 0.0;
+        assert!(finish(&model, &r, &args(Format::Json)).is_ok());
+        assert!(path.is_file());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

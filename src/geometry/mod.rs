@@ -21,6 +21,8 @@ pub use curvature::Curvature;
 pub use error::GeometryError;
 pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
+#[cfg(test)] // the CLI test of a mismatch recomputes a tampered discrepancy with it
+pub(crate) use reparam::relative_discrepancy;
 pub use reparam::{MapErrorKind, MapText, REPARAM_TOL, Reparam, ReparamError, ReparamPoint};
 pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;

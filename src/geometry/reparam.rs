@@ -38,7 +38,9 @@ const SINGULAR: f64 = 1e-12;
 
 /// The points of the new domain where the map and the pullback are checked: fixed fractions
 /// of each domain (real parameters in `(−1.5, 1.5)`, positive ones in `(0.5, 3)`, bounded
-/// ones in the middle 60 % of their interval), the `k`-th parameter taking column `k mod 3`.
+/// ones in the middle 60 % of their interval), the `k`-th parameter taking column `k mod 3`,
+/// rounded to six decimals. The first real parameter is sampled at −0.57, 0.81, 0.06, −1.26
+/// and 0.48.
 const FRACTIONS: [[f64; 3]; 5] = [
     [0.31, 0.62, 0.47],
     [0.77, 0.18, 0.55],
@@ -426,7 +428,7 @@ fn pull_back(j: &[Vec<Expr>], f: &[Vec<Expr>], facts: &Facts) -> Vec<Vec<Expr>> 
 
 /// `max |a − b| / max(|a|, |b|)` over the entries; 0 when both are 0, NaN when either has a
 /// NaN.
-fn relative_discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+pub(crate) fn relative_discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     let mut diff = 0.0f64;
     let mut scale = 0.0f64;
     for (x, y) in a.iter().zip(b.iter()) {
@@ -768,11 +770,19 @@ fn sample(
             .map(|(k, p)| {
                 let u = u[k % 3];
                 let (lo, hi) = p.domain.bounds();
-                match (lo.is_finite(), hi.is_finite()) {
+                let v = match (lo.is_finite(), hi.is_finite()) {
                     (true, true) => lo + (hi - lo) * (0.2 + 0.6 * u),
                     (true, false) => lo + 0.5 + 2.5 * u,
                     (false, true) => hi - 0.5 - 2.5 * u,
                     (false, false) => 3.0 * u - 1.5,
+                };
+                // Six decimals, so that the points print as written (−0.57, not
+                // −0.5700000000000001), unless that leaves a narrow interval.
+                let rounded = (v * 1e6).round() / 1e6;
+                if p.domain.contains(rounded) {
+                    rounded
+                } else {
+                    v
                 }
             })
             .collect();
