@@ -256,8 +256,9 @@ impl Reparam {
     ///
     /// let normal = Model::builtin("normal")?;
     /// let r = Reparam::new(&normal, "h: real, lambda: positive", "mu = h/lambda, sigma = 1/sqrt(lambda)")?;
-    /// let f = r.pullback.as_ref().unwrap();
+    /// let f = r.pullback.as_ref().ok_or("the normal's F is closed form")?;
     /// assert_eq!(f[0][0].to_string(), "1/lambda"); // F_hh = 1/λ
+    /// assert_eq!(f[1][1].to_string(), "(lambda + 2*h^2)/(2*lambda^3)"); // F_λλ
     /// assert!(r.matches_direct());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
