@@ -175,6 +175,16 @@ fn output_file_parses_back_and_gives_the_same_fisher_matrix() {
     let model =
         fisher_geometry::Model::parse(&std::fs::read_to_string(&path).unwrap(), "m").unwrap();
     assert_eq!(model.param_names(), ["h".into(), "lambda".into()]);
+    // The text report says where the model went; a second run replaces the file.
+    let mut args = INFO.to_vec();
+    args.extend(["-o", p]);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with(&format!("\nwrote the new model to {p}\n")),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
 
 /// Runs a refused reparameterization with `-o`: exit 1, the message on stderr, no file.

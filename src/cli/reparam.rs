@@ -55,12 +55,16 @@ fn finish(model: &Model, r: &Reparam, args: &ReparamArgs<'_>) -> Result<String, 
     if !r.matches_direct() {
         return Err(ReparamFailure::Mismatch(report));
     }
-    if let Some(path) = args.output {
-        write_atomically(path, &r.model.to_string()).map_err(|e| {
-            ReparamFailure::Message(format!("error: cannot write `{}`: {e}\n", path.display()))
-        })?;
-    }
-    Ok(report)
+    let Some(path) = args.output else {
+        return Ok(report);
+    };
+    write_atomically(path, &r.model.to_string()).map_err(|e| {
+        ReparamFailure::Message(format!("error: cannot write `{}`: {e}\n", path.display()))
+    })?;
+    Ok(match args.format {
+        Format::Text => format!("{report}\nwrote the new model to {}\n", path.display()),
+        Format::Latex | Format::Json => report,
+    })
 }
 
 /// The message of a refused reparameterization: a code frame into `--new` or `--map` for
