@@ -5,8 +5,8 @@
 //! numbers, expectations (exact by the score identity, or by quadrature), the Fisher
 //! information matrix and the KL divergence, the Fisher field (`F`, `∂F`, `∂²F` compiled once
 //! per model), the first of the geometry on it (whitening, the Jeffreys prior, Christoffel
-//! symbols and curvature), and rendering; reparameterization, geodesics, natural gradient, …
-//! come next.
+//! symbols and curvature, reparameterization with the pullback of the metric), and rendering;
+//! geodesics, natural gradient, … come next.
 //!
 //! A tour, from a model file to its Fisher matrix:
 //!
@@ -103,9 +103,10 @@ pub use info::{
 // Geometry on the Fisher metric.
 pub use geometry::{
     Christoffel, Curvature, Distance, DistanceMethod, Geodesic, GeodesicOptions, GeometryError,
-    LocationScale, MAX_SYMBOLIC_DIM, Normalizer, Properness, ShootingOptions, Shot,
-    SymbolicCurvature, Whitening, distance, distance_method, exponential_map, jeffreys_density,
-    logarithmic_map, normalizer, properness,
+    LocationScale, MAX_SYMBOLIC_DIM, MapErrorKind, MapText, Normalizer, Properness, REPARAM_TOL,
+    Reparam, ReparamError, ReparamPoint, ShootingOptions, Shot, SymbolicCurvature, Whitening,
+    distance, distance_method, exponential_map, jeffreys_density, logarithmic_map, normalizer,
+    properness,
 };
 
 // Rendering: display adapters.

@@ -303,3 +303,33 @@ fn far_points_are_reached_by_continuation() {
         "normal_var across decades",
     );
 }
+
+/// Item 7 with item 2: in a model reparameterized by `fisher reparam`'s library route, an odd
+/// parameterization (`mu = m^3 + m`, `sigma = exp(t)^2/3`), the same two normals are at the
+/// same distance (reached by shooting, as the new metric is not location–scale).
+#[test]
+fn the_distance_is_the_same_in_a_reparameterized_model() {
+    use fisher_geometry::Reparam;
+    let normal = Model::builtin("normal").unwrap();
+    let r = Reparam::new(
+        &normal,
+        "m: real, t: real",
+        "mu = m^3 + m, sigma = exp(t)^2/3",
+    )
+    .unwrap();
+    assert!(r.matches_direct());
+    let new = FisherField::new(&r.model).unwrap();
+    assert_eq!(distance_method(&new), DistanceMethod::Shooting);
+    // (m, t) → (μ, σ) = (m³ + m, e^{2t}/3)
+    let old = |m: f64, t: f64| [m * m * m + m, (2.0 * t).exp() / 3.0];
+    for (p, q) in [([0.2, 0.1], [-0.5, 0.4]), ([1.0, -0.3], [0.0, 0.5])] {
+        let d = distance(&new, &p, &q, ShootingOptions::for_field(&new)).unwrap();
+        let (a, b) = (old(p[0], p[1]), old(q[0], q[1]));
+        close(
+            d.value,
+            normal_distance(a[0], a[1], b[0], b[1]),
+            1e-8,
+            "reparameterized",
+        );
+    }
+}

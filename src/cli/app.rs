@@ -124,6 +124,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Reparameterize a model by a map from new parameters to the old ones: the substituted
+    /// log-density, the Jacobian, the pullback `J^T F J` and its check against the Fisher
+    /// matrix derived directly from the new model.
+    Reparam {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The new parameters, declared like `param` lines: `h: real, lambda: positive`.
+        #[arg(long)]
+        new: String,
+        /// One equation per old parameter, in the new ones: `mu = h/lambda, sigma = 1/sqrt(lambda)`.
+        #[arg(long)]
+        map: String,
+        /// Write the new model to this `.model` file (only when every check passed).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The Jeffreys prior `sqrt(det F)`: its formula, whether it is proper, and its
     /// normalizing constant over a box or the whole domain.
     Jeffreys {
@@ -155,6 +174,15 @@ enum Failure {
 impl From<super::geometry::GeometryCommandError> for Failure {
     fn from(e: super::geometry::GeometryCommandError) -> Failure {
         Failure::Message(format!("error: {e}\n"))
+    }
+}
+
+impl From<super::reparam::ReparamFailure> for Failure {
+    fn from(e: super::reparam::ReparamFailure) -> Failure {
+        match e {
+            super::reparam::ReparamFailure::Message(m) => Failure::Message(m),
+            super::reparam::ReparamFailure::Mismatch(r) => Failure::Report(r),
+        }
     }
 }
 
@@ -294,6 +322,23 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let b = point(&model, "--b", b)?;
             super::progress::run(|| super::distance::distance_command(&model, &a, &b, *format))
                 .map_err(Failure::from)
+        }
+        Command::Reparam {
+            model,
+            new,
+            map,
+            output,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let args = super::reparam::ReparamArgs {
+                new,
+                map,
+                output: output.as_deref(),
+                format: *format,
+                color,
+            };
+            super::progress::run(|| super::reparam::reparam(&model, &args)).map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

@@ -10,6 +10,7 @@ mod format;
 mod geometry;
 mod numeric;
 mod progress;
+mod reparam;
 
 /// Runs the `fisher` command line with the process arguments: parses them, runs the command,
 /// prints its output (or the error, as a code frame for a model file), and returns the exit

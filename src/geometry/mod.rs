@@ -1,7 +1,8 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map; the
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
-//! formulas; geodesics, the exponential and logarithmic maps, and the Fisher–Rao distance.
+//! formulas; geodesics, the exponential and logarithmic maps, and the Fisher–Rao distance;
+//! reparameterization and the pullback of the metric.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
@@ -12,6 +13,7 @@ mod distance;
 mod error;
 mod geodesic;
 mod jeffreys;
+mod reparam;
 mod shooting;
 mod symbolic;
 mod whiten;
@@ -22,6 +24,9 @@ pub use distance::{Distance, DistanceMethod, LocationScale, distance, distance_m
 pub use error::GeometryError;
 pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
+#[cfg(test)] // the CLI test of a mismatch recomputes a tampered discrepancy with it
+pub(crate) use reparam::relative_discrepancy;
+pub use reparam::{MapErrorKind, MapText, REPARAM_TOL, Reparam, ReparamError, ReparamPoint};
 pub use shooting::{ShootingOptions, Shot, logarithmic_map};
 pub use symbolic::{MAX_SYMBOLIC_DIM, SymbolicCurvature};
 pub use whiten::Whitening;

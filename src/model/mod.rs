@@ -32,6 +32,7 @@ pub use bijector::Bijector;
 pub use declaration::{Declaration, IntBound, Item, SupportDecl};
 pub use error::{ModelError, ModelErrorKind, closest};
 pub use point::{Point, PointError, PointErrorKind};
+pub(crate) use resolve::lower_expr;
 pub use types::{DataVar, Domain, Model, Param, Support};
 
 #[doc(hidden)]

@@ -351,3 +351,20 @@ fn constant_value(op: &Op, values: &[Option<f64>]) -> Option<f64> {
     rec.add(node);
     eval_f64(&Expr::from_rec(rec), &Env::new()).ok()
 }
+
+/// Lowers an expression written outside a model file (the right-hand side of a
+/// reparameterization) against `params` and the constants `consts`, with every check of a
+/// `logp` (names, calls, `polygamma` orders, non-finite constant subexpressions); spans are
+/// those of `ast`. The names must be distinct and not reserved: the caller has checked them.
+pub(crate) fn lower_expr(
+    ast: &Ast,
+    params: &[Symbol],
+    consts: &[Symbol],
+) -> Result<Expr, ModelError> {
+    let entries = params
+        .iter()
+        .map(|p| (*p, Kind::Param, 0, 0..0))
+        .chain(consts.iter().map(|c| (*c, Kind::Const, 0, 0..0)));
+    let scope = Scope::build(entries)?;
+    lower(ast, &scope, Ctx::Body(1))
+}
