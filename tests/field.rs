@@ -316,5 +316,16 @@ fn the_allocation_free_forms_equal_the_others() {
             .with_gradient_into(&theta, &mut small, &mut small_df)
             .unwrap();
         assert_eq!(small_df, d.df, "{name}");
+        // F, ∂F, ∂²F into a reused value (empty, then of the wrong shape) equal the others
+        let full = field.with_derivatives(&theta).unwrap();
+        let mut into = fisher_geometry::FieldDerivatives {
+            f: DMatrix::zeros(1, 1),
+            df: Vec::new(),
+            d2f: vec![vec![DMatrix::zeros(2, 1)]],
+        };
+        for _ in 0..2 {
+            field.with_derivatives_into(&theta, &mut into).unwrap();
+            assert_eq!(into, full, "{name}");
+        }
     }
 }

@@ -13,7 +13,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::connection::{christoffel_derivatives, inverse_metric, located};
 use super::{GeometryError, describe};
-use crate::info::FisherField;
+use crate::info::{FieldDerivatives, FisherField};
 
 /// Accuracy and effort of one geodesic.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,6 +138,8 @@ struct Work {
     a: Vec<f64>,
     gamma: Vec<f64>,
     column: Vec<f64>,
+    /// `F`, `∂F`, `∂²F` for the tangents.
+    second: FieldDerivatives,
 }
 
 impl Work {
@@ -150,6 +152,11 @@ impl Work {
             a: vec![0.0; n * n * n],
             gamma: vec![0.0; n * n * n],
             column: vec![0.0; n],
+            second: FieldDerivatives {
+                f: DMatrix::zeros(n, n),
+                df: Vec::new(),
+                d2f: Vec::new(),
+            },
         }
     }
 
@@ -246,19 +253,19 @@ fn rhs(
         return Err(Stage::Outside);
     }
     let failed = |e: crate::info::InfoError| Stage::Failed(e.into());
-    let second = if m == 0 {
+    if m == 0 {
         field
             .with_gradient_into(theta, &mut work.f, &mut work.df)
             .map_err(failed)?;
-        None
     } else {
-        let d = field.with_derivatives(theta).map_err(failed)?;
-        work.f.copy_from(&d.f);
-        for (w, x) in work.df.iter_mut().zip(&d.df) {
+        field
+            .with_derivatives_into(theta, &mut work.second)
+            .map_err(failed)?;
+        work.f.copy_from(&work.second.f);
+        for (w, x) in work.df.iter_mut().zip(&work.second.df) {
             w.copy_from(x);
         }
-        Some(d)
-    };
+    }
     if !work.invert(n) {
         let e = inverse_metric(&work.f, "the geodesic equation")
             .err()
@@ -280,8 +287,8 @@ fn rhs(
         }
         out[n + k] = -s;
     }
-    if let Some(d) = second {
-        let dg = christoffel_derivatives(&d, &work.inv, n);
+    if m > 0 {
+        let dg = christoffel_derivatives(&work.second, &work.inv, n);
         // q[c·n + k] = ∂_cΓᵏᵢⱼ vⁱvʲ; w[k·n + j] = Γᵏᵢⱼ vⁱ
         let mut q = vec![0.0; n * n];
         let mut w = vec![0.0; n * n];

@@ -548,6 +548,84 @@ impl FisherField {
         Ok(())
     }
 
+    /// [`FisherField::with_derivatives`] into `out` (its matrices reshaped where they do not
+    /// fit): on the closed-form route no allocation once `out` has its shape, for the inner
+    /// loops of geodesic shooting and samplers.
+    ///
+    /// # Errors
+    ///
+    /// As [`FisherField::with_derivatives`].
+    pub fn with_derivatives_into(
+        &self,
+        theta: &[f64],
+        out: &mut FieldDerivatives,
+    ) -> Result<(), InfoError> {
+        let n = self.dim();
+        let Some(closed) = &self.closed else {
+            *out = self.with_derivatives(theta)?;
+            return Ok(());
+        };
+        self.check(theta)?;
+        let tape = closed.tape(2)?;
+        let fit = |m: &mut DMatrix<f64>| {
+            if m.shape() != (n, n) {
+                *m = DMatrix::zeros(n, n);
+            }
+        };
+        fit(&mut out.f);
+        out.df.resize_with(n, || DMatrix::zeros(n, n));
+        out.df.iter_mut().for_each(fit);
+        out.d2f.resize_with(n, Vec::new);
+        for row in &mut out.d2f {
+            row.resize_with(n, || DMatrix::zeros(n, n));
+            row.iter_mut().for_each(fit);
+        }
+        // The tape's outputs: the upper triangle of F, of each ∂_l F, then of each ∂_l∂_m F
+        // for l ≤ m, every triangle and the pairs (l, m) in row order.
+        let np = n * (n + 1) / 2;
+        let pair = |mut e: usize| {
+            let mut j = 0;
+            while e >= n - j {
+                e -= n - j;
+                j += 1;
+            }
+            (j, j + e)
+        };
+        let (mut fine, mut bad) = (true, None);
+        let FieldDerivatives { f, df, d2f } = out;
+        let mut sink = |i: usize, v: f64| {
+            let (block, (j, k)) = (i / np, pair(i % np));
+            if !v.is_finite() && bad.is_none() {
+                bad = Some(i);
+            }
+            let put = |m: &mut DMatrix<f64>| {
+                m[(j, k)] = v;
+                m[(k, j)] = v;
+            };
+            if block == 0 {
+                fine &= plain(v);
+                put(f);
+            } else if block <= n {
+                put(&mut df[block - 1]);
+            } else {
+                let (l, m) = pair(block - 1 - n);
+                put(&mut d2f[l][m]);
+                put(&mut d2f[m][l]);
+            }
+        };
+        eval_small(tape, theta, &mut sink)?;
+        if let Some(i) = bad {
+            return Err(InfoError::NonFinite {
+                what: closed.output_name(&self.model, i),
+                at: self.describe(theta),
+            });
+        }
+        if !fine {
+            *f = self.accurate(theta)?;
+        }
+        Ok(())
+    }
+
     fn derivatives_of(&self, theta: &[f64], order: usize) -> Result<FieldDerivatives, InfoError> {
         self.check(theta)?;
         let n = self.dim();
