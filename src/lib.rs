@@ -101,6 +101,7 @@ pub use info::{
 };
 
 // Geometry on the Fisher metric.
+pub use geometry::{BallOptions, FisherBall, LevelPoint, RayEnd, plane_whitening};
 pub use geometry::{
     Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM, Normalizer,
     Properness, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,
@@ -108,6 +109,10 @@ pub use geometry::{
 };
 
 // Rendering: display adapters.
+pub use render::{
+    BallCurves, BallsFigure, Curve, CurveStyle, ELLIPSE_LEGEND, FIGURE_HEIGHT, FIGURE_WIDTH,
+    LEVEL_SET_LEGEND, PlotLayout, RenderError, RenderedFigure, unicode_name,
+};
 pub use render::{
     Latex, LatexMatrix, MIN_LETS_TREE, Pretty, Text, derivation_lets, latex, latex_matrix,
     latex_name, model_latex, number, text,

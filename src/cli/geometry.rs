@@ -25,6 +25,12 @@ pub(super) enum GeometryCommandError {
     /// A malformed `--box` of `fisher jeffreys`.
     #[error("--box: {0}")]
     Box(String),
+    /// A bad argument of `fisher balls` (the message names the flag).
+    #[error("{0}")]
+    Argument(String),
+    /// The output file could not be written.
+    #[error("{0}")]
+    Write(String),
 }
 
 /// `fisher whiten --format json` (DESIGN §5: `at`, `sqrt_fisher`, `inverse_sqrt_fisher`).

@@ -1,11 +1,12 @@
 //! Fisher geometry on the field of [`crate::info::FisherField`]: the local whitening map; the
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
-//! formulas; geodesics and the exponential map.
+//! formulas; geodesics and the exponential map; Fisher balls beside the KL level sets.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
 
+mod balls;
 mod connection;
 mod curvature;
 mod error;
@@ -14,6 +15,7 @@ mod jeffreys;
 mod symbolic;
 mod whiten;
 
+pub use balls::{BallOptions, FisherBall, LevelPoint, RayEnd, plane_whitening};
 pub use connection::Christoffel;
 pub use curvature::Curvature;
 pub use error::GeometryError;
