@@ -101,7 +101,7 @@ pub use info::{
 };
 
 // Geometry on the Fisher metric.
-pub use geometry::{BallOptions, FisherBall, LevelPoint, RayEnd, plane_whitening};
+pub use geometry::{BallOptions, FisherBall, LevelPoint, RayEnd, grid_centers, plane_whitening};
 pub use geometry::{
     Christoffel, Curvature, Geodesic, GeodesicOptions, GeometryError, MAX_SYMBOLIC_DIM, Normalizer,
     Properness, SymbolicCurvature, Whitening, exponential_map, jeffreys_density, normalizer,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::format::Format;
 use super::geometry::GeometryCommandError;
 use super::numeric::json_text;
-use crate::geometry::{BallOptions, FisherBall, RayEnd, plane_whitening};
+use crate::geometry::{BallOptions, FisherBall, RayEnd, grid_centers, plane_whitening};
 use crate::info::{FisherField, KlField};
 use crate::model::Model;
 use crate::render::{BallsFigure, latex_name, latex_number, number};
@@ -160,22 +160,6 @@ fn grid(text: &str) -> Result<(usize, usize), GeometryCommandError> {
             "--grid: `{text}` is not a grid: give COLUMNSxROWS (e.g. 5x5), each from 1 to {MAX_GRID}"
         ))),
     }
-}
-
-/// `n` centres from `lo` to `hi`, both included (one: the middle).
-fn centres(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if n == 1 {
-        return vec![0.5 * (lo + hi)];
-    }
-    (0..n)
-        .map(|i| {
-            if i == n - 1 {
-                hi
-            } else {
-                (lo * (n - 1 - i) as f64 + hi * i as f64) / (n - 1) as f64
-            }
-        })
-        .collect()
 }
 
 /// `NAME=V,...` items into `theta`; returns the indices set.
@@ -348,8 +332,8 @@ fn compute(model: &Model, args: &BallsArgs<'_>) -> Result<(Drawn, String), Geome
     };
     let plane = (x.index, y.index);
     let mut points = Vec::new();
-    for &vy in &centres(y.lo, y.hi, rows) {
-        for &vx in &centres(x.lo, x.hi, columns) {
+    for &vy in &grid_centers(y.lo, y.hi, rows) {
+        for &vx in &grid_centers(x.lo, x.hi, columns) {
             let mut theta = base.clone();
             theta[x.index] = vx;
             theta[y.index] = vy;
@@ -577,14 +561,10 @@ mod tests {
     use super::{centres, grid};
 
     #[test]
-    fn grids_and_centres() {
+    fn grids_and_grid_centers() {
         assert_eq!(grid("5x3").unwrap(), (5, 3));
         assert!(grid("0x3").is_err());
         assert!(grid("5y5").is_err());
         assert!(grid("26x1").is_err());
-        assert_eq!(centres(0.0, 1.0, 1), vec![0.5]);
-        assert_eq!(centres(-1.0, 1.0, 3), vec![-1.0, 0.0, 1.0]);
-        let c = centres(0.1, 0.7, 7);
-        assert_eq!(c.last(), Some(&0.7));
     }
 }

@@ -96,7 +96,32 @@ pub struct FisherBall {
     pub method: Method,
 }
 
-/// Which parameters of a point vary in the plane.
+/// `n` values from `lo` to `hi`, both included and evenly spaced (one: the middle), for a grid
+/// of centres; each is `(lo·(n − 1 − i) + hi·i)/(n − 1)`, so that `0.2..1` in 5 steps gives
+/// `0.6`, not `0.6000000000000001`.
+///
+/// ```
+/// use fisher_geometry::grid_centers;
+/// assert_eq!(grid_centers(0.2, 1.0, 5), [0.2, 0.4, 0.6, 0.8, 1.0]);
+/// assert_eq!(grid_centers(0.0, 1.0, 1), [0.5]);
+/// ```
+pub fn grid_centers(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    match n {
+        0 => Vec::new(),
+        1 => vec![0.5 * (lo + hi)],
+        _ => (0..n)
+            .map(|i| {
+                if i == n - 1 {
+                    hi
+                } else {
+                    (lo * (n - 1 - i) as f64 + hi * i as f64) / (n - 1) as f64
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Checks that `plane` names two different parameters of a model with at least two.
 fn check_plane(field: &FisherField, plane: (usize, usize)) -> Result<(), GeometryError> {
     let n = field.dim();
     if n < 2 {

@@ -15,7 +15,7 @@ mod jeffreys;
 mod symbolic;
 mod whiten;
 
-pub use balls::{BallOptions, FisherBall, LevelPoint, RayEnd, plane_whitening};
+pub use balls::{BallOptions, FisherBall, LevelPoint, RayEnd, grid_centers, plane_whitening};
 pub use connection::Christoffel;
 pub use curvature::Curvature;
 pub use error::GeometryError;
