@@ -454,14 +454,14 @@ fn report(model: &Model, args: &BallsArgs<'_>, d: &Drawn, format: Format) -> Str
             let _ = writeln!(
                 s,
                 "\\Delta^\\top \\mathbf{{F}}(\\theta_0)\\, \\Delta = r^2, \\quad D(\\theta \\,\\|\\, \\theta_0) = \\tfrac{{r^2}}{{2}}, \\quad r = {}",
-                latex_number(args.radius)
+                latex_plain(args.radius)
             );
             for b in &d.balls {
                 let at = model
                     .params
                     .iter()
                     .zip(&b.center)
-                    .map(|(p, v)| format!("{} = {}", latex_name(p.name.as_str()), latex_number(*v)))
+                    .map(|(p, v)| format!("{} = {}", latex_name(p.name.as_str()), latex_plain(*v)))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let m = &b.block;
@@ -470,10 +470,10 @@ fn report(model: &Model, args: &BallsArgs<'_>, d: &Drawn, format: Format) -> Str
                     "\\mathbf{{F}}_{{{} {}}}({at}) = \\begin{{pmatrix}} {} & {} \\\\ {} & {} \\end{{pmatrix}}",
                     latex_name(xn),
                     latex_name(yn),
-                    latex_number(m[0][0]),
-                    latex_number(m[0][1]),
-                    latex_number(m[1][0]),
-                    latex_number(m[1][1]),
+                    latex_number(m[0][0] + 0.0),
+                    latex_number(m[0][1] + 0.0),
+                    latex_number(m[1][0] + 0.0),
+                    latex_number(m[1][1] + 0.0),
                 );
             }
             s
@@ -548,6 +548,17 @@ fn report(model: &Model, args: &BallsArgs<'_>, d: &Drawn, format: Format) -> Str
             }
             s
         }
+    }
+}
+
+/// A number the user typed (a radius, a coordinate of a centre) as LaTeX: as typed when it
+/// has no exponent, else in scientific notation. (`+ 0.0` turns `-0` into `0`.)
+fn latex_plain(v: f64) -> String {
+    let s = number(v + 0.0);
+    if s.contains(['e', 'E']) || !v.is_finite() {
+        latex_number(v)
+    } else {
+        s
     }
 }
 
