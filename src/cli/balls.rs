@@ -569,10 +569,10 @@ fn format_gap(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{centres, grid};
+    use super::grid;
 
     #[test]
-    fn grids_and_grid_centers() {
+    fn grids() {
         assert_eq!(grid("5x3").unwrap(), (5, 3));
         assert!(grid("0x3").is_err());
         assert!(grid("5y5").is_err());
