@@ -142,7 +142,8 @@ enum Command {
         #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
         radius: f64,
         /// Draw in the whitened coordinates of this centre, `NAME=V,NAME=V` (the two plotted
-        /// parameters): its ball becomes the circle of radius r.
+        /// parameters): its ball becomes the circle of radius r (and is drawn as one more
+        /// ball when it is not a centre of the grid).
         #[arg(long, allow_hyphen_values = true)]
         whiten_at: Option<String>,
         /// The SVG file to write.

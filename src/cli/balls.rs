@@ -503,6 +503,10 @@ fn report(model: &Model, args: &BallsArgs<'_>, d: &Drawn, format: Format) -> Str
                 "Fisher radius r = {}: ellipses Delta^T F(center) Delta = r^2 (the 2x2 block of F of {xn} and {yn}; KL ~ r^2/2 on them), and the exact level sets D(theta || center) = r^2/2 ({kl_method} KL, {rays} rays each)",
                 number(args.radius)
             );
+            let _ = writeln!(
+                s,
+                "on ray k, theta(t) = center + t B^(-1/2) u_k meets the ellipse at t = r and the level set at t_k; the gap is max |t_k/r - 1|"
+            );
             if let Some(star) = &d.whitened_at {
                 let _ = writeln!(
                     s,
@@ -537,7 +541,7 @@ fn report(model: &Model, args: &BallsArgs<'_>, d: &Drawn, format: Format) -> Str
                 let fill = " ".repeat(width.saturating_sub(at.len()));
                 let _ = writeln!(
                     s,
-                    "  {at}{fill}  level set / ellipse - 1: at most {}{}",
+                    "  {at}{fill}  gap {}{}",
                     format_gap(b.max_relative_gap()),
                     if notes.is_empty() {
                         String::new()

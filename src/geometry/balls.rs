@@ -182,12 +182,22 @@ pub fn plane_whitening(
     theta: &[f64],
     plane: (usize, usize),
 ) -> Result<Whitening, GeometryError> {
+    block_whitening(field, theta, plane).map(|(_, w)| w)
+}
+
+/// The block of `F(θ)` in the plane and its whitening.
+fn block_whitening(
+    field: &FisherField,
+    theta: &[f64],
+    plane: (usize, usize),
+) -> Result<([[f64; 2]; 2], Whitening), GeometryError> {
     check_plane(field, plane)?;
     let f = field.at(theta)?;
     let b = block_of(&f, plane);
     let m = DMatrix::from_row_slice(2, 2, &[b[0][0], b[0][1], b[1][0], b[1][1]]);
-    Whitening::of_matrix(&m, &[theta[plane.0], theta[plane.1]])
-        .map_err(|e| located(e, field, theta))
+    let w = Whitening::of_matrix(&m, &[theta[plane.0], theta[plane.1]])
+        .map_err(|e| located(e, field, theta))?;
+    Ok((b, w))
 }
 
 impl FisherBall {
@@ -232,10 +242,7 @@ impl FisherBall {
                 options.rays, options.ellipse_points
             )));
         }
-        check_plane(field, plane)?;
-        let w = plane_whitening(field, center, plane)?;
-        let f = field.at(center)?;
-        let block = block_of(&f, plane);
+        let (block, w) = block_whitening(field, center, plane)?;
         let inv = w.inverse_sqrt_fisher();
         let direction = |phi: f64| -> [f64; 2] {
             let (s, c) = phi.sin_cos();
