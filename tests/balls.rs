@@ -228,7 +228,16 @@ fn bad_balls_are_refused() {
     let (field, kl) = fields(&model);
     for r in [0.0, -0.1, f64::NAN, f64::INFINITY] {
         let e = FisherBall::at(&field, &kl, &[0.0, 1.0], (0, 1), &options(r)).unwrap_err();
-        assert!(matches!(e, GeometryError::Radius(_)), "{e}");
+        assert!(matches!(e, GeometryError::Radius { .. }), "{e}");
+    }
+    // Too small for f64: r²/2 underflows, or the ball is lost in the rounding of θ₀ + Δ.
+    for (r, center) in [
+        (1e-101, [0.0, 1.0]),
+        (1e-12, [5.0, 1.0]),
+        (1e-10, [0.0, 1e3]),
+    ] {
+        let e = FisherBall::at(&field, &kl, &center, (0, 1), &options(r)).unwrap_err();
+        assert!(e.to_string().contains("too small"), "{e}");
     }
     let e = FisherBall::at(&field, &kl, &[0.0, 1.0], (1, 1), &options(0.1)).unwrap_err();
     assert!(matches!(e, GeometryError::Plane(_)), "{e}");

@@ -104,17 +104,26 @@ pub struct FisherBall {
 /// use fisher_geometry::grid_centers;
 /// assert_eq!(grid_centers(0.2, 1.0, 5), [0.2, 0.4, 0.6, 0.8, 1.0]);
 /// assert_eq!(grid_centers(0.0, 1.0, 1), [0.5]);
+/// assert!(grid_centers(-1.7e308, 1.7e308, 3).iter().all(|v| v.is_finite()));
 /// ```
 pub fn grid_centers(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     match n {
         0 => Vec::new(),
-        1 => vec![0.5 * (lo + hi)],
+        1 => vec![0.5 * lo + 0.5 * hi],
         _ => (0..n)
             .map(|i| {
+                let (a, b) = ((n - 1 - i) as f64, i as f64);
+                let m = (n - 1) as f64;
                 if i == n - 1 {
                     hi
                 } else {
-                    (lo * (n - 1 - i) as f64 + hi * i as f64) / (n - 1) as f64
+                    let v = (lo * a + hi * b) / m;
+                    // Near the ends of the range of f64 the sum overflows; weights first.
+                    if v.is_finite() {
+                        v
+                    } else {
+                        lo * (a / m) + hi * (b / m)
+                    }
                 }
             })
             .collect(),
@@ -219,12 +228,15 @@ impl FisherBall {
     ///
     /// # Errors
     ///
-    /// [`GeometryError::Radius`] for a radius that is not finite and positive, or too few
-    /// rays or points; [`GeometryError::Plane`] for a one-parameter model or a bad plane;
+    /// [`GeometryError::Radius`] for a radius that is not finite and positive, or so small
+    /// that `r²/2` nears the bottom of the range of `f64` or the ball is below `10⁻⁹` of the
+    /// centre's coordinates (lost to rounding); [`GeometryError::Plane`] for too few rays or
+    /// points; [`GeometryError::Plane`] for a one-parameter model or a bad plane;
     /// [`GeometryError::Info`] when `F(θ₀)` or a divergence cannot be evaluated (a centre
     /// outside the domains, say); [`GeometryError::NotPositiveDefinite`] when the block of
     /// `F(θ₀)` is no metric; [`GeometryError::LevelSet`] when `D` stays below `r²/2` along a
-    /// ray that never leaves the domain.
+    /// ray that never leaves the domain, or when a numeric divergence is not accurate to
+    /// `10⁻⁴` of `r²/2`.
     pub fn at(
         field: &FisherField,
         kl: &KlField,
@@ -233,8 +245,18 @@ impl FisherBall {
         options: &BallOptions,
     ) -> Result<FisherBall, GeometryError> {
         let r = options.radius;
+        let radius_error = |reason: String| GeometryError::Radius {
+            radius: crate::expr::number(r),
+            reason,
+        };
         if !(r.is_finite() && r > 0.0) {
-            return Err(GeometryError::Radius(crate::expr::number(r)));
+            return Err(radius_error("not a finite number greater than 0".into()));
+        }
+        if r * r / 2.0 < MIN_LEVEL {
+            return Err(radius_error(format!(
+                "too small: the level r^2/2 is below {}",
+                crate::expr::number(MIN_LEVEL)
+            )));
         }
         if options.rays < 8 || options.ellipse_points < 8 {
             return Err(GeometryError::Plane(format!(
@@ -244,6 +266,21 @@ impl FisherBall {
         }
         let (block, w) = block_whitening(field, center, plane)?;
         let inv = w.inverse_sqrt_fisher();
+        // The half extents of the ellipse along the axes, r·√((B⁻¹)_ii) = r·|row i of B^{−1/2}|:
+        // a ball much smaller than the centre's coordinates is lost to rounding in θ₀ + Δ.
+        for (k, &i) in [plane.0, plane.1].iter().enumerate() {
+            let extent = r * inv[(k, 0)].hypot(inv[(k, 1)]);
+            let resolved = extent > RESOLUTION * center[i].abs(); // false for NaN
+            if !resolved {
+                return Err(radius_error(format!(
+                    "too small to resolve at this centre: the ball reaches {} from `{}` = {}, below {} of it",
+                    crate::expr::number(extent),
+                    field.model().params[i].name,
+                    crate::expr::number(center[i]),
+                    crate::expr::number(RESOLUTION)
+                )));
+            }
+        }
         let direction = |phi: f64| -> [f64; 2] {
             let (s, c) = phi.sin_cos();
             [
@@ -286,6 +323,16 @@ impl FisherBall {
                         crate::expr::number(r * r / 2.0),
                         crate::expr::number(t),
                         crate::expr::number(r)
+                    ),
+                },
+                RayError::Inaccurate { theta, error } => GeometryError::LevelSet {
+                    at: describe(field, center),
+                    reason: format!(
+                        "the numeric divergence at {} has an estimated error of {}, more than {} of the level r^2/2 = {}: take a larger radius",
+                        describe(field, &theta),
+                        crate::expr::number(error),
+                        crate::expr::number(MAX_KL_ERROR),
+                        crate::expr::number(r * r / 2.0)
                     ),
                 },
             })?;
@@ -378,6 +425,13 @@ enum RayError {
     Geometry(GeometryError),
     /// `D` stays below the target along a ray that never leaves the domain, up to this `t`.
     Unbounded(f64),
+    /// The numeric divergence at `theta` has an estimated error too large against `r²/2`.
+    Inaccurate {
+        /// The point.
+        theta: Vec<f64>,
+        /// The estimated absolute error.
+        error: f64,
+    },
 }
 
 impl From<crate::info::InfoError> for RayError {
@@ -395,6 +449,14 @@ struct Ray<'a> {
     target: f64,
     radius: f64,
 }
+
+/// The smallest level `r²/2` (far above the range where `f64` loses digits).
+const MIN_LEVEL: f64 = 1e-200;
+/// The smallest extent of a ball relative to its centre's coordinates: below it, `θ₀ + Δ`
+/// keeps too few digits of `Δ` for a divergence of order `|Δ|²`.
+const RESOLUTION: f64 = 1e-9;
+/// The largest estimated error of a numeric divergence relative to the level `r²/2`.
+const MAX_KL_ERROR: f64 = 1e-4;
 
 /// Doublings of `t` before a ray that stays inside the domain is given up.
 const MAX_DOUBLINGS: usize = 60;
@@ -420,7 +482,14 @@ impl Ray<'_> {
     /// `D(θ(t)‖θ₀) − r²/2`, and `D`.
     fn g(&self, d: [f64; 2], t: f64) -> Result<(f64, f64), RayError> {
         let theta = self.theta(d, t);
-        let kl = self.kl.kl(&theta, self.center)?.value;
+        let divergence = self.kl.kl(&theta, self.center)?;
+        if let Some(error) = divergence.error {
+            let accurate = error <= MAX_KL_ERROR * self.target; // false for NaN
+            if !accurate {
+                return Err(RayError::Inaccurate { theta, error });
+            }
+        }
+        let kl = divergence.value;
         Ok((kl - self.target, kl))
     }
 

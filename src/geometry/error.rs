@@ -86,9 +86,15 @@ pub enum GeometryError {
         /// What was given.
         found: usize,
     },
-    /// A Fisher radius that is not a finite number greater than 0.
-    #[error("the Fisher radius must be a finite number greater than 0, not {0}")]
-    Radius(String),
+    /// A Fisher radius that is not a finite number greater than 0, or too small to be
+    /// resolved in `f64`.
+    #[error("the Fisher radius {radius} is {reason}")]
+    Radius {
+        /// The radius, formatted.
+        radius: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A plane of two parameters that cannot be drawn: a one-parameter model, the same
     /// parameter twice.
     #[error("cannot draw Fisher balls in this plane: {0}")]
