@@ -190,7 +190,7 @@ fn assign(
 }
 
 /// What `fisher balls` computed, before it is printed.
-struct Drawn {
+pub(super) struct Drawn {
     x: Axis,
     y: Axis,
     fixed: Vec<usize>,
@@ -246,8 +246,13 @@ fn point_text(model: &Model, theta: &[f64]) -> String {
         .join(", ")
 }
 
-/// Checks every argument, computes the balls, and draws them.
-fn compute(model: &Model, args: &BallsArgs<'_>) -> Result<(Drawn, String), GeometryCommandError> {
+/// Checks every argument, computes the balls, and lays out their figure (a command that
+/// draws more over the balls, `fisher geodesic` say, pushes its curves to
+/// [`BallsFigure::extra`] and writes it with [`write_figure`]).
+pub(super) fn figure(
+    model: &Model,
+    args: &BallsArgs<'_>,
+) -> Result<(Drawn, BallsFigure), GeometryCommandError> {
     if model.params.len() < 2 {
         return Err(bad(format!(
             "Fisher balls are drawn in a plane of two parameters, and `{}` has one ({}): there is no plane",
@@ -358,7 +363,6 @@ fn compute(model: &Model, args: &BallsArgs<'_>) -> Result<(Drawn, String), Geome
         model.params[y.index].name.as_str(),
     );
     let figure = BallsFigure::of_balls(&model.name, names, &balls, whitening.as_ref());
-    let svg = figure.render().map_err(|e| bad(e.to_string()))?.svg;
     Ok((
         Drawn {
             x,
@@ -368,8 +372,14 @@ fn compute(model: &Model, args: &BallsArgs<'_>) -> Result<(Drawn, String), Geome
             whitened_at,
             fisher_method: field.method().as_str(),
         },
-        svg,
+        figure,
     ))
+}
+
+/// Renders `figure` and writes it to `path` (atomically).
+pub(super) fn write_figure(path: &Path, figure: &BallsFigure) -> Result<(), GeometryCommandError> {
+    let svg = figure.render().map_err(|e| bad(e.to_string()))?.svg;
+    write_atomically(path, &svg)
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that a failed
@@ -399,8 +409,8 @@ pub(super) fn balls(
     args: &BallsArgs<'_>,
     format: Format,
 ) -> Result<String, GeometryCommandError> {
-    let (drawn, svg) = compute(model, args)?;
-    write_atomically(args.output, &svg)?;
+    let (drawn, drawing) = figure(model, args)?;
+    write_figure(args.output, &drawing)?;
     Ok(report(model, args, &drawn, format))
 }
 
