@@ -101,6 +101,7 @@ pub use info::{
 };
 
 // Geometry on the Fisher metric.
+pub use geometry::{BallOptions, FisherBall, LevelPoint, RayEnd, grid_centers, plane_whitening};
 pub use geometry::{
     Christoffel, Curvature, Distance, DistanceMethod, Geodesic, GeodesicOptions, GeometryError,
     LocationScale, MAX_SYMBOLIC_DIM, MapErrorKind, MapText, Normalizer, Properness, REPARAM_TOL,
@@ -110,6 +111,10 @@ pub use geometry::{
 };
 
 // Rendering: display adapters.
+pub use render::{
+    BallCurves, BallsFigure, Curve, CurveStyle, ELLIPSE_LEGEND, FIGURE_HEIGHT, FIGURE_WIDTH,
+    LEVEL_SET_LEGEND, PlotLayout, RenderError, RenderedFigure, unicode_name,
+};
 pub use render::{
     Latex, LatexMatrix, MIN_LETS_TREE, Pretty, Text, derivation_lets, latex, latex_matrix,
     latex_name, model_latex, number, text,

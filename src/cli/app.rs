@@ -155,6 +155,39 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Draw Fisher balls over a grid of centres as SVG: at each centre the ellipse
+    /// `ΔᵀFΔ = r²` in the plane of two parameters (on which KL ≈ r²/2) and the exact KL level
+    /// set `D(θ‖θ₀) = r²/2`.
+    Balls {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The x axis: a parameter and the range of the centres, `NAME=LO..HI`.
+        #[arg(long, allow_hyphen_values = true)]
+        x: String,
+        /// The y axis: `NAME=LO..HI`.
+        #[arg(long, allow_hyphen_values = true)]
+        y: String,
+        /// The values of the other parameters, `NAME=V,...` (they are held fixed).
+        #[arg(long, allow_hyphen_values = true)]
+        fix: Option<String>,
+        /// The grid of centres, `COLUMNSxROWS`.
+        #[arg(long, default_value = "5x5")]
+        grid: String,
+        /// The Fisher radius r.
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        radius: f64,
+        /// Draw in the whitened coordinates of this centre, `NAME=V,NAME=V` (the two plotted
+        /// parameters): its ball becomes the circle of radius r (and is drawn as one more
+        /// ball when it is not a centre of the grid).
+        #[arg(long, allow_hyphen_values = true)]
+        whiten_at: Option<String>,
+        /// The SVG file to write.
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+        /// Output format of the report.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
@@ -339,6 +372,30 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
                 color,
             };
             super::progress::run(|| super::reparam::reparam(&model, &args)).map_err(Failure::from)
+        }
+        Command::Balls {
+            model,
+            x,
+            y,
+            fix,
+            grid,
+            radius,
+            whiten_at,
+            output,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let args = super::balls::BallsArgs {
+                x,
+                y,
+                fix: fix.as_deref(),
+                grid,
+                radius: *radius,
+                whiten_at: whiten_at.as_deref(),
+                output,
+            };
+            super::progress::run(|| super::balls::balls(&model, &args, *format))
+                .map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

@@ -28,6 +28,12 @@ pub(super) enum GeometryCommandError {
     /// Two routes to the same quantity disagree (a formula against shooting).
     #[error("{0}")]
     Check(String),
+    /// A bad argument of `fisher balls` (the message names the flag).
+    #[error("{0}")]
+    Argument(String),
+    /// The output file could not be written.
+    #[error("{0}")]
+    Write(String),
 }
 
 /// `fisher whiten --format json` (DESIGN §5: `at`, `sqrt_fisher`, `inverse_sqrt_fisher`).

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 mod app;
+mod balls;
 mod diagnostic;
 mod distance;
 mod format;

@@ -96,4 +96,25 @@ pub enum GeometryError {
         /// What was given.
         found: usize,
     },
+    /// A Fisher radius that is not a finite number greater than 0, or too small to be
+    /// resolved in `f64`.
+    #[error("the Fisher radius {radius} is {reason}")]
+    Radius {
+        /// The radius, formatted.
+        radius: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A plane of two parameters that cannot be drawn: a one-parameter model, the same
+    /// parameter twice.
+    #[error("cannot draw Fisher balls in this plane: {0}")]
+    Plane(String),
+    /// The KL level set of a Fisher ball could not be found along a ray.
+    #[error("the KL level set of the Fisher ball at {at} cannot be found: {reason}")]
+    LevelSet {
+        /// The centre, `name=value, …`.
+        at: String,
+        /// Why.
+        reason: String,
+    },
 }

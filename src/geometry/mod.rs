@@ -2,11 +2,12 @@
 //! Jeffreys prior (density, normalizer, properness); the Levi-Civita connection of the Fisher
 //! metric (Christoffel symbols) and its curvature, at a point or, for a closed-form metric, as
 //! formulas; geodesics, the exponential and logarithmic maps, and the Fisher–Rao distance;
-//! reparameterization and the pullback of the metric.
+//! reparameterization and the pullback of the metric; Fisher balls beside the KL level sets.
 //!
 //! Everything here evaluates `F` and its θ-derivatives through the field only (closed form or
 //! numeric, compiled once per model), never by deriving again.
 
+mod balls;
 mod connection;
 mod curvature;
 mod distance;
@@ -18,6 +19,7 @@ mod shooting;
 mod symbolic;
 mod whiten;
 
+pub use balls::{BallOptions, FisherBall, LevelPoint, RayEnd, grid_centers, plane_whitening};
 pub use connection::Christoffel;
 pub use curvature::Curvature;
 pub use distance::{Distance, DistanceMethod, LocationScale, distance, distance_method};

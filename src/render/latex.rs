@@ -8,7 +8,8 @@ use crate::expr::{Expr, Op, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};
 use crate::expr::{Pretty, number};
 use crate::parse::MAX_NAME_LEN;
 
-const GREEK: &[&str] = &[
+/// The Greek names that render as Greek letters.
+pub(super) const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
     "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",

@@ -1,12 +1,17 @@
 //! Rendering: plain text in the model language (the printer of [`crate::expr`], re-exported),
-//! LaTeX, and JSON values. Renderings are display adapters (`text(&e)`, `latex(&e)`); nothing
-//! here prints.
+//! LaTeX, JSON values, and the SVG figure of Fisher balls. Renderings are display adapters
+//! (`text(&e)`, `latex(&e)`); nothing here prints.
 
+mod balls;
 pub mod json;
 mod latex;
 mod report;
 
 pub use crate::expr::{Pretty, Text, number, text};
+pub use balls::{
+    BallCurves, BallsFigure, Curve, CurveStyle, ELLIPSE_LEGEND, FIGURE_HEIGHT, FIGURE_WIDTH,
+    LEVEL_SET_LEGEND, PlotLayout, RenderError, RenderedFigure, unicode_name,
+};
 pub use latex::{Latex, LatexMatrix, latex, latex_matrix, latex_name};
 pub use report::model_latex;
 pub(crate) use report::{check_latex, latex_number, latex_text};
