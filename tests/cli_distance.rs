@@ -191,3 +191,124 @@ fn bad_points_and_failed_shooting_are_errors() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn geodesic_draws_the_curve_over_fisher_balls() {
+    let dir = std::env::temp_dir().join(format!("fisher-geodesic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("normal.svg");
+    let path = file.to_str().unwrap();
+    let v = json(&[
+        "geodesic",
+        "normal",
+        "--a",
+        "mu=-1,sigma=0.5",
+        "--b",
+        "mu=1.5,sigma=1",
+        "-o",
+        path,
+        "--format",
+        "json",
+    ]);
+    // the same distance as `fisher distance`
+    let d = json(&[
+        "distance",
+        "normal",
+        "--a",
+        "mu=-1,sigma=0.5",
+        "--b",
+        "mu=1.5,sigma=1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["distance"], d["distance"]);
+    assert_eq!(v["file"], path);
+    assert_eq!(v["geodesic"], d["geodesic"]);
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    // the geodesic is drawn in its own colour (CurveStyle::Geodesic), with a legend entry
+    assert!(svg.contains("geodesic, d = 3.048661"), "no legend entry");
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
+    assert!(tree.size().width() > 100.0);
+    // a bivariate normal: a plane of two of its five parameters, the others held at the
+    // geodesic's midpoint
+    let file5 = dir.join("bivariate.svg");
+    let (code, out, err) = run(&[
+        "geodesic",
+        "bivariate_normal",
+        "--a",
+        "mu1=0,mu2=0,s1=1,s2=1,rho=0",
+        "--b",
+        "mu1=0.5,mu2=0.2,s1=1.5,s2=0.8,rho=0.3",
+        "--x",
+        "mu1",
+        "--y",
+        "rho",
+        "-o",
+        file5.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("held at the geodesic's midpoint"), "{out}");
+    assert!(file5.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn geodesic_refuses_bad_arguments_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("fisher-geodesic-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.svg");
+    let path = file.to_str().unwrap();
+    let ab = ["--a", "mu=0,sigma=1", "--b", "mu=1,sigma=2"];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        let mut v = vec!["geodesic", "normal"];
+        v.extend_from_slice(&ab);
+        v.extend_from_slice(extra);
+        v.extend_from_slice(&["-o", path]);
+        v
+    };
+    for (args, want) in [
+        (
+            vec![
+                "geodesic", "poisson", "--a", "rate=1", "--b", "rate=2", "-o", path,
+            ],
+            "one parameter",
+        ),
+        (with(&["--x", "tau"]), "`tau` is not a parameter"),
+        (with(&["--x", "mu", "--y", "mu"]), "both name `mu`"),
+        (with(&["--radius", "-1"]), "--radius"),
+        (with(&["--grid", "0x3"]), "grid"),
+        (
+            vec![
+                "geodesic",
+                "normal",
+                "--a",
+                "mu=0,sigma=-1",
+                "--b",
+                "mu=1,sigma=2",
+                "-o",
+                path,
+            ],
+            "sigma",
+        ),
+    ] {
+        let (code, out, err) = run(&args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!file.exists(), "{args:?} left a file");
+    }
+    // an unwritable output
+    let (code, _, err) = run(&[
+        "geodesic",
+        "normal",
+        "--a",
+        "mu=0,sigma=1",
+        "--b",
+        "mu=1,sigma=2",
+        "-o",
+        "/nonexistent-dir/x.svg",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot write"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

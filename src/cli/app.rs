@@ -124,6 +124,38 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The geodesic between two members of the family, drawn over Fisher balls on a grid
+    /// that covers it (SVG), with its length, the Fisher-Rao distance.
+    Geodesic {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// The first point: `name=value,...`, every parameter.
+        #[arg(long)]
+        a: String,
+        /// The second point: `name=value,...`, every parameter.
+        #[arg(long)]
+        b: String,
+        /// The parameter on the horizontal axis (default: the first).
+        #[arg(long)]
+        x: Option<String>,
+        /// The parameter on the vertical axis (default: the second, or the first if --x
+        /// names the second).
+        #[arg(long)]
+        y: Option<String>,
+        /// The grid of ball centres over the geodesic's range, `COLUMNSxROWS`.
+        #[arg(long, default_value = "4x4")]
+        grid: String,
+        /// The Fisher radius of the balls (default: the distance over 4 times the larger grid
+        /// count, within 0.01..0.5).
+        #[arg(long, allow_negative_numbers = true)]
+        radius: Option<f64>,
+        /// The SVG file to write.
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+        /// Output format of the report.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Reparameterize a model by a map from new parameters to the old ones: the substituted
     /// log-density, the Jacobian, the pullback `J^T F J` and its check against the Fisher
     /// matrix derived directly from the new model.
@@ -355,6 +387,32 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             let b = point(&model, "--b", b)?;
             super::progress::run(|| super::distance::distance_command(&model, &a, &b, *format))
                 .map_err(Failure::from)
+        }
+        Command::Geodesic {
+            model,
+            a,
+            b,
+            x,
+            y,
+            grid,
+            radius,
+            output,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let a = point(&model, "--a", a)?;
+            let b = point(&model, "--b", b)?;
+            let args = super::geodesic::GeodesicArgs {
+                x: x.as_deref(),
+                y: y.as_deref(),
+                grid,
+                radius: *radius,
+                output,
+            };
+            super::progress::run(|| {
+                super::geodesic::geodesic_command(&model, &a, &b, &args, *format)
+            })
+            .map_err(Failure::from)
         }
         Command::Reparam {
             model,

@@ -8,6 +8,7 @@ mod balls;
 mod diagnostic;
 mod distance;
 mod format;
+mod geodesic;
 mod geometry;
 mod numeric;
 mod progress;
