@@ -368,7 +368,8 @@ fn latex_output_is_snapshotted() {
     });
 }
 
-/// The `fisher balls` lines of the code block of `examples/figures/README.md`.
+/// The `fisher balls` and `fisher geodesic` lines of the code block of
+/// `examples/figures/README.md`.
 fn readme_commands() -> Vec<Vec<String>> {
     let readme = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -377,7 +378,7 @@ fn readme_commands() -> Vec<Vec<String>> {
     .unwrap();
     readme
         .lines()
-        .filter(|l| l.starts_with("fisher balls "))
+        .filter(|l| l.starts_with("fisher balls ") || l.starts_with("fisher geodesic "))
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect()
 }
