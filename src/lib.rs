@@ -4,9 +4,11 @@
 //! language, symbolic derivatives with e-graph simplification, numeric evaluation over dual
 //! numbers, expectations (exact by the score identity, or by quadrature), the Fisher
 //! information matrix and the KL divergence, the Fisher field (`F`, `∂F`, `∂²F` compiled once
-//! per model), the first of the geometry on it (whitening, the Jeffreys prior, Christoffel
-//! symbols and curvature, reparameterization with the pullback of the metric), and rendering;
-//! geodesics, natural gradient, … come next.
+//! per model), the geometry on it (reparameterization with the pullback of the metric,
+//! whitening, Fisher balls beside the exact KL level sets, the Jeffreys prior, Christoffel
+//! symbols and curvature, geodesics, the exponential and logarithmic maps, Fisher–Rao
+//! distances), and rendering (text, LaTeX, JSON, SVG); natural gradient, RMHMC and MML come
+//! next.
 //!
 //! A tour, from a model file to its Fisher matrix:
 //!
