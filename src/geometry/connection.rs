@@ -79,10 +79,62 @@ pub(super) fn christoffel_derivatives(
     inv: &DMatrix<f64>,
     n: usize,
 ) -> Vec<f64> {
-    let a = first_kind_sums(&d.df, n);
-    let idx3 = |i: usize, j: usize, l: usize| (i * n + j) * n + l;
-    let d_inv: Vec<DMatrix<f64>> = d.df.iter().map(|dc| -(inv * dc * inv)).collect();
-    let mut dgamma = vec![0.0; n * n * n * n];
+    let mut scratch = DerivativeScratch::new(n);
+    let mut out = vec![0.0; n * n * n * n];
+    christoffel_derivatives_into(d, inv, n, &mut scratch, &mut out);
+    out
+}
+
+/// Working memory of [`christoffel_derivatives_into`].
+pub(super) struct DerivativeScratch {
+    a: Vec<f64>,
+    /// `∂_c F⁻¹` at `(c·n + k)·n + l`.
+    d_inv: Vec<f64>,
+    /// `F⁻¹ ∂_c F` at `k·n + l`, for one `c` at a time.
+    product: Vec<f64>,
+}
+
+impl DerivativeScratch {
+    pub(super) fn new(n: usize) -> DerivativeScratch {
+        DerivativeScratch {
+            a: vec![0.0; n * n * n],
+            d_inv: vec![0.0; n * n * n],
+            product: vec![0.0; n * n],
+        }
+    }
+}
+
+/// [`christoffel_derivatives`] into `out` (`n⁴` values), without allocation.
+pub(super) fn christoffel_derivatives_into(
+    d: &FieldDerivatives,
+    inv: &DMatrix<f64>,
+    n: usize,
+    scratch: &mut DerivativeScratch,
+    out: &mut [f64],
+) {
+    let a = &mut scratch.a;
+    for i in 0..n {
+        for j in 0..n {
+            for l in 0..n {
+                a[(i * n + j) * n + l] = d.df[i][(j, l)] + d.df[j][(i, l)] - d.df[l][(i, j)];
+            }
+        }
+    }
+    for c in 0..n {
+        let dc = &d.df[c];
+        for k in 0..n {
+            for l in 0..n {
+                scratch.product[k * n + l] = (0..n).map(|m| inv[(k, m)] * dc[(m, l)]).sum();
+            }
+        }
+        for k in 0..n {
+            for l in 0..n {
+                scratch.d_inv[(c * n + k) * n + l] = -(0..n)
+                    .map(|m| scratch.product[k * n + m] * inv[(m, l)])
+                    .sum::<f64>();
+            }
+        }
+    }
     for c in 0..n {
         let d2 = &d.d2f[c];
         for k in 0..n {
@@ -91,16 +143,16 @@ pub(super) fn christoffel_derivatives(
                     let mut s = 0.0;
                     for l in 0..n {
                         let da = d2[i][(j, l)] + d2[j][(i, l)] - d2[l][(i, j)];
-                        s += d_inv[c][(k, l)] * a[idx3(i, j, l)] + inv[(k, l)] * da;
+                        s += scratch.d_inv[(c * n + k) * n + l] * a[(i * n + j) * n + l]
+                            + inv[(k, l)] * da;
                     }
                     let v = 0.5 * s;
-                    dgamma[((c * n + k) * n + i) * n + j] = v;
-                    dgamma[((c * n + k) * n + j) * n + i] = v;
+                    out[((c * n + k) * n + i) * n + j] = v;
+                    out[((c * n + k) * n + j) * n + i] = v;
                 }
             }
         }
     }
-    dgamma
 }
 
 impl Christoffel {

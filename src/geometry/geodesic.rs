@@ -11,7 +11,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::connection::{christoffel_derivatives, inverse_metric, located};
+use super::connection::{DerivativeScratch, christoffel_derivatives_into, inverse_metric, located};
 use super::{GeometryError, describe};
 use crate::info::{FieldDerivatives, FisherField};
 
@@ -140,6 +140,11 @@ struct Work {
     column: Vec<f64>,
     /// `F`, `∂F`, `∂²F` for the tangents.
     second: FieldDerivatives,
+    /// `∂_cΓᵏᵢⱼ`, `∂_cΓᵏᵢⱼ vⁱvʲ` and `Γᵏᵢⱼ vⁱ` for the tangents, and the working memory.
+    dgamma: Vec<f64>,
+    q: Vec<f64>,
+    w: Vec<f64>,
+    scratch: DerivativeScratch,
 }
 
 impl Work {
@@ -157,6 +162,10 @@ impl Work {
                 df: Vec::new(),
                 d2f: Vec::new(),
             },
+            dgamma: vec![0.0; n * n * n * n],
+            q: vec![0.0; n * n],
+            w: vec![0.0; n * n],
+            scratch: DerivativeScratch::new(n),
         }
     }
 
@@ -288,10 +297,17 @@ fn rhs(
         out[n + k] = -s;
     }
     if m > 0 {
-        let dg = christoffel_derivatives(&work.second, &work.inv, n);
+        christoffel_derivatives_into(
+            &work.second,
+            &work.inv,
+            n,
+            &mut work.scratch,
+            &mut work.dgamma,
+        );
+        let (dg, q, w) = (&work.dgamma, &mut work.q, &mut work.w);
         // q[c·n + k] = ∂_cΓᵏᵢⱼ vⁱvʲ; w[k·n + j] = Γᵏᵢⱼ vⁱ
-        let mut q = vec![0.0; n * n];
-        let mut w = vec![0.0; n * n];
+        q.fill(0.0);
+        w.fill(0.0);
         for k in 0..n {
             for i in 0..n {
                 for j in 0..n {
