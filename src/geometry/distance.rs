@@ -315,11 +315,18 @@ fn one_parameter(field: &FisherField, a: f64, b: f64) -> Result<Distance, Geomet
     })
 }
 
+/// The location–scale form of a closed-form metric in two parameters.
+fn location_scale(field: &FisherField) -> Option<LocationScale> {
+    (field.dim() == 2 && field.method() == Method::ClosedForm)
+        .then(|| LocationScale::of(field))
+        .flatten()
+}
+
 /// The route [`distance`] takes for `field`.
 pub fn distance_method(field: &FisherField) -> DistanceMethod {
     if field.dim() == 1 {
         DistanceMethod::OneParameter
-    } else if field.method() == Method::ClosedForm && LocationScale::of(field).is_some() {
+    } else if location_scale(field).is_some() {
         DistanceMethod::LocationScale
     } else {
         DistanceMethod::Shooting
@@ -362,10 +369,11 @@ pub fn distance(
         }
         field.at(p)?;
     }
-    match distance_method(field) {
-        DistanceMethod::OneParameter => one_parameter(field, a[0], b[0]),
-        DistanceMethod::LocationScale => {
-            let ls = LocationScale::of(field).expect("the route was chosen for it");
+    if n == 1 {
+        return one_parameter(field, a[0], b[0]);
+    }
+    match location_scale(field) {
+        Some(ls) => {
             let value = ls.distance(a, b);
             Ok(Distance {
                 value,
@@ -375,7 +383,7 @@ pub fn distance(
                 residual: 0.0,
             })
         }
-        DistanceMethod::Shooting => {
+        None => {
             let shot = logarithmic_map(field, a, b, options)?;
             Ok(Distance {
                 value: shot.distance,
