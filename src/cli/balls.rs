@@ -58,7 +58,7 @@ fn param_list(model: &Model) -> String {
 }
 
 /// The index of the parameter `name`, or an error naming the flag.
-fn param(model: &Model, flag: &str, name: &str) -> Result<usize, GeometryCommandError> {
+pub(super) fn param(model: &Model, flag: &str, name: &str) -> Result<usize, GeometryCommandError> {
     model
         .params
         .iter()

@@ -117,6 +117,14 @@ pub(super) fn named(field: &FisherField, theta: &[f64]) -> BTreeMap<String, f64>
         .collect()
 }
 
+/// The LaTeX of `fisher distance` and `fisher geodesic`: `d_F(θ_a, θ_b) = d`.
+pub(super) fn distance_latex(d: f64) -> String {
+    format!(
+        "d_{{F}}\\left(\\theta_a, \\theta_b\\right) = {}\n",
+        latex_number(d)
+    )
+}
+
 /// What each route is, for the text output.
 fn route(method: DistanceMethod) -> &'static str {
     match method {
@@ -161,10 +169,7 @@ pub(super) fn distance_command(
             metric,
             residual: d.residual,
         }),
-        Format::Latex => format!(
-            "d_{{F}}\\left(\\theta_a, \\theta_b\\right) = {}\n",
-            latex_number(d.value)
-        ),
+        Format::Latex => distance_latex(d.value),
         Format::Text => {
             let mut s = String::new();
             let _ = writeln!(s, "model {} from {} to {}", model.name, a, b);

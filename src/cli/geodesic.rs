@@ -8,13 +8,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::balls::{BallsArgs, figure, write_figure};
-use super::distance::{Measured, measure, named};
+use super::balls::{BallsArgs, figure, param, write_figure};
+use super::distance::{Measured, distance_latex, measure, named};
 use super::format::Format;
 use super::geometry::GeometryCommandError;
 use super::numeric::{at_map, json_text};
 use crate::model::{Domain, Model, Point};
-use crate::render::{Curve, CurveStyle, latex_number, number};
+use crate::render::{Curve, CurveStyle, number};
 
 /// The arguments of `fisher geodesic`, as typed.
 pub(super) struct GeodesicArgs<'a> {
@@ -48,26 +48,6 @@ struct GeodesicJson {
 
 fn bad(message: String) -> GeometryCommandError {
     GeometryCommandError::Argument(message)
-}
-
-/// The index of the parameter `name`, for `flag`.
-fn param(model: &Model, flag: &str, name: &str) -> Result<usize, GeometryCommandError> {
-    model
-        .params
-        .iter()
-        .position(|p| p.name.as_str() == name)
-        .ok_or_else(|| {
-            bad(format!(
-                "{flag}: `{name}` is not a parameter of `{}` (its parameters: {})",
-                model.name,
-                model
-                    .params
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
 }
 
 /// A range of centres covering `[lo, hi]` with a margin, inside `domain`.
@@ -191,10 +171,7 @@ pub(super) fn geodesic_command(
             radius,
             residual: d.residual,
         }),
-        Format::Latex => format!(
-            "d_{{F}}\\left(\\theta_a, \\theta_b\\right) = {}\n",
-            latex_number(d.value)
-        ),
+        Format::Latex => distance_latex(d.value),
         Format::Text => {
             let mut s = String::new();
             let _ = writeln!(s, "model {} from {} to {}", model.name, a, b);

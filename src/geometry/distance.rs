@@ -16,7 +16,7 @@
 use nalgebra::DVector;
 use serde::Serialize;
 
-use super::shooting::{ShootingOptions, logarithmic_map};
+use super::shooting::{ShootingOptions, check_ends, logarithmic_map};
 use super::{GeometryError, describe};
 use crate::expr::Expr;
 use crate::info::{FisherField, Method};
@@ -358,18 +358,8 @@ pub fn distance(
     b: &[f64],
     options: ShootingOptions,
 ) -> Result<Distance, GeometryError> {
-    let n = field.dim();
-    for p in [a, b] {
-        if p.len() != n {
-            return Err(GeometryError::Length {
-                what: "end point",
-                expected: n,
-                found: p.len(),
-            });
-        }
-        field.at(p)?;
-    }
-    if n == 1 {
+    check_ends(field, a, b)?;
+    if field.dim() == 1 {
         return one_parameter(field, a[0], b[0]);
     }
     match location_scale(field) {

@@ -253,6 +253,27 @@ fn newton(
     )
 }
 
+/// Checks that `a` and `b` are points of `field` (their lengths, and inside the domains);
+/// returns `F(a)`.
+pub(super) fn check_ends(
+    field: &FisherField,
+    a: &[f64],
+    b: &[f64],
+) -> Result<DMatrix<f64>, GeometryError> {
+    for p in [a, b] {
+        if p.len() != field.dim() {
+            return Err(GeometryError::Length {
+                what: "end point",
+                expected: field.dim(),
+                found: p.len(),
+            });
+        }
+    }
+    let f_a = field.at(a)?;
+    field.at(b)?;
+    Ok(f_a)
+}
+
 /// The logarithmic map: the geodesic from `a` to `b` by shooting (see the module
 /// documentation), with `log_a(b)`, its length and the residual.
 ///
@@ -279,17 +300,7 @@ pub fn logarithmic_map(
     options: ShootingOptions,
 ) -> Result<Shot, GeometryError> {
     let n = field.dim();
-    for p in [a, b] {
-        if p.len() != n {
-            return Err(GeometryError::Length {
-                what: "end point",
-                expected: n,
-                found: p.len(),
-            });
-        }
-    }
-    let f_a = field.at(a)?;
-    field.at(b)?;
+    let f_a = check_ends(field, a, b)?;
     let b_vec = DVector::from_column_slice(b);
     let fail = |reason: String| GeometryError::Shooting {
         from: describe(field, a),
