@@ -333,3 +333,32 @@ fn the_distance_is_the_same_in_a_reparameterized_model() {
         );
     }
 }
+
+/// Five parameters by shooting: normals with a common mean form a totally geodesic
+/// submanifold, on which `d² = ½ Σᵢ ln² λᵢ` with `λᵢ` the eigenvalues of `Σ₁⁻¹Σ₂` (Skovgaard,
+/// "A Riemannian geometry of the multivariate normal model", Scand. J. Stat. 11 (1984);
+/// Atkinson & Mitchell 1981).
+#[test]
+fn bivariate_normals_with_a_common_mean() {
+    let f = field("bivariate_normal");
+    let cov = |s1: f64, s2: f64, rho: f64| [[s1 * s1, rho * s1 * s2], [rho * s1 * s2, s2 * s2]];
+    for (p, q) in [
+        ([0.0, 0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 1.5, 0.8, 0.3]),
+        ([0.5, -1.0, 0.7, 2.0, -0.4], [0.5, -1.0, 1.1, 1.3, 0.5]),
+    ] {
+        let d = distance(&f, &p, &q, ShootingOptions::for_field(&f)).unwrap();
+        let (a, b) = (cov(p[2], p[3], p[4]), cov(q[2], q[3], q[4]));
+        // Σ₁⁻¹Σ₂ for 2×2: its trace and determinant give the eigenvalues
+        let det_a = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+        let inv = [
+            [a[1][1] / det_a, -a[0][1] / det_a],
+            [-a[1][0] / det_a, a[0][0] / det_a],
+        ];
+        let m = |i: usize, j: usize| inv[i][0] * b[0][j] + inv[i][1] * b[1][j];
+        let (t, det) = (m(0, 0) + m(1, 1), m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0));
+        let root = (t * t - 4.0 * det).sqrt();
+        let (l1, l2) = ((t + root) / 2.0, (t - root) / 2.0);
+        let want = (0.5 * (l1.ln().powi(2) + l2.ln().powi(2))).sqrt();
+        close(d.value, want, 1e-8, "bivariate normal, common mean");
+    }
+}
