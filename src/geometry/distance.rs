@@ -233,8 +233,10 @@ fn kronrod(
     Ok((k * h, ((k - g) * h).abs()))
 }
 
-/// `∫ₗₒʰⁱ f` by globally adaptive Gauss–Kronrod to relative `rel`, with its error estimate.
-fn adaptive(
+/// `∫ₗₒʰⁱ f` by globally adaptive Gauss–Kronrod to relative `rel`, with its error estimate;
+/// `what` names the integral in the error.
+pub(super) fn adaptive(
+    what: &str,
     lo: f64,
     hi: f64,
     rel: f64,
@@ -250,7 +252,7 @@ fn adaptive(
         if pieces.len() >= MAX_INTERVALS {
             return Err(GeometryError::Integral {
                 reason: format!(
-                    "∫√F dθ did not reach relative {rel:e} in {MAX_INTERVALS} subintervals (estimate {:e})",
+                    "{what} did not reach relative {rel:e} in {MAX_INTERVALS} subintervals (estimate {:e})",
                     error / total.abs()
                 ),
             });
@@ -292,7 +294,7 @@ fn one_parameter(field: &FisherField, a: f64, b: f64) -> Result<Distance, Geomet
     let (value, error) = if lo == hi {
         (0.0, 0.0)
     } else {
-        adaptive(lo, hi, ONE_PARAMETER_REL, &mut f)?
+        adaptive("∫√F dθ", lo, hi, ONE_PARAMETER_REL, &mut f)?
     };
     const K: usize = 32;
     let geodesic = (0..=K)

@@ -253,6 +253,20 @@ fn newton(
     )
 }
 
+/// The length `∫₀¹ √(θ′ᵀ F(θ) θ′) ds` of a path `θ(s)` with derivative `θ′(s)`: an upper
+/// bound on the distance between its ends.
+fn path_length(
+    field: &FisherField,
+    path: &dyn Fn(f64) -> DVector<f64>,
+    slope: &dyn Fn(f64) -> DVector<f64>,
+) -> Result<f64, GeometryError> {
+    let mut speed = |s: f64| -> Result<f64, GeometryError> {
+        let f = field.at(path(s).as_slice())?;
+        Ok(norm(&f, &slope(s)))
+    };
+    super::distance::adaptive("the length of the path", 0.0, 1.0, 1e-9, &mut speed).map(|r| r.0)
+}
+
 /// Checks that `a` and `b` are points of `field` (their lengths, and inside the domains);
 /// returns `F(a)`.
 pub(super) fn check_ends(
@@ -364,6 +378,19 @@ pub fn logarithmic_map(
             Ok((v, geodesic, residual, jac)) => {
                 if s == 1.0 {
                     let distance = norm(&f_a, &v);
+                    // Any path is at least as long as the distance: a geodesic longer than the
+                    // continuation path is not the shortest (past a conjugate point, on a
+                    // model of positive curvature), and its length no distance.
+                    if let Ok(bound) = path_length(field, &path, &path_slope)
+                        && distance > bound * (1.0 + 1e-6)
+                    {
+                        return Err(fail(format!(
+                            "the geodesic found has length {} but the straight path in the unconstrained coordinates only {}: it is not the shortest, so its length is not the distance (which is at most {})",
+                            crate::expr::number(distance),
+                            crate::expr::number(bound),
+                            crate::expr::number(bound)
+                        )));
+                    }
                     return Ok(Shot {
                         velocity: v,
                         geodesic,
@@ -391,4 +418,31 @@ pub fn logarithmic_map(
         "after {stages} continuation stages, {:.4} of the way: {last_miss}",
         done
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    /// The bound of the guard: the length of a path is at least the distance, and equal to it
+    /// when the path is a geodesic (the normal's vertical line, straight in `ln σ`).
+    #[test]
+    fn path_lengths_bound_the_distance() {
+        let field = FisherField::new(&Model::builtin("normal").unwrap()).unwrap();
+        // σ = e^s from 1 to e at μ = 0: length √2 (F_σσ = 2/σ²), the distance
+        let vertical = |s: f64| DVector::from_vec(vec![0.0, s.exp()]);
+        let vertical_slope = |s: f64| DVector::from_vec(vec![0.0, s.exp()]);
+        let l = path_length(&field, &vertical, &vertical_slope).unwrap();
+        assert!((l - 2f64.sqrt()).abs() < 1e-12, "{l}");
+        // μ from 0 to 1 at σ = 1: length 1, above the distance √2 arccosh(1 + 1/4)
+        let flat = |s: f64| DVector::from_vec(vec![s, 1.0]);
+        let flat_slope = |_: f64| DVector::from_vec(vec![1.0, 0.0]);
+        let l = path_length(&field, &flat, &flat_slope).unwrap();
+        let d = logarithmic_map(&field, &[0.0, 1.0], &[1.0, 1.0], ShootingOptions::default())
+            .unwrap()
+            .distance;
+        assert!((l - 1.0).abs() < 1e-12 && d < l, "{l} {d}");
+        assert!((d - 2f64.sqrt() * 1.25f64.acosh()).abs() < 1e-9);
+    }
 }
