@@ -473,14 +473,19 @@ fn rational<const P: usize, const Q: usize>(p: &[f64; P], q: &[f64; Q], x: f64) 
 /// `ζ(s, x) = Σ_{j<N} (x+j)^(−s) + ζ(s, x+N)`); twelve terms are accurate far beyond `f64`.
 fn hurwitz_zeta(s: u32, x: f64) -> f64 {
     let sf = f64::from(s);
-    let si = s as i32; // s ≤ MAX_POLYGAMMA_ORDER + 1
+    // y^(−s) by s − 1 products of 1/y (s ≤ MAX_POLYGAMMA_ORDER + 1): rounding like `powi`'s
+    // chain of products, without its call in the loop of direct terms
+    let power = |y: f64| {
+        let r = 1.0 / y;
+        (1..s).fold(r, |p, _| p * r)
+    };
     let mut sum = 0.0;
     let mut y = x;
     while y < sf + 14.0 {
-        sum += y.powi(-si);
+        sum += power(y);
         y += 1.0;
     }
-    let ys = y.powi(-si);
+    let ys = power(y);
     let inv2 = 1.0 / (y * y);
     let mut tail = y * ys / (sf - 1.0) + 0.5 * ys;
     let mut poch = sf * ys / y; // s(s+1)…(s+2k−2) · y^(−s−2k+1) for k = 1
