@@ -92,6 +92,9 @@ pub(super) struct DerivativeScratch {
     d_inv: Vec<f64>,
     /// `F⁻¹ ∂_c F` at `k·n + l`, for one `c` at a time.
     product: Vec<f64>,
+    /// `∂_c F_ij` at `(c·n + i)·n + j` and `∂_c∂_i F_jl` at `((c·n + i)·n + j)·n + l`.
+    d1: Vec<f64>,
+    d2: Vec<f64>,
 }
 
 impl DerivativeScratch {
@@ -100,6 +103,8 @@ impl DerivativeScratch {
             a: vec![0.0; n * n * n],
             d_inv: vec![0.0; n * n * n],
             product: vec![0.0; n * n],
+            d1: vec![0.0; n * n * n],
+            d2: vec![0.0; n * n * n * n],
         }
     }
 }
@@ -112,19 +117,32 @@ pub(super) fn christoffel_derivatives_into(
     scratch: &mut DerivativeScratch,
     out: &mut [f64],
 ) {
+    // flat copies (each matrix is symmetric: column-major storage is row-major too)
+    let nn = n * n;
+    for (c, m) in d.df.iter().enumerate() {
+        scratch.d1[c * nn..(c + 1) * nn].copy_from_slice(m.as_slice());
+    }
+    for (c, row) in d.d2f.iter().enumerate() {
+        for (i, m) in row.iter().enumerate() {
+            let at = (c * n + i) * nn;
+            scratch.d2[at..at + nn].copy_from_slice(m.as_slice());
+        }
+    }
+    let (d1, d2) = (&scratch.d1, &scratch.d2);
     let a = &mut scratch.a;
     for i in 0..n {
         for j in 0..n {
             for l in 0..n {
-                a[(i * n + j) * n + l] = d.df[i][(j, l)] + d.df[j][(i, l)] - d.df[l][(i, j)];
+                a[(i * n + j) * n + l] =
+                    d1[i * nn + j * n + l] + d1[j * nn + i * n + l] - d1[l * nn + i * n + j];
             }
         }
     }
     for c in 0..n {
-        let dc = &d.df[c];
         for k in 0..n {
             for l in 0..n {
-                scratch.product[k * n + l] = (0..n).map(|m| inv[(k, m)] * dc[(m, l)]).sum();
+                scratch.product[k * n + l] =
+                    (0..n).map(|m| inv[(k, m)] * d1[c * nn + m * n + l]).sum();
             }
         }
         for k in 0..n {
@@ -136,13 +154,14 @@ pub(super) fn christoffel_derivatives_into(
         }
     }
     for c in 0..n {
-        let d2 = &d.d2f[c];
+        let d2c = &d2[c * n * nn..(c + 1) * n * nn];
         for k in 0..n {
             for i in 0..n {
                 for j in i..n {
                     let mut s = 0.0;
                     for l in 0..n {
-                        let da = d2[i][(j, l)] + d2[j][(i, l)] - d2[l][(i, j)];
+                        let da = d2c[i * nn + j * n + l] + d2c[j * nn + i * n + l]
+                            - d2c[l * nn + i * n + j];
                         s += scratch.d_inv[(c * n + k) * n + l] * a[(i * n + j) * n + l]
                             + inv[(k, l)] * da;
                     }

@@ -138,6 +138,8 @@ struct Work {
     a: Vec<f64>,
     gamma: Vec<f64>,
     column: Vec<f64>,
+    /// `∂F` flat.
+    flat: Vec<f64>,
     /// `F`, `∂F`, `∂²F` for the tangents.
     second: FieldDerivatives,
     /// `∂_cΓᵏᵢⱼ`, `∂_cΓᵏᵢⱼ vⁱvʲ` and `Γᵏᵢⱼ vⁱ` for the tangents, and the working memory.
@@ -157,6 +159,7 @@ impl Work {
             a: vec![0.0; n * n * n],
             gamma: vec![0.0; n * n * n],
             column: vec![0.0; n],
+            flat: vec![0.0; n * n * n],
             second: FieldDerivatives {
                 f: DMatrix::zeros(n, n),
                 df: Vec::new(),
@@ -212,11 +215,19 @@ impl Work {
 
     /// `Γᵏᵢⱼ` at `(k·n + i)·n + j` from `f`, `df` and `inv`.
     fn christoffel(&mut self, n: usize) {
+        // ∂F flat, `∂_l F_ij` at `(l·n + i)·n + j` (each matrix is symmetric, so its
+        // column-major storage is also row-major)
+        let nn = n * n;
+        for (l, d) in self.df.iter().enumerate() {
+            self.flat[l * nn..(l + 1) * nn].copy_from_slice(d.as_slice());
+        }
+        let flat = &self.flat;
         for i in 0..n {
             for j in 0..n {
                 for l in 0..n {
-                    self.a[(i * n + j) * n + l] =
-                        self.df[i][(j, l)] + self.df[j][(i, l)] - self.df[l][(i, j)];
+                    self.a[(i * n + j) * n + l] = flat[i * nn + j * n + l]
+                        + flat[j * nn + i * n + l]
+                        - flat[l * nn + i * n + j];
                 }
             }
         }
