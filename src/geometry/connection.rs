@@ -109,7 +109,9 @@ impl DerivativeScratch {
     }
 }
 
-/// [`christoffel_derivatives`] into `out` (`n⁴` values), without allocation.
+/// [`christoffel_derivatives`] into `out` (`n⁴` values), without allocation (inlined, so that
+/// a caller with a constant `n` gets its loops unrolled).
+#[inline(always)]
 pub(super) fn christoffel_derivatives_into(
     d: &FieldDerivatives,
     inv: &DMatrix<f64>,

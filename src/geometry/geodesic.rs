@@ -173,6 +173,7 @@ impl Work {
     }
 
     /// `inv = F⁻¹` by Cholesky in place; false when `F` is not positive definite.
+    #[inline(always)]
     fn invert(&mut self, n: usize) -> bool {
         let (f, l, inv, y) = (&self.f, &mut self.chol, &mut self.inv, &mut self.column);
         for j in 0..n {
@@ -214,6 +215,7 @@ impl Work {
     }
 
     /// `Γᵏᵢⱼ` at `(k·n + i)·n + j` from `f`, `df` and `inv`.
+    #[inline(always)]
     fn christoffel(&mut self, n: usize) {
         // ∂F flat, `∂_l F_ij` at `(l·n + i)·n + j` (each matrix is symmetric, so its
         // column-major storage is also row-major)
@@ -247,13 +249,38 @@ impl Work {
     }
 }
 
+/// [`rhs_n`] with `n` and `m` constants for up to five parameters: the body is inlined into
+/// each arm, so its many loops of length `n` are unrolled there (the loop overhead was most of
+/// the cost for two parameters).
+fn rhs(
+    field: &FisherField,
+    y: &DVector<f64>,
+    n: usize,
+    m: usize,
+    work: &mut Work,
+    out: &mut DVector<f64>,
+    unit: &mut [f64],
+) -> Result<(), Stage> {
+    macro_rules! arms {
+        ($($k:literal),*) => {
+            match (n, m) {
+                $(($k, 0) => rhs_n(field, y, $k, 0, work, out, unit),
+                  ($k, $k) => rhs_n(field, y, $k, $k, work, out, unit),)*
+                _ => rhs_n(field, y, n, m, work, out, unit),
+            }
+        };
+    }
+    arms!(1, 2, 3, 4, 5)
+}
+
 /// The geodesic equation as a first-order system in `y = (θ, θ̇, Θ, V)`, into `out`, with
 /// the Fisher length unit `1/√F_ii` of each coordinate into `unit` (the scale of the error
 /// control): with `m` tangent directions, `Θ` and `V` (each `n × m`, column-major) are the
 /// derivatives of `θ` and `θ̇` along them, following the variational equation
 /// `V̇ᵏ = −∂_cΓᵏᵢⱼ θ̇ⁱθ̇ʲ Θᶜ − 2 Γᵏᵢⱼ θ̇ⁱ Vʲ` (from the field's exact `∂²F`): forward-mode
 /// dual numbers through the integrator, written out. Leaves `F` at `y` in `work.f`.
-fn rhs(
+#[inline(always)]
+fn rhs_n(
     field: &FisherField,
     y: &DVector<f64>,
     n: usize,
