@@ -536,16 +536,7 @@ impl FisherField {
             entries[t.b] = v;
         };
         eval_small(tape, theta, &mut sink)?;
-        if let Some(i) = bad {
-            return Err(InfoError::NonFinite {
-                what: closed.output_name(&self.model, i),
-                at: self.describe(theta),
-            });
-        }
-        if !fine {
-            *f = self.accurate(theta)?;
-        }
-        Ok(())
+        self.settle(closed, theta, bad, fine, f)
     }
 
     /// [`FisherField::with_derivatives`] into `out` (its matrices reshaped where they do not
@@ -614,6 +605,20 @@ impl FisherField {
             }
         };
         eval_small(tape, theta, &mut sink)?;
+        self.settle(closed, theta, bad, fine, f)
+    }
+
+    /// The end of an evaluation into place: an output that was not finite is an error naming
+    /// it; an `F` entry near the ends of the range of `f64` (`!fine`) has `F` evaluated again
+    /// by the accurate evaluator.
+    fn settle(
+        &self,
+        closed: &ClosedTapes,
+        theta: &[f64],
+        bad: Option<usize>,
+        fine: bool,
+        f: &mut DMatrix<f64>,
+    ) -> Result<(), InfoError> {
         if let Some(i) = bad {
             return Err(InfoError::NonFinite {
                 what: closed.output_name(&self.model, i),
