@@ -14,6 +14,7 @@ mod distance;
 mod error;
 mod geodesic;
 mod jeffreys;
+mod kronrod;
 mod reparam;
 mod shooting;
 mod symbolic;

@@ -265,7 +265,7 @@ fn path_length(
         let f = field.at(path(s).as_slice())?;
         Ok(norm(&f, &slope(s)))
     };
-    super::distance::adaptive("the length of the path", 0.0, 1.0, 1e-9, &mut speed).map(|r| r.0)
+    super::kronrod::adaptive("the length of the path", 0.0, 1.0, 1e-9, &mut speed).map(|r| r.0)
 }
 
 /// Checks that `a` and `b` are points of `field` (their lengths, and inside the domains);
