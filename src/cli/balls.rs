@@ -237,13 +237,7 @@ fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
 }
 
 fn point_text(model: &Model, theta: &[f64]) -> String {
-    model
-        .params
-        .iter()
-        .zip(theta)
-        .map(|(p, v)| format!("{}={}", p.name, number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::expr::assignments(model.params.iter().map(|p| p.name), theta)
 }
 
 /// Checks every argument, computes the balls, and lays out their figure (a command that

@@ -218,13 +218,8 @@ pub(super) fn distance_command(
                 (0..=8).map(|i| i * k / 8).collect()
             };
             for i in shown {
-                let p = &d.geodesic[i];
-                let cells: Vec<String> = names
-                    .iter()
-                    .zip(p.iter())
-                    .map(|(n, v)| format!("{n}={}", number(*v)))
-                    .collect();
-                let _ = writeln!(s, "  {}", cells.join(", "));
+                let point = crate::expr::assignments(&names, d.geodesic[i].as_slice());
+                let _ = writeln!(s, "  {point}");
             }
             s
         }

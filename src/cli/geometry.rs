@@ -253,12 +253,7 @@ pub(super) fn curvature(model: &Model, format: Format) -> Result<String, Geometr
                 "\nchecked against the numeric curvature at {}",
                 c.checked_at
                     .iter()
-                    .map(|theta| names
-                        .iter()
-                        .zip(theta)
-                        .map(|(n, v)| format!("{n}={}", number(*v)))
-                        .collect::<Vec<_>>()
-                        .join(", "))
+                    .map(|theta| crate::expr::assignments(&names, theta))
                     .collect::<Vec<_>>()
                     .join("; ")
             );

@@ -113,12 +113,7 @@ fn new_names(r: &Reparam) -> Vec<String> {
 
 /// `name=value, …` of a sampled point.
 fn point_text(names: &[String], values: &[f64]) -> String {
-    names
-        .iter()
-        .zip(values)
-        .map(|(n, v)| format!("{n}={}", number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::expr::assignments(names, values)
 }
 
 /// The upper triangle of a symmetric matrix of formulas as `[a, b] = expr` lines.

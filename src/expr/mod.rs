@@ -16,6 +16,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use egg::{Id, Language, RecExpr, Symbol};
 
+pub(crate) use number::assignments;
 pub use number::number;
 pub use op::{Constant, Op};
 pub(crate) use op::{FUNCTIONS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW};

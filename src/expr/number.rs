@@ -32,3 +32,17 @@ pub fn number(v: f64) -> String {
     }
     N(v).to_string()
 }
+
+/// A point as the crate prints it in messages and reports: `name=value, …`, each value by
+/// [`number`].
+pub(crate) fn assignments<N: std::fmt::Display>(
+    names: impl IntoIterator<Item = N>,
+    values: &[f64],
+) -> String {
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(n, v)| format!("{n}={}", number(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -36,12 +36,5 @@ pub use whiten::Whitening;
 
 /// `θ` as `name=value, …` for messages.
 fn describe(field: &crate::info::FisherField, theta: &[f64]) -> String {
-    field
-        .model()
-        .params
-        .iter()
-        .zip(theta)
-        .map(|(p, v)| format!("{}={}", p.name, crate::expr::number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::expr::assignments(field.model().params.iter().map(|p| p.name), theta)
 }

@@ -444,12 +444,7 @@ pub(crate) fn relative_discrepancy(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
 
 /// `name=value, …` for messages.
 fn describe(names: &[Symbol], values: &[f64]) -> String {
-    names
-        .iter()
-        .zip(values)
-        .map(|(n, v)| format!("{n}={}", number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::expr::assignments(names, values)
 }
 
 /// The pieces of a comma- or newline-separated list, with their byte offsets: commas inside

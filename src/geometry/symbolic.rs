@@ -190,15 +190,7 @@ impl SymbolicCurvature {
             for (p, v) in model.params.iter().zip(theta) {
                 env.insert(p.name, *v);
             }
-            let at = || {
-                model
-                    .params
-                    .iter()
-                    .zip(theta)
-                    .map(|(p, v)| format!("{}={}", p.name, number(*v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let at = || crate::expr::assignments(model.params.iter().map(|p| p.name), theta);
             let value = |e: &Expr, what: &str| {
                 eval_f64(e, &env).map_err(|source| GeometryError::Mismatch {
                     what: what.to_string(),

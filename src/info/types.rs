@@ -306,10 +306,8 @@ pub fn non_smooth(model: &Model) -> Option<String> {
 
 /// `name=value, …` for messages.
 pub fn describe_point(at: &[(Symbol, f64)]) -> String {
-    at.iter()
-        .map(|(n, v)| format!("{n}={}", number(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let values: Vec<f64> = at.iter().map(|(_, v)| *v).collect();
+    crate::expr::assignments(at.iter().map(|(n, _)| n), &values)
 }
 
 /// An environment binding the model's constants and the point.
