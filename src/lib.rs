@@ -63,6 +63,8 @@ mod info;
 
 mod geometry;
 
+mod inference;
+
 mod render;
 
 mod cli;
@@ -111,6 +113,9 @@ pub use geometry::{
     distance, distance_method, exponential_map, jeffreys_density, logarithmic_map, normalizer,
     properness,
 };
+
+// Statistics on the Fisher metric.
+pub use inference::{DataError, Dataset};
 
 // Rendering: display adapters.
 pub use render::{
