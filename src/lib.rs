@@ -115,7 +115,9 @@ pub use geometry::{
 };
 
 // Statistics on the Fisher metric.
-pub use inference::{DataError, Dataset};
+pub use inference::{
+    DataError, Dataset, Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood,
+};
 
 // Rendering: display adapters.
 pub use render::{

@@ -68,6 +68,9 @@ pub struct Separation {
     pub stats: Vec<(Expr, Expr)>,
     /// `r(θ)`, the data-free part (constants included).
     pub rest: Expr,
+    /// `h(x)`, the θ-free part that holds data (it does not affect the score, but the
+    /// log-likelihood of observations includes `Σᵢ h(xᵢ)`).
+    pub base: Expr,
 }
 
 /// The moments `m_k = E_θ[t_k(x)]` of the statistics, exact.
@@ -150,6 +153,7 @@ pub fn separate(model: &Model) -> Result<Separation, RouteError> {
     }
     let mut stats = Vec::new();
     let mut rest = Expr::num(0.0);
+    let mut base = Vec::new();
     for (mono, coefs) in by_mono {
         let coef = simplify(&sum(&coefs), &facts);
         let depends = params.iter().any(|p| coef.contains(*p));
@@ -157,10 +161,14 @@ pub fn separate(model: &Model) -> Result<Separation, RouteError> {
             rest = coef;
         } else if depends {
             stats.push((s.statistic(&mono), coef));
+        } else {
+            // A data-only term with a θ-free coefficient is part of h(x): it does not affect
+            // the score.
+            base.push(coef * s.statistic(&mono));
         }
-        // A data-only term with a θ-free coefficient is h(x): it does not affect the score.
     }
-    Ok(Separation { stats, rest })
+    let base = simplify(&sum(&base), &facts);
+    Ok(Separation { stats, rest, base })
 }
 
 fn sum(es: &[Expr]) -> Expr {

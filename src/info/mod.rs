@@ -22,6 +22,7 @@ pub use numeric::{
     FisherAt, Forms, HessianMethod, InfoError, KinkError, KlHessians, Method, NumericForms,
     fisher_at, kl_hessians,
 };
+pub(crate) use types::check_theta;
 pub use verify::Verification;
 
 use crate::expect::exact::RouteError;

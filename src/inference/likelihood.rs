@@ -1,0 +1,540 @@
+//! The log-likelihood of N observations, `ℓ(θ) = Σᵢ ln p(xᵢ; θ)`, with its gradient and
+//! Hessian, by one of two routes:
+//!
+//! - **sufficient statistics**: where the score-identity separation applies (DESIGN §4),
+//!   `ln p(x; θ) = Σ_k c_k(θ)·t_k(x) + r(θ) + h(x)`, so `ℓ(θ) = Σ_k c_k(θ)·T_k + N·r(θ) + H`
+//!   with `T_k = Σᵢ t_k(xᵢ)` and `H = Σᵢ h(xᵢ)` summed once, in one pass over the data
+//!   (parallel over cores for large N, compensated, in a fixed order so the sums do not
+//!   depend on the thread count); every later evaluation is O(1) in N;
+//! - **batched**: the compiled log-density, score and Hessian over the data, a chunk of rows
+//!   at a time ([`Compiled::eval_batch`]), summed the same way.
+//!
+//! The sums of the first route can cancel where the second's do not (a normal whose data
+//! sit at 10⁶ ± 1: `Σx² − 2μΣx + Nμ²` loses twelve digits). [`Likelihood::batched`] is
+//! the reference a fit checks its answer with.
+
+use egg::Symbol;
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+use crate::eval::{BatchScratch, Compiled, EvalError, Input};
+use crate::expect::RouteError;
+use crate::expect::exact::separate;
+use crate::expr::Expr;
+use crate::info::FisherField;
+use crate::model::Model;
+
+use super::data::Dataset;
+
+/// Rows per chunk of a pass over the data: the unit of parallel work and of the fixed-order
+/// reduction (so a sum is the same whatever the number of threads).
+const CHUNK_ROWS: usize = 4096;
+
+/// Rows from which a pass over the data runs in parallel.
+const PARALLEL_ROWS: usize = 1 << 16;
+
+/// How a [`Likelihood`] evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LikelihoodRoute {
+    /// Through the sums of the separation's statistics: O(1) per evaluation.
+    Sufficient,
+    /// Over the data, in batches: O(N) per evaluation.
+    Batched,
+}
+
+impl LikelihoodRoute {
+    /// `"sufficient-statistics"` or `"batched"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LikelihoodRoute::Sufficient => "sufficient-statistics",
+            LikelihoodRoute::Batched => "batched",
+        }
+    }
+}
+
+/// Why the log-likelihood could not be built or evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LikelihoodError {
+    /// The dataset is not of this model (its data variables differ).
+    #[error("the data have columns {found}, the model `{model}` has data variables {expected}")]
+    Mismatch {
+        /// The model's name.
+        model: String,
+        /// Its data variables, comma-separated.
+        expected: String,
+        /// The dataset's, comma-separated.
+        found: String,
+    },
+    /// The sufficient-statistics route was asked for and does not apply.
+    #[error("the log-likelihood has no sufficient statistics: {0}")]
+    NoStatistics(RouteError),
+    /// A parameter vector of the wrong length or outside the domain.
+    #[error("{0}")]
+    Theta(String),
+    /// An expression could not be compiled.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// The log-likelihood, its gradient or its Hessian is not finite at θ.
+    #[error("the {what} of the log-likelihood is not finite at {at}{}", row.map(|r| format!(" (observation {r})")).unwrap_or_default())]
+    NotFinite {
+        /// `"value"`, `"gradient"` or `"Hessian"`.
+        what: &'static str,
+        /// θ, `name=value, …`.
+        at: String,
+        /// The first observation (from 1) where it is not, when known.
+        row: Option<usize>,
+    },
+}
+
+/// `ℓ(θ)` with, as asked, its gradient and Hessian.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLikelihood {
+    /// `ℓ(θ)`.
+    pub value: f64,
+    /// `∇ℓ(θ)` (empty when not asked for).
+    pub gradient: DVector<f64>,
+    /// `∇²ℓ(θ)` (0 × 0 when not asked for); the observed information is its negative.
+    pub hessian: DMatrix<f64>,
+}
+
+/// The log-likelihood of a model on a dataset (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Likelihood {
+    model: Model,
+    params: Vec<Symbol>,
+    n: usize,
+    route: Route,
+}
+
+#[derive(Debug, Clone)]
+enum Route {
+    Sufficient {
+        /// The statistics `t_k`, in the model language, for reports.
+        statistics: Vec<Expr>,
+        /// `T_k = Σᵢ t_k(xᵢ)`.
+        totals: Vec<f64>,
+        /// `H = Σᵢ h(xᵢ)`.
+        base: f64,
+        /// By order 0, 1, 2: outputs `r, c_1…c_K`, then (order ≥ 1) `∂_j r, ∂_j c_k` for each
+        /// j, then (order 2) `∂_j∂_l r, ∂_j∂_l c_k` for each `j ≤ l`.
+        tapes: [Compiled; 3],
+    },
+    Batched {
+        /// Data variables then parameters.
+        columns: Vec<Vec<f64>>,
+        /// By order 0, 1, 2: `ln p`, then the score, then the Hessian's upper triangle.
+        tapes: [Compiled; 3],
+    },
+}
+
+/// The upper-triangle pairs `(j, l)`, `j ≤ l`, row by row.
+fn pairs(d: usize) -> Vec<(usize, usize)> {
+    (0..d).flat_map(|j| (j..d).map(move |l| (j, l))).collect()
+}
+
+impl Likelihood {
+    /// The log-likelihood of `data` under the field's model: by sufficient statistics where
+    /// the separation applies, in batches over the data otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`LikelihoodError::Mismatch`] when the data are not of this model, compile errors.
+    pub fn new(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
+        match Likelihood::sufficient(field, data) {
+            Err(LikelihoodError::NoStatistics(_)) => Likelihood::batched(field, data),
+            other => other,
+        }
+    }
+
+    /// The sufficient-statistics route.
+    ///
+    /// # Errors
+    ///
+    /// [`LikelihoodError::NoStatistics`] where the separation does not apply; as
+    /// [`Likelihood::new`].
+    pub fn sufficient(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
+        let model = field.model();
+        check_columns(model, data)?;
+        let sep = separate(model).map_err(LikelihoodError::NoStatistics)?;
+        let consts = model
+            .consts
+            .iter()
+            .map(|(s, v)| (*s, Expr::num(*v)))
+            .collect();
+        let params = model.param_names();
+        let facts = crate::simplify::Facts::of(model);
+        let tidy = |e: Expr| {
+            let c = crate::simplify::canon::canonicalize(&e, &facts);
+            if c.nodes().len() < e.nodes().len() {
+                c
+            } else {
+                e
+            }
+        };
+        // The θ-parts r, c_1…c_K and their derivatives.
+        let mut parts = vec![sep.rest.substitute(&consts)];
+        parts.extend(sep.stats.iter().map(|(_, c)| c.substitute(&consts)));
+        let first: Vec<Vec<Expr>> = params
+            .iter()
+            .map(|p| {
+                parts
+                    .iter()
+                    .map(|e| tidy(crate::diff::derivative(e, *p)))
+                    .collect()
+            })
+            .collect();
+        let mut order1 = parts.clone();
+        order1.extend(first.iter().flatten().cloned());
+        let mut order2 = order1.clone();
+        for (j, l) in pairs(params.len()) {
+            order2.extend(
+                first[j]
+                    .iter()
+                    .map(|e| tidy(crate::diff::derivative(e, params[l]))),
+            );
+        }
+        let tapes = [
+            Compiled::new(&parts, &params)?,
+            Compiled::new(&order1, &params)?,
+            Compiled::new(&order2, &params)?,
+        ];
+        // One pass over the data: T_k and H.
+        let mut stat_exprs: Vec<Expr> = sep
+            .stats
+            .iter()
+            .map(|(t, _)| t.substitute(&consts))
+            .collect();
+        stat_exprs.push(sep.base.substitute(&consts));
+        let names = model.data_names();
+        let tape = Compiled::new(&stat_exprs, &names)?;
+        let sums = column_sums(&tape, data.columns(), &[])?;
+        let k = sep.stats.len();
+        if let Some(j) = sums.iter().position(|s| !s.is_finite()) {
+            return Err(LikelihoodError::NotFinite {
+                what: "value",
+                at: format!(
+                    "the sum of the statistic `{}`",
+                    crate::expr::text(&stat_exprs[j])
+                ),
+                row: None,
+            });
+        }
+        Ok(Likelihood {
+            model: model.clone(),
+            params,
+            n: data.len(),
+            route: Route::Sufficient {
+                statistics: sep.stats.iter().map(|(t, _)| t.clone()).collect(),
+                totals: sums[..k].to_vec(),
+                base: sums[k],
+                tapes,
+            },
+        })
+    }
+
+    /// The batched route, over the data.
+    ///
+    /// # Errors
+    ///
+    /// As [`Likelihood::new`].
+    pub fn batched(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
+        let model = field.model();
+        check_columns(model, data)?;
+        let consts = model
+            .consts
+            .iter()
+            .map(|(s, v)| (*s, Expr::num(*v)))
+            .collect();
+        let d = field.derivatives();
+        let mut order0 = vec![d.logp.substitute(&consts)];
+        let mut order1 = order0.clone();
+        order1.extend(d.score.iter().map(|e| e.substitute(&consts)));
+        let mut order2 = order1.clone();
+        order2.extend(
+            pairs(d.params.len())
+                .into_iter()
+                .map(|(j, l)| d.hessian[j][l].substitute(&consts)),
+        );
+        let params = model.param_names();
+        let mut vars = model.data_names();
+        vars.extend(&params);
+        order0.truncate(1);
+        let tapes = [
+            Compiled::new(&order0, &vars)?,
+            Compiled::new(&order1, &vars)?,
+            Compiled::new(&order2, &vars)?,
+        ];
+        Ok(Likelihood {
+            model: model.clone(),
+            params,
+            n: data.len(),
+            route: Route::Batched {
+                columns: data.columns().to_vec(),
+                tapes,
+            },
+        })
+    }
+
+    /// The route this likelihood evaluates by.
+    pub fn route(&self) -> LikelihoodRoute {
+        match self.route {
+            Route::Sufficient { .. } => LikelihoodRoute::Sufficient,
+            Route::Batched { .. } => LikelihoodRoute::Batched,
+        }
+    }
+
+    /// N, the number of observations.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are no observations (never: a [`Dataset`] is not empty).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The sufficient statistics `t_k` with their totals `T_k` (sufficient route only).
+    pub fn statistics(&self) -> Option<Vec<(Expr, f64)>> {
+        match &self.route {
+            Route::Sufficient {
+                statistics, totals, ..
+            } => Some(
+                statistics
+                    .iter()
+                    .cloned()
+                    .zip(totals.iter().copied())
+                    .collect(),
+            ),
+            Route::Batched { .. } => None,
+        }
+    }
+
+    /// `ℓ(θ)`.
+    ///
+    /// # Errors
+    ///
+    /// [`LikelihoodError::Theta`] for θ outside the domain, [`LikelihoodError::NotFinite`].
+    pub fn value(&self, theta: &[f64]) -> Result<f64, LikelihoodError> {
+        Ok(self.eval(theta, 0)?.value)
+    }
+
+    /// `ℓ(θ)` and `∇ℓ(θ)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Likelihood::value`].
+    pub fn gradient(&self, theta: &[f64]) -> Result<LogLikelihood, LikelihoodError> {
+        self.eval(theta, 1)
+    }
+
+    /// `ℓ(θ)`, `∇ℓ(θ)` and `∇²ℓ(θ)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Likelihood::value`].
+    pub fn hessian(&self, theta: &[f64]) -> Result<LogLikelihood, LikelihoodError> {
+        self.eval(theta, 2)
+    }
+
+    fn describe(&self, theta: &[f64]) -> String {
+        crate::expr::assignments(self.params.iter().copied(), theta)
+    }
+
+    fn eval(&self, theta: &[f64], order: usize) -> Result<LogLikelihood, LikelihoodError> {
+        crate::info::check_theta(&self.model, theta)
+            .map_err(|e| LikelihoodError::Theta(e.to_string()))?;
+        let d = self.params.len();
+        let outputs = match &self.route {
+            Route::Sufficient {
+                totals,
+                base,
+                tapes,
+                ..
+            } => {
+                let raw = tapes[order].eval(theta)?;
+                let k = totals.len();
+                // Each block: r, c_1…c_K → N·r + Σ c_k T_k (+ H for the value).
+                let n = self.n as f64;
+                raw.chunks(k + 1)
+                    .enumerate()
+                    .map(|(b, block)| {
+                        let mut acc = Neumaier::default();
+                        acc.add(n * block[0]);
+                        for (c, t) in block[1..].iter().zip(totals) {
+                            acc.add(c * t);
+                        }
+                        if b == 0 {
+                            acc.add(*base);
+                        }
+                        acc.total()
+                    })
+                    .collect::<Vec<f64>>()
+            }
+            Route::Batched { columns, tapes } => {
+                let uniform: Vec<Input<'_>> = theta.iter().map(|v| Input::Uniform(*v)).collect();
+                column_sums(&tapes[order], columns, &uniform)?
+            }
+        };
+        let value = outputs[0];
+        let gradient = if order >= 1 {
+            DVector::from_column_slice(&outputs[1..=d])
+        } else {
+            DVector::zeros(0)
+        };
+        let mut hessian = DMatrix::zeros(0, 0);
+        if order == 2 {
+            hessian = DMatrix::zeros(d, d);
+            for (i, (j, l)) in pairs(d).into_iter().enumerate() {
+                hessian[(j, l)] = outputs[1 + d + i];
+                hessian[(l, j)] = outputs[1 + d + i];
+            }
+        }
+        let not_finite = |what| LikelihoodError::NotFinite {
+            what,
+            at: self.describe(theta),
+            row: self.first_bad_row(theta),
+        };
+        if !value.is_finite() {
+            return Err(not_finite("value"));
+        }
+        if gradient.iter().any(|v| !v.is_finite()) {
+            return Err(not_finite("gradient"));
+        }
+        if hessian.iter().any(|v| !v.is_finite()) {
+            return Err(not_finite("Hessian"));
+        }
+        Ok(LogLikelihood {
+            value,
+            gradient,
+            hessian,
+        })
+    }
+
+    /// The first observation where `ln p` is not finite at θ (batched route only; the
+    /// sufficient route does not keep the data).
+    fn first_bad_row(&self, theta: &[f64]) -> Option<usize> {
+        let Route::Batched { columns, tapes } = &self.route else {
+            return None;
+        };
+        let mut values: Vec<f64> = vec![0.0; columns.len() + theta.len()];
+        values[columns.len()..].copy_from_slice(theta);
+        let mut scratch = Vec::new();
+        let mut out = [0.0];
+        (0..self.n)
+            .find(|&i| {
+                for (v, c) in values.iter_mut().zip(columns) {
+                    *v = c[i];
+                }
+                tapes[0].eval_with(&values, &mut scratch, &mut out).is_err() || !out[0].is_finite()
+            })
+            .map(|i| i + 1)
+    }
+}
+
+/// Checks that the dataset's columns are the model's data variables.
+fn check_columns(model: &Model, data: &Dataset) -> Result<(), LikelihoodError> {
+    let names = model.data_names();
+    if names.as_slice() != data.names() {
+        let list = |s: &[Symbol]| {
+            s.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(LikelihoodError::Mismatch {
+            model: model.name.clone(),
+            expected: list(&names),
+            found: list(data.names()),
+        });
+    }
+    Ok(())
+}
+
+/// Neumaier's compensated sum.
+#[derive(Debug, Clone, Copy, Default)]
+struct Neumaier {
+    sum: f64,
+    c: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.c += (self.sum - t) + x;
+        } else {
+            self.c += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn total(self) -> f64 {
+        self.sum + self.c
+    }
+
+    fn merge(&mut self, other: Neumaier) {
+        self.add(other.sum);
+        self.add(other.c);
+    }
+}
+
+/// The sum over the rows of each output of `tape`, whose inputs are the `columns` (one value
+/// per row) then the `uniform` inputs: compensated, chunk by chunk in a fixed order
+/// ([`CHUNK_ROWS`]), the chunks in parallel when there are many rows.
+fn column_sums(
+    tape: &Compiled,
+    columns: &[Vec<f64>],
+    uniform: &[Input<'_>],
+) -> Result<Vec<f64>, LikelihoodError> {
+    let n = columns.first().map_or(0, Vec::len);
+    let k = tape.n_outputs();
+    let chunk = |start: usize, scratch: &mut BatchScratch, out: &mut Vec<f64>| {
+        let end = (start + CHUNK_ROWS).min(n);
+        let mut inputs: Vec<Input<'_>> = columns
+            .iter()
+            .map(|c| Input::Varying(&c[start..end]))
+            .collect();
+        inputs.extend_from_slice(uniform);
+        out.resize(k * (end - start), 0.0);
+        tape.eval_batch(&inputs, scratch, out)?;
+        Ok::<Vec<Neumaier>, EvalError>(
+            out.chunks(end - start)
+                .map(|lane| {
+                    let mut acc = Neumaier::default();
+                    for v in lane {
+                        acc.add(*v);
+                    }
+                    acc
+                })
+                .collect(),
+        )
+    };
+    let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
+    let partial: Vec<Vec<Neumaier>> = if n >= PARALLEL_ROWS {
+        starts
+            .par_iter()
+            .map_init(
+                || (BatchScratch::default(), Vec::new()),
+                |(scratch, out), &s| chunk(s, scratch, out),
+            )
+            .collect::<Result<_, _>>()?
+    } else {
+        let (mut scratch, mut out) = (BatchScratch::default(), Vec::new());
+        starts
+            .iter()
+            .map(|&s| chunk(s, &mut scratch, &mut out))
+            .collect::<Result<_, _>>()?
+    };
+    let mut total = vec![Neumaier::default(); k];
+    for part in partial {
+        for (t, p) in total.iter_mut().zip(part) {
+            t.merge(p);
+        }
+    }
+    Ok(total.into_iter().map(Neumaier::total).collect())
+}
