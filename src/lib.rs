@@ -116,7 +116,8 @@ pub use geometry::{
 
 // Statistics on the Fisher metric.
 pub use inference::{
-    DataError, Dataset, Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood,
+    DataError, Dataset, Fit, FitError, FitOptions, Likelihood, LikelihoodError, LikelihoodRoute,
+    LogLikelihood, StepRule, fit, fit_with,
 };
 
 // Rendering: display adapters.

@@ -134,14 +134,16 @@ fn pairs(d: usize) -> Vec<(usize, usize)> {
 
 impl Likelihood {
     /// The log-likelihood of `data` under the field's model: by sufficient statistics where
-    /// the separation applies, in batches over the data otherwise.
+    /// the separation applies and their sums are finite, in batches over the data otherwise.
     ///
     /// # Errors
     ///
     /// [`LikelihoodError::Mismatch`] when the data are not of this model, compile errors.
     pub fn new(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
         match Likelihood::sufficient(field, data) {
-            Err(LikelihoodError::NoStatistics(_)) => Likelihood::batched(field, data),
+            Err(LikelihoodError::NoStatistics(_) | LikelihoodError::NotFinite { .. }) => {
+                Likelihood::batched(field, data)
+            }
             other => other,
         }
     }

@@ -7,9 +7,11 @@
 //! ([`crate::info::FisherField`]), never by deriving again.
 
 mod data;
+mod fit;
 mod likelihood;
 
 pub use data::{DataError, Dataset};
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
+pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
