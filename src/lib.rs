@@ -116,8 +116,8 @@ pub use geometry::{
 
 // Statistics on the Fisher metric.
 pub use inference::{
-    DataError, Dataset, Fit, FitError, FitOptions, Likelihood, LikelihoodError, LikelihoodRoute,
-    LogLikelihood, StepRule, fit, fit_with,
+    Ascent, AscentPath, DataError, Dataset, Fit, FitError, FitOptions, Likelihood, LikelihoodError,
+    LikelihoodRoute, LogLikelihood, StepError, StepRule, ascend, ascent_step, fit, fit_with,
 };
 
 // Rendering: display adapters.

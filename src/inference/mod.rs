@@ -9,9 +9,11 @@
 mod data;
 mod fit;
 mod likelihood;
+mod natgrad;
 
 pub use data::{DataError, Dataset};
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
 pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
+pub use natgrad::{Ascent, AscentPath, StepError, ascend, ascent_step};
