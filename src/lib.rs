@@ -117,7 +117,9 @@ pub use geometry::{
 // Statistics on the Fisher metric.
 pub use inference::{
     Ascent, AscentPath, DataError, Dataset, Fit, FitError, FitOptions, Likelihood, LikelihoodError,
-    LikelihoodRoute, LogLikelihood, StepError, StepRule, ascend, ascent_step, fit, fit_with,
+    LikelihoodRoute, LogLikelihood, MessageLength, MmlError, MmlPrior, Prior, PriorDerivatives,
+    PriorError, StepError, StepRule, ascend, ascent_step, fit, fit_with, lattice_constant,
+    message_length,
 };
 
 // Rendering: display adapters.

@@ -158,7 +158,7 @@ fn integrate(field: &FisherField, maps: &[Bijector]) -> Result<Normalizer, Geome
 }
 
 /// The range of `y` whose image under `map` is a number strictly inside its bounds.
-fn representable(map: Bijector) -> (f64, f64) {
+pub(crate) fn representable(map: Bijector) -> (f64, f64) {
     let (lo, hi) = map.bounds();
     let inside = |y: f64| {
         let x = map.point(y).0;

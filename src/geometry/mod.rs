@@ -26,6 +26,7 @@ pub use curvature::Curvature;
 pub use distance::{Distance, DistanceMethod, LocationScale, distance, distance_method};
 pub use error::GeometryError;
 pub use geodesic::{Geodesic, GeodesicOptions, exponential_map};
+pub(crate) use jeffreys::representable;
 pub use jeffreys::{Normalizer, Properness, jeffreys_density, normalizer, properness};
 #[cfg(test)] // the CLI test of a mismatch recomputes a tampered discrepancy with it
 pub(crate) use reparam::relative_discrepancy;

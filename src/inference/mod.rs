@@ -9,11 +9,15 @@
 mod data;
 mod fit;
 mod likelihood;
+mod mml;
 mod natgrad;
+mod prior;
 
 pub use data::{DataError, Dataset};
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
 pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
+pub use mml::{MessageLength, MmlError, MmlPrior, lattice_constant, message_length};
 pub use natgrad::{Ascent, AscentPath, StepError, ascend, ascent_step};
+pub use prior::{Prior, PriorDerivatives, PriorError};
