@@ -115,7 +115,10 @@ pub use geometry::{
 };
 
 // Statistics on the Fisher metric.
-pub use inference::{DataError, Dataset};
+pub use inference::{
+    CellProblem, CsvOptions, DataError, Dataset, MAX_QUOTED_CHARS, MAX_ROW_BYTES, read_csv,
+    read_csv_path,
+};
 
 // Rendering: display adapters.
 pub use render::{
