@@ -104,7 +104,8 @@ pub enum DataError {
         column: String,
         /// The header's columns, as written (trimmed).
         header: Vec<String>,
-        /// A header column within a small edit distance of the name, if any.
+        /// A header column within a small edit distance of the name that names no data
+        /// variable, if any.
         suggestion: Option<String>,
         /// A `;` or a tab inside the header's only column: the file is likely separated by it.
         separator: Option<char>,
@@ -589,7 +590,11 @@ impl Layout {
                     return Err(DataError::MissingColumn {
                         line,
                         column: var.name.to_string(),
-                        suggestion: closest(var.name.as_str(), names.iter().map(String::as_str)),
+                        // Only a column no data variable claims is worth suggesting.
+                        suggestion: closest(
+                            var.name.as_str(),
+                            names.iter().map(String::as_str).filter(|n| !is_data(n)),
+                        ),
                         header: names,
                         separator,
                     });
