@@ -58,6 +58,7 @@ fn every_error_names_its_line_and_column() {
          "line 1: columns `day`, (unnamed), `id` are not data variables of the model (its data variables: `x`)"),
         ("normal", b"x, x\n1,2\n", "line 1: column `x` appears twice in the header (fields 1 and 2)"),
         ("normal", b"x,id,id\n1,2,3\n", "line 1: column `id` appears twice in the header (fields 2 and 3)"),
+        ("normal", b"x,,\n1,2,3\n", "line 1: column (unnamed) appears twice in the header (fields 2 and 3)"),
         // Rows of the wrong length.
         ("bivariate_normal", b"x1,x2\n1,2\n3\n", "line 3: the row has 1 field(s), the header has 2"),
         ("normal", b"x\n1,2\n", "line 2: the row has 2 field(s), the header has 1"),

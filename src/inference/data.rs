@@ -80,7 +80,8 @@ pub enum DataError {
     },
     /// A name that heads two columns of the header.
     #[error(
-        "line {line}: column `{column}` appears twice in the header (fields {first} and {second})"
+        "line {line}: column {} appears twice in the header (fields {first} and {second})",
+        name_list(std::slice::from_ref(.column))
     )]
     DuplicateColumn {
         /// The header's line.
