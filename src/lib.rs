@@ -116,10 +116,10 @@ pub use geometry::{
 
 // Statistics on the Fisher metric.
 pub use inference::{
-    Ascent, AscentPath, DataError, Dataset, Fit, FitError, FitOptions, Likelihood, LikelihoodError,
-    LikelihoodRoute, LogLikelihood, MessageLength, MmlError, MmlPrior, Prior, PriorDerivatives,
-    PriorError, StepError, StepRule, ascend, ascent_step, fit, fit_with, lattice_constant,
-    message_length,
+    Ascent, AscentPath, CellProblem, CsvOptions, DataError, Dataset, Fit, FitError, FitOptions,
+    Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood, MAX_QUOTED_CHARS, MAX_ROW_BYTES,
+    MessageLength, MmlError, MmlPrior, Prior, PriorDerivatives, PriorError, StepError, StepRule,
+    ascend, ascent_step, fit, fit_with, lattice_constant, message_length, read_csv, read_csv_path,
 };
 
 // Rendering: display adapters.

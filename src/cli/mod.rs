@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 mod app;
 mod balls;
+#[allow(dead_code)]
+// the data argument of `fisher fit`, `natgrad`, `sample`, `mml`, which come next
+mod data;
 mod diagnostic;
 mod distance;
 mod format;

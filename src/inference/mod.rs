@@ -13,7 +13,10 @@ mod mml;
 mod natgrad;
 mod prior;
 
-pub use data::{DataError, Dataset};
+pub use data::{
+    CellProblem, CsvOptions, DataError, Dataset, MAX_QUOTED_CHARS, MAX_ROW_BYTES, read_csv,
+    read_csv_path,
+};
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
 pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
