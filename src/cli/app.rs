@@ -220,6 +220,83 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Maximum likelihood by Fisher scoring, with standard errors from the expected and the
+    /// observed information and Wald intervals.
+    Fit {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// A CSV file whose header names the model's data variables (`-`: standard input).
+        data: String,
+        /// The level of the Wald intervals.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// The starting point, `name=value,...` (default: chosen from the domains and the data).
+        #[arg(long, allow_hyphen_values = true)]
+        from: Option<String>,
+        /// Skip the data columns that name no data variable of the model.
+        #[arg(long)]
+        ignore_extra: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Natural-gradient and plain-gradient ascent of the mean log-likelihood from the same
+    /// start with the same rate; with `-o`, both paths drawn over Fisher balls as SVG.
+    Natgrad {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// A CSV file whose header names the model's data variables (`-`: standard input).
+        data: String,
+        /// The start, `name=value,...`.
+        #[arg(long, allow_hyphen_values = true)]
+        from: String,
+        /// The number of steps.
+        #[arg(long)]
+        steps: usize,
+        /// The learning rate α: `θ ← θ + α F⁻¹ ∇ℓ/N` (natural), `θ ← θ + α ∇ℓ/N` (plain).
+        #[arg(long, default_value_t = 0.1)]
+        lr: f64,
+        /// The parameter on the x axis of the figure (default: the first).
+        #[arg(long)]
+        x: Option<String>,
+        /// The parameter on the y axis (default: the second).
+        #[arg(long)]
+        y: Option<String>,
+        /// The grid of Fisher balls under the paths, `COLUMNSxROWS`.
+        #[arg(long, default_value = "5x5")]
+        grid: String,
+        /// The SVG file to write.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+        /// Skip the data columns that name no data variable of the model.
+        #[arg(long)]
+        ignore_extra: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The Wallace–Freeman (MML87) message length of each candidate model on the same data,
+    /// with AIC and BIC; the best candidate named.
+    Mml {
+        /// The candidate models (`.model` files or built-in names), then the CSV file of data
+        /// (`-`: standard input).
+        #[arg(required = true, num_args = 2..)]
+        models_and_data: Vec<String>,
+        /// The log prior density over the parameters, up to a constant (normalized over the
+        /// box or the domain); default: the Jeffreys prior.
+        #[arg(long, allow_hyphen_values = true)]
+        prior: Option<String>,
+        /// A box `NAME=LO..HI,...` over which the prior is normalized; names of every
+        /// candidate in one list (a name shared by two candidates takes one range).
+        #[arg(long = "box", allow_hyphen_values = true)]
+        bounds: Option<String>,
+        /// Skip the data columns that name no data variable of a candidate.
+        #[arg(long)]
+        ignore_extra: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
@@ -248,6 +325,12 @@ impl From<super::reparam::ReparamFailure> for Failure {
             super::reparam::ReparamFailure::Message(m) => Failure::Message(m),
             super::reparam::ReparamFailure::Mismatch(r) => Failure::Report(r),
         }
+    }
+}
+
+impl From<super::stats::StatsError> for Failure {
+    fn from(e: super::stats::StatsError) -> Failure {
+        Failure::Message(format!("error: {e}\n"))
     }
 }
 
@@ -454,6 +537,78 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
             };
             super::progress::run(|| super::balls::balls(&model, &args, *format))
                 .map_err(Failure::from)
+        }
+        Command::Fit {
+            model,
+            data,
+            level,
+            from,
+            ignore_extra,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let from = from
+                .as_deref()
+                .map(|text| point(&model, "--from", text))
+                .transpose()?;
+            let args = super::fit::FitArgs {
+                data,
+                level: *level,
+                from: from.as_ref(),
+                ignore_extra: *ignore_extra,
+            };
+            super::progress::run(|| super::fit::fit(&model, &args, *format)).map_err(Failure::from)
+        }
+        Command::Natgrad {
+            model,
+            data,
+            from,
+            steps,
+            lr,
+            x,
+            y,
+            grid,
+            output,
+            ignore_extra,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let from = point(&model, "--from", from)?;
+            let args = super::natgrad::NatgradArgs {
+                data,
+                from: &from,
+                steps: *steps,
+                rate: *lr,
+                output: output.as_deref(),
+                x: x.as_deref(),
+                y: y.as_deref(),
+                grid,
+                ignore_extra: *ignore_extra,
+            };
+            super::progress::run(|| super::natgrad::natgrad(&model, &args, *format))
+                .map_err(Failure::from)
+        }
+        Command::Mml {
+            models_and_data,
+            prior,
+            bounds,
+            ignore_extra,
+            format,
+        } => {
+            let (data, names) = models_and_data.split_last().ok_or_else(|| {
+                Failure::Message("error: give the models, then the data\n".to_string())
+            })?;
+            let models = names
+                .iter()
+                .map(|m| load(m, color, notes))
+                .collect::<Result<Vec<_>, _>>()?;
+            let args = super::mml::MmlArgs {
+                data,
+                prior: prior.as_deref(),
+                bounds: bounds.as_deref(),
+                ignore_extra: *ignore_extra,
+            };
+            super::progress::run(|| super::mml::mml(&models, &args, *format)).map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

@@ -51,7 +51,7 @@ fn bad(message: String) -> GeometryCommandError {
 }
 
 /// A range of centres covering `[lo, hi]` with a margin, inside `domain`.
-fn covering(lo: f64, hi: f64, domain: Domain) -> (f64, f64) {
+pub(super) fn covering(lo: f64, hi: f64, domain: Domain) -> (f64, f64) {
     let span = hi - lo;
     let pad = if span > 0.0 {
         0.15 * span

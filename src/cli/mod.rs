@@ -5,17 +5,19 @@ use std::process::ExitCode;
 
 mod app;
 mod balls;
-#[allow(dead_code)]
-// the data argument of `fisher fit`, `natgrad`, `sample`, `mml`, which come next
 mod data;
 mod diagnostic;
 mod distance;
+mod fit;
 mod format;
 mod geodesic;
 mod geometry;
+mod mml;
+mod natgrad;
 mod numeric;
 mod progress;
 mod reparam;
+mod stats;
 
 /// Runs the `fisher` command line with the process arguments: parses them, runs the command,
 /// prints its output (or the error, as a code frame for a model file), and returns the exit

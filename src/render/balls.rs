@@ -39,6 +39,8 @@ pub enum CurveStyle {
     Geodesic,
     /// Any other path (natural-gradient iterates, say): solid purple.
     Path,
+    /// A second path to compare with the first (plain-gradient iterates): solid orange.
+    ComparisonPath,
 }
 
 impl CurveStyle {
@@ -49,14 +51,18 @@ impl CurveStyle {
             CurveStyle::LevelSet => (0xd6, 0x27, 0x28),
             CurveStyle::Geodesic => (0x2c, 0xa0, 0x2c),
             CurveStyle::Path => (0x94, 0x67, 0xbd),
+            CurveStyle::ComparisonPath => (0xff, 0x7f, 0x0e),
         }
     }
 
     /// The line width in pixels.
     pub fn width(self) -> u32 {
         match self {
-            CurveStyle::Ellipse | CurveStyle::Geodesic => 2,
-            CurveStyle::LevelSet | CurveStyle::Path => 1,
+            CurveStyle::Ellipse
+            | CurveStyle::Geodesic
+            | CurveStyle::Path
+            | CurveStyle::ComparisonPath => 2,
+            CurveStyle::LevelSet => 1,
         }
     }
 

@@ -1,0 +1,108 @@
+//! What the statistics commands (`fit`, `natgrad`, `mml`, `sample`) share: their error, the
+//! loading of a model's data and prior, and the formatting of estimates.
+
+use std::collections::BTreeMap;
+
+use crate::inference::{Dataset, Prior, PriorError};
+use crate::model::Model;
+
+/// Why a statistics command has no report: the message for stderr (without `error: `).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct StatsError(pub(super) String);
+
+impl std::fmt::Display for StatsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! stats_from {
+    ($($t:ty),*) => {
+        $(impl From<$t> for StatsError {
+            fn from(e: $t) -> StatsError {
+                StatsError(e.to_string())
+            }
+        })*
+    };
+}
+
+stats_from!(
+    super::data::LoadError,
+    crate::inference::FitError,
+    crate::inference::LikelihoodError,
+    crate::inference::StepError,
+    crate::inference::MmlError,
+    crate::info::InfoError,
+    super::geometry::GeometryCommandError
+);
+
+/// The data of `model` from `path` (`-`: standard input).
+pub(super) fn data(model: &Model, path: &str, ignore_extra: bool) -> Result<Dataset, StatsError> {
+    Ok(super::data::load(model, path, ignore_extra)?)
+}
+
+/// `--prior TEXT` read against `model`, the error as a code frame under the flag's text.
+pub(super) fn prior(model: &Model, text: &str) -> Result<Prior, StatsError> {
+    Prior::parse(model, text).map_err(|e: PriorError| StatsError(frame("--prior", text, &e)))
+}
+
+/// `--flag TEXT: message` with a caret line under the span of `e` in `text`.
+fn frame(flag: &str, text: &str, e: &PriorError) -> String {
+    let start = text[..e.span.start.min(text.len())].chars().count();
+    let width = text
+        .get(e.span.clone())
+        .map_or(1, |s| s.chars().count().max(1));
+    let pad = " ".repeat(flag.len() + 1 + start);
+    format!(
+        "{flag} {text}: {e}\n{flag} {text}\n{pad}{}",
+        "^".repeat(width)
+    )
+}
+
+/// `{name: value}` of θ, in the JSON order of names.
+pub(super) fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
+    model
+        .params
+        .iter()
+        .zip(theta)
+        .map(|(p, v)| (p.name.to_string(), *v))
+        .collect()
+}
+
+/// A number with `digits` significant digits, for tables (`1.23457`, `1.23457e-08`).
+pub(super) fn sig(v: f64, digits: usize) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let e = v.abs().log10().floor();
+    if (-4.0..6.0).contains(&e) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // e in [−4, 6)
+        let decimals = (digits as i64 - 1 - e as i64).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.prec$e}", prec = digits - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(sig(1.234_567_89, 6), "1.23457");
+        assert_eq!(sig(-0.000_123_456_7, 3), "-0.000123");
+        assert_eq!(sig(1.5e-9, 3), "1.50e-9");
+        assert_eq!(sig(123_456.0, 3), "1.23e5");
+        assert_eq!(sig(0.0, 3), "0");
+    }
+
+    #[test]
+    fn prior_frames() {
+        let m = Model::builtin("normal").unwrap();
+        let e = prior(&m, "-ln(sigma) + x").unwrap_err();
+        let lines: Vec<&str> = e.0.lines().collect();
+        assert_eq!(lines[1], "--prior -ln(sigma) + x");
+        assert_eq!(lines[2], "                     ^");
+    }
+}
