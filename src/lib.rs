@@ -115,7 +115,11 @@ pub use geometry::{
 };
 
 // Statistics on the Fisher metric.
-pub use inference::{DataError, Dataset};
+pub use inference::{
+    ChainStats, DataError, Dataset, DiagnosticsError, MIN_DRAWS, SampleError, SampleOptions,
+    Sampler, Samples, Summary, Target, TargetError, Trajectory, TrajectoryError, sample, summarize,
+    trajectory,
+};
 
 // Rendering: display adapters.
 pub use render::{

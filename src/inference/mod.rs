@@ -7,7 +7,14 @@
 //! ([`crate::info::FisherField`]), never by deriving again.
 
 mod data;
+mod diagnostics;
+mod hmc;
 
 pub use data::{DataError, Dataset};
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
+pub use diagnostics::{DiagnosticsError, MIN_DRAWS, Summary, summarize};
+pub use hmc::{
+    ChainStats, SampleError, SampleOptions, Sampler, Samples, Target, TargetError, Trajectory,
+    TrajectoryError, sample, trajectory,
+};
