@@ -342,9 +342,31 @@ pub fn trajectory(
 /// initial point, in parallel. `progress(chain, done)` is called from the chain's thread
 /// after each of its `warmup + draws` iterations.
 ///
+/// ```
+/// use fisher_geometry::{DMatrix, SampleOptions, Target, TargetError, sample, summarize};
+/// // N(3, 2²): ln π = −(y − 3)²/8, with its Fisher metric G = 1/4 (constant, dG = 0)
+/// struct Normal;
+/// impl Target for Normal {
+///     fn dim(&self) -> usize { 1 }
+///     fn log_density(&self, y: &[f64], grad: &mut [f64]) -> Result<f64, TargetError> {
+///         grad[0] = -(y[0] - 3.0) / 4.0;
+///         Ok(-(y[0] - 3.0).powi(2) / 8.0)
+///     }
+///     fn metric(&self, _: &[f64]) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), TargetError> {
+///         Ok((DMatrix::from_element(1, 1, 0.25), vec![DMatrix::zeros(1, 1)]))
+///     }
+/// }
+/// let options = SampleOptions { warmup: 200, draws: 500, ..SampleOptions::default() };
+/// let samples = sample(&Normal, &vec![vec![0.0]; 4], &options, &|_, _| ())?;
+/// let s = summarize(&samples.coordinate(0))?;
+/// assert!((s.mean - 3.0).abs() < 5.0 * 2.0 / s.ess_bulk.sqrt());
+/// assert!(s.rhat < 1.05);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 ///
-/// Invalid options (no chains or draws, a step size, step count, acceptance or fixed-point
+/// Invalid options (no chains or draws, a step size, trajectory, acceptance or fixed-point
 /// setting out of range), initial points that are not one per chain of the target's
 /// dimension, or a target (or, for RMHMC, a metric) that cannot be evaluated at an initial
 /// point — which chain, and why. Nothing that happens after the start is an error.
@@ -918,7 +940,6 @@ fn draw_momentum(rng: &mut Xoshiro256PlusPlus, point: &Point, kinetic: &Kinetic)
 }
 
 /// One transition from `point`: a momentum, a trajectory, the Metropolis correction.
-#[allow(clippy::too_many_arguments)] // the transition's full state, passed as it is
 fn transition<T: Target>(
     eval: &mut Evaluator<'_, T>,
     rng: &mut Xoshiro256PlusPlus,
