@@ -359,6 +359,131 @@ fn energy_error_falls_like_the_square_of_the_step() {
     }
 }
 
+/// The posterior of a gamma's shape α and rate β from N = 1000 observations of gamma(50, 50)
+/// (flat prior in (α, β)), in y = (ln α, ln β): shape and rate correlate near 0.99. Through
+/// the sufficient statistics `Σxᵢ`, `Σ ln xᵢ`:
+/// `ln π = N(α ln β − ln Γ(α)) + (α − 1)Σ ln x − βΣx + ln α + ln β` (the last two the
+/// Jacobian). Its metric is the Fisher information of the N observations in y,
+/// `G = N·[[α²ψ₁(α), −α], [−α, α]]`, with `∂G/∂ln α = N·[[2α²ψ₁ + α³ψ₂, −α], [−α, α]]` and
+/// `∂G/∂ln β = 0`: not diagonal, not constant.
+struct GammaPosterior {
+    n: f64,
+    sum: f64,
+    sum_log: f64,
+}
+
+impl GammaPosterior {
+    fn new() -> Self {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(50);
+        let gamma = rand_distr::Gamma::new(50.0, 1.0 / 50.0).unwrap();
+        let x: Vec<f64> = (0..1000).map(|_| gamma.sample(&mut rng)).collect();
+        GammaPosterior {
+            n: x.len() as f64,
+            sum: x.iter().sum(),
+            sum_log: x.iter().map(|x| x.ln()).sum(),
+        }
+    }
+}
+
+impl Target for GammaPosterior {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn log_density(&self, y: &[f64], grad: &mut [f64]) -> Result<f64, TargetError> {
+        use fisher_geometry::special::{digamma, lgamma};
+        let (alpha, beta) = (y[0].exp(), y[1].exp());
+        let n = self.n;
+        let lp = n * (alpha * y[1] - lgamma(alpha)) + (alpha - 1.0) * self.sum_log
+            - beta * self.sum
+            + y[0]
+            + y[1];
+        grad[0] = alpha * (n * (y[1] - digamma(alpha)) + self.sum_log) + 1.0;
+        grad[1] = n * alpha - beta * self.sum + 1.0;
+        if lp.is_finite() {
+            Ok(lp)
+        } else {
+            Err(TargetError(format!("ln π is {lp} at {y:?}")))
+        }
+    }
+    fn metric(&self, y: &[f64]) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), TargetError> {
+        use fisher_geometry::special::{polygamma, trigamma};
+        let (alpha, n) = (y[0].exp(), self.n);
+        let (t1, t2) = (trigamma(alpha), polygamma(2, alpha));
+        let g = DMatrix::from_row_slice(
+            2,
+            2,
+            &[n * alpha * alpha * t1, -n * alpha, -n * alpha, n * alpha],
+        );
+        let d_alpha = DMatrix::from_row_slice(
+            2,
+            2,
+            &[
+                n * (2.0 * alpha * alpha * t1 + alpha.powi(3) * t2),
+                -n * alpha,
+                -n * alpha,
+                n * alpha,
+            ],
+        );
+        Ok((g, vec![d_alpha, DMatrix::zeros(2, 2)]))
+    }
+}
+
+#[test]
+fn generalized_leapfrog_energy_error_is_second_order_with_a_full_metric_derivative() {
+    let target = GammaPosterior::new();
+    // near the mode, ln 50 ≈ 3.9; a momentum of typical size under G
+    let (y0, p0) = ([3.9, 3.9], [30.0, -20.0]);
+    let errors: Vec<f64> = [0.2, 0.1, 0.05]
+        .iter()
+        .map(|&eps| {
+            let t = trajectory(
+                &target,
+                Sampler::Rmhmc,
+                &y0,
+                &p0,
+                eps,
+                (1.6 / eps) as usize,
+                &tight(),
+            )
+            .unwrap();
+            (t.energy_end - t.energy_start).abs()
+        })
+        .collect();
+    for w in errors.windows(2) {
+        assert!((3.5..4.5).contains(&(w[0] / w[1])), "{errors:?}");
+    }
+}
+
+#[test]
+fn rmhmc_and_hmc_agree_on_the_gamma_posterior_and_rmhmc_is_cheaper() {
+    let target = GammaPosterior::new();
+    let inits = vec![
+        vec![3.9, 3.9],
+        vec![3.8, 3.8],
+        vec![4.0, 4.0],
+        vec![3.9, 3.85],
+    ];
+    let r = sample(&target, &inits, &options(Sampler::Rmhmc, 7), &no_progress).unwrap();
+    let h = sample(&target, &inits, &options(Sampler::Hmc, 7), &no_progress).unwrap();
+    for k in 0..2 {
+        let (sr, sh) = (
+            summarize(&r.coordinate(k)).unwrap(),
+            summarize(&h.coordinate(k)).unwrap(),
+        );
+        assert!(
+            sr.rhat < 1.02 && sh.rhat < 1.05,
+            "R̂ {} {}",
+            sr.rhat,
+            sh.rhat
+        );
+        // the two means within 4.5 combined Monte Carlo standard errors
+        let se = (sr.sd.powi(2) / sr.ess_bulk + sh.sd.powi(2) / sh.ess_bulk).sqrt();
+        assert!((sr.mean - sh.mean).abs() < 4.5 * se, "{sr:?} {sh:?}");
+        assert!((sr.sd / sh.sd - 1.0).abs() < 0.15, "{sr:?} {sh:?}");
+    }
+    assert!(ess_per_gradient(&r) > 5.0 * ess_per_gradient(&h));
+}
+
 /// A 1-D target defined on y > 0 only.
 struct HalfLine;
 
