@@ -550,6 +550,29 @@ fn errors_mid_trajectory_are_rejections() {
 }
 
 #[test]
+fn fixed_points_that_do_not_converge_are_counted_and_rejected() {
+    // with one iteration, an implicit step converges only if its first update is already
+    // below the tolerance; at a fixed (no warm-up) step of 0.5 it never is: every trajectory
+    // fails at its first step, is rejected, and the chains stay where they start
+    let o = SampleOptions {
+        fixed_point_iterations: 1,
+        warmup: 0,
+        draws: 30,
+        step_size: 0.5,
+        ..SampleOptions::default()
+    };
+    let inits = vec![vec![1.0, 0.0]; 4];
+    let s = sample(&LogScaleNormal, &inits, &o, &no_progress).unwrap();
+    assert_eq!(s.fixed_point_failures, 4 * 30);
+    for c in &s.chains {
+        assert_eq!((c.fixed_point_failures, c.step_size), (30, 0.5));
+        assert_eq!(c.acceptance_rate, 0.0);
+    }
+    assert!(s.draws.iter().flatten().all(|d| d == &vec![1.0, 0.0]));
+    assert_eq!(s.divergences + s.target_errors, 0);
+}
+
+#[test]
 fn invalid_options_are_errors() {
     let o = |f: fn(&mut SampleOptions)| {
         let mut o = SampleOptions::default();
