@@ -1,25 +1,6 @@
 //! Summary statistics of Markov chain draws of one scalar quantity ([`summarize`]): mean,
-//! standard deviation, the 5/50/95 % quantiles, and the convergence diagnostics of Vehtari,
-//! Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding, and
-//! localization: an improved R̂ for assessing convergence of MCMC", *Bayesian Analysis*
-//! 16(2), 667–718:
-//!
-//! - **R̂** (their recommended one): the larger of the rank-normalized split-R̂ of the draws
-//!   (bulk) and of the draws folded about their median, `|x − median|` (tail). Each chain is
-//!   split in halves (the middle draw of an odd-length chain is left out), all draws are
-//!   replaced by the normal scores of their pooled ranks, `Φ⁻¹((r − 3/8)/(S + 1/4))` (average
-//!   ranks for ties, S the number of draws), and the classic
-//!   `R̂ = √(((n − 1)/n · W + B/n) / W)` is taken of the result.
-//! - **bulk ESS**: the effective sample size of the same rank-normalized split chains, with the
-//!   autocorrelations combined across chains as in their eq. (10) and truncated by Geyer's
-//!   initial monotone sequence; `τ̂` is kept at least `1/log₁₀(S)`.
-//! - **tail ESS**: the smaller of the effective sample sizes of the indicators `x ≤ q₀₅` and
-//!   `x ≤ q₉₅` (split chains, not rank-normalized).
-//!
-//! The computations follow ArviZ (`az.rhat(method="rank")`, `az.ess(method="bulk")`,
-//! `az.ess(method="tail")`) step for step, and `tests/hmc.rs` checks them against ArviZ to
-//! 1e-8. Quantiles are the linear interpolation of the sorted draws at `(S − 1)·q` (R's type 7,
-//! NumPy's default).
+//! standard deviation, quantiles, rank-normalized split R̂ and bulk and tail effective
+//! sample sizes (Vehtari et al. 2021).
 
 /// Why draws cannot be summarized.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,7 +42,7 @@ pub enum DiagnosticsError {
 pub const MIN_DRAWS: usize = 4;
 
 /// Posterior summary and convergence diagnostics of one scalar quantity over several chains;
-/// see the [module documentation](self) for the definitions.
+/// see [`summarize`] for the definitions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// Mean of all draws.
@@ -83,7 +64,28 @@ pub struct Summary {
     pub rhat: f64,
 }
 
-/// Summarizes draws of one scalar quantity, `chains[c][i]` draw `i` of chain `c`.
+/// Summarizes draws of one scalar quantity, `chains[c][i]` draw `i` of chain `c`: mean,
+/// standard deviation, the 5/50/95 % quantiles, and the convergence diagnostics of Vehtari,
+/// Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding, and
+/// localization: an improved R̂ for assessing convergence of MCMC", *Bayesian Analysis*
+/// 16(2), 667–718:
+///
+/// - **R̂** (their recommended one): the larger of the rank-normalized split-R̂ of the draws
+///   (bulk) and of the draws folded about their median, `|x − median|` (tail). Each chain is
+///   split in halves (the middle draw of an odd-length chain is left out), all draws are
+///   replaced by the normal scores of their pooled ranks, `Φ⁻¹((r − 3/8)/(S + 1/4))` (average
+///   ranks for ties, S the number of draws), and the classic
+///   `R̂ = √(((n − 1)/n · W + B/n) / W)` is taken of the result.
+/// - **bulk ESS**: the effective sample size of the same rank-normalized split chains, with the
+///   autocorrelations combined across chains (as Stan's `ess_bulk`) and truncated by Geyer's
+///   initial monotone sequence; `τ̂` is kept at least `1/log₁₀(S)`.
+/// - **tail ESS**: the smaller of the effective sample sizes of the indicators `x ≤ q₀₅` and
+///   `x ≤ q₉₅` (split chains, not rank-normalized).
+///
+/// The computations follow ArviZ (`az.rhat(method="rank")`, `az.ess(method="bulk")`,
+/// `az.ess(method="tail")`) step for step, and `tests/hmc.rs` checks them against ArviZ to
+/// 1e-8. Quantiles are the linear interpolation of the sorted draws at `(S − 1)·q` (R's type 7,
+/// NumPy's default).
 ///
 /// ```
 /// use fisher_geometry::summarize;
@@ -239,8 +241,8 @@ fn sample_variance(values: &[f64]) -> f64 {
     values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0)
 }
 
-/// The effective sample size of equal-length chains (Vehtari et al. 2021, eqs. 10–11, with
-/// Geyer's initial positive and monotone sequences), autocovariances with divisor n.
+/// The effective sample size of equal-length chains (Vehtari et al. 2021, with Geyer's
+/// initial positive and monotone sequences), autocovariances with divisor n, as ArviZ's `_ess`.
 fn ess(chains: &[Vec<f64>]) -> f64 {
     let m = chains.len();
     let n = chains[0].len();

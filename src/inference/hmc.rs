@@ -1,42 +1,5 @@
 //! Hamiltonian Monte Carlo on a density over ℝ^d ([`Target`]): Riemannian-manifold HMC with
-//! the target's metric, and Euclidean HMC for comparison ([`sample`]).
-//!
-//! **RMHMC** (Girolami & Calderhead 2011, "Riemann manifold Langevin and Hamiltonian Monte
-//! Carlo methods", *J. R. Statist. Soc. B* 73(2), §4.2): the Hamiltonian
-//! `H(y, p) = −ln π(y) + ½ ln det G(y) + ½ pᵀG(y)⁻¹p`, momentum drawn from `N(0, G(y))`
-//! (through the Cholesky factor of G), and the generalized leapfrog, their eqs. (16)–(18):
-//!
-//! ```text
-//! p(τ + ε/2) = p(τ) − ε/2 ∇_y H(y(τ), p(τ + ε/2))                     implicit in p
-//! y(τ + ε)   = y(τ) + ε/2 [G⁻¹(y(τ)) + G⁻¹(y(τ + ε))] p(τ + ε/2)      implicit in y
-//! p(τ + ε)   = p(τ + ε/2) − ε/2 ∇_y H(y(τ + ε), p(τ + ε/2))            explicit
-//! ∂H/∂y_k    = −∂_k ln π + ½ tr(G⁻¹ ∂_kG) − ½ pᵀG⁻¹(∂_kG)G⁻¹p
-//! ```
-//!
-//! The two implicit equations are solved by fixed-point iteration, started from the explicit
-//! (Euler) guess, until an update moves no coordinate by more than
-//! `fixed_point_tolerance · max(1, ‖·‖∞)`, within `fixed_point_iterations`; a trajectory
-//! whose fixed point does not converge is rejected and counted
-//! ([`ChainStats::fixed_point_failures`]). The implicit step in p costs no evaluation of the
-//! target; each iteration of the step in y evaluates the metric once
-//! ([`Target::metric_value`]).
-//!
-//! **HMC**: the leapfrog with a diagonal mass matrix, `H = −ln π(y) + ½ pᵀM⁻¹p`; `M⁻¹` is
-//! estimated during warm-up from the draws in Stan's windows (a 75-iteration initial buffer,
-//! doubling windows from 25, a 50-iteration terminal buffer, scaled down for short warm-ups),
-//! regularized as Stan, `M⁻¹ = n/(n + 5) · var + 10⁻³ · 5/(n + 5)`.
-//!
-//! Both: a proposal is accepted with probability `min(1, exp(H₀ − H₁))`; an energy error
-//! `H₁ − H₀` above 1000 (as Stan) or not finite is a divergence, rejected and counted; a target
-//! that cannot be evaluated mid-trajectory (outside its domain, a metric not positive definite)
-//! is a rejection, counted, never a failure. The step size starts from Hoffman & Gelman's
-//! (2014, Algorithm 4) heuristic and is adapted during warm-up by their dual averaging
-//! (§3.2.1, γ = 0.05, t₀ = 10, κ = 0.75, μ = ln 10ε₀) towards the target acceptance, then fixed
-//! at the averaged value. Each transition integrates for a time drawn uniformly from
-//! `[(1 − jitter)·T, T]`, in `⌈time/ε⌉` steps (at most `max_leapfrog_steps`).
-//!
-//! Chains run in parallel (rayon), each with its own random stream derived from the seed and
-//! the chain's index, so that the draws depend on the seed only, not on the thread count.
+//! the target's metric, and Euclidean HMC for comparison ([`sample`], [`Sampler`]).
 
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -86,6 +49,43 @@ pub trait Target: Sync {
 pub struct TargetError(pub String);
 
 /// The sampler of [`sample`].
+///
+/// **RMHMC** (Girolami & Calderhead 2011, "Riemann manifold Langevin and Hamiltonian Monte
+/// Carlo methods", *J. R. Statist. Soc. B* 73(2), §4.2): the Hamiltonian
+/// `H(y, p) = −ln π(y) + ½ ln det G(y) + ½ pᵀG(y)⁻¹p`, momentum drawn from `N(0, G(y))`
+/// (through the Cholesky factor of G), and the generalized leapfrog, their eqs. (16)–(18):
+///
+/// ```text
+/// p(τ + ε/2) = p(τ) − ε/2 ∇_y H(y(τ), p(τ + ε/2))                     implicit in p
+/// y(τ + ε)   = y(τ) + ε/2 [G⁻¹(y(τ)) + G⁻¹(y(τ + ε))] p(τ + ε/2)      implicit in y
+/// p(τ + ε)   = p(τ + ε/2) − ε/2 ∇_y H(y(τ + ε), p(τ + ε/2))            explicit
+/// ∂H/∂y_k    = −∂_k ln π + ½ tr(G⁻¹ ∂_kG) − ½ pᵀG⁻¹(∂_kG)G⁻¹p
+/// ```
+///
+/// The two implicit equations are solved by fixed-point iteration, started from the explicit
+/// (Euler) guess, until an update moves no coordinate by more than
+/// `fixed_point_tolerance · max(1, ‖·‖∞)`, within `fixed_point_iterations`; a trajectory
+/// whose fixed point does not converge is rejected and counted
+/// ([`ChainStats::fixed_point_failures`]). The implicit step in p costs no evaluation of the
+/// target; each iteration of the step in y evaluates the metric once
+/// ([`Target::metric_value`]).
+///
+/// **HMC**: the leapfrog with a diagonal mass matrix, `H = −ln π(y) + ½ pᵀM⁻¹p`; `M⁻¹` is
+/// estimated during warm-up from the draws in Stan's windows (a 75-iteration initial buffer,
+/// doubling windows from 25, a 50-iteration terminal buffer, scaled down for short warm-ups),
+/// regularized as Stan, `M⁻¹ = n/(n + 5) · var + 10⁻³ · 5/(n + 5)`.
+///
+/// Both: a proposal is accepted with probability `min(1, exp(H₀ − H₁))`; an energy error
+/// `H₁ − H₀` above 1000 (as Stan) or not finite is a divergence, rejected and counted; a target
+/// that cannot be evaluated mid-trajectory (outside its domain, a metric not positive definite)
+/// is a rejection, counted, never a failure. The step size starts from Hoffman & Gelman's
+/// (2014, Algorithm 4) heuristic and is adapted during warm-up by their dual averaging
+/// (§3.2.1, γ = 0.05, t₀ = 10, κ = 0.75, μ = ln 10ε₀) towards the target acceptance, then fixed
+/// at the averaged value. Each transition integrates for a time drawn uniformly from
+/// `[(1 − jitter)·T, T]`, in `⌈time/ε⌉` steps (at most `max_leapfrog_steps`).
+///
+/// Chains run in parallel (rayon), each with its own random stream derived from the seed and
+/// the chain's index, so that the draws depend on the seed only, not on the thread count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sampler {
     /// Riemannian-manifold HMC with the target's metric (Girolami & Calderhead 2011).
@@ -338,7 +338,7 @@ pub fn trajectory(
     })
 }
 
-/// Draws from `target` by RMHMC or HMC (see the [module documentation](self)), one chain per
+/// Draws from `target` by RMHMC or HMC (the algorithms: [`Sampler`]), one chain per
 /// initial point, in parallel. `progress(chain, done)` is called from the chain's thread
 /// after each of its `warmup + draws` iterations.
 ///
