@@ -7,7 +7,9 @@
 //! ([`crate::info::FisherField`]), never by deriving again.
 
 mod data;
+mod diagnostics;
 mod fit;
+mod hmc;
 mod likelihood;
 mod mml;
 mod natgrad;
@@ -19,7 +21,12 @@ pub use data::{
 };
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
+pub use diagnostics::{DiagnosticsError, MIN_DRAWS, Summary, summarize};
 pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
+pub use hmc::{
+    ChainStats, SampleError, SampleOptions, Sampler, Samples, Target, TargetError, Trajectory,
+    TrajectoryError, sample, trajectory,
+};
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
 pub use mml::{MessageLength, MmlError, MmlPrior, lattice_constant, message_length};
 pub use natgrad::{Ascent, AscentPath, StepError, ascend, ascent_step};
