@@ -20,6 +20,7 @@ use crate::info::{FisherField, InfoError};
 use crate::model::{Domain, Model};
 
 use super::data::Dataset;
+use super::diagnostics::normal_quantile;
 use super::likelihood::{Likelihood, LikelihoodError, LikelihoodRoute};
 
 /// How [`fit`] runs.
@@ -668,115 +669,5 @@ fn central_value(domain: Domain) -> f64 {
         Domain::Positive => 1.0,
         Domain::Unit => 0.5,
         Domain::Interval(lo, hi) => 0.5 * (lo.value() + hi.value()),
-    }
-}
-
-/// The standard normal quantile `Φ⁻¹(p)`, Wichura's algorithm AS 241 (PPND16, Applied
-/// Statistics 37, 1988), accurate to about 1e-16.
-#[allow(clippy::excessive_precision)] // AS 241's coefficients, as published
-pub(crate) fn normal_quantile(p: f64) -> f64 {
-    /// `Σ c_i r^i`, coefficients from the constant term up.
-    fn poly(r: f64, c: &[f64]) -> f64 {
-        c.iter().rev().fold(0.0, |acc, c| acc * r + c)
-    }
-    if !(p > 0.0 && p < 1.0) {
-        return if p == 0.0 {
-            f64::NEG_INFINITY
-        } else if p == 1.0 {
-            f64::INFINITY
-        } else {
-            f64::NAN
-        };
-    }
-    let q = p - 0.5;
-    if q.abs() <= 0.425 {
-        let r = 0.180625 - q * q;
-        const A: [f64; 8] = [
-            3.387132872796366608,
-            133.14166789178437745,
-            1971.5909503065514427,
-            13731.693765509461125,
-            45921.953931549871457,
-            67265.770927008700853,
-            33430.575583588128105,
-            2509.0809287301226727,
-        ];
-        const B: [f64; 8] = [
-            1.0,
-            42.313330701600911252,
-            687.1870074920579083,
-            5394.1960214247511077,
-            21213.794301586595867,
-            39307.89580009271061,
-            28729.085735721942674,
-            5226.495278852545925,
-        ];
-        return q * poly(r, &A) / poly(r, &B);
-    }
-    let r = if q < 0.0 { p } else { 1.0 - p };
-    let r = (-r.ln()).sqrt();
-    let v = if r <= 5.0 {
-        const C: [f64; 8] = [
-            1.42343711074968357734,
-            4.6303378461565452959,
-            5.7694972214606914055,
-            3.64784832476320460504,
-            1.27045825245236838258,
-            0.24178072517745061177,
-            0.0227238449892691845833,
-            7.7454501427834140764e-4,
-        ];
-        const D: [f64; 8] = [
-            1.0,
-            2.05319162663775882187,
-            1.6763848301838038494,
-            0.68976733498510000455,
-            0.14810397642748007459,
-            0.0151986665636164571966,
-            5.475938084995344946e-4,
-            1.05075007164441684324e-9,
-        ];
-        let r = r - 1.6;
-        poly(r, &C) / poly(r, &D)
-    } else {
-        const E: [f64; 8] = [
-            6.6579046435011037772,
-            5.4637849111641143699,
-            1.7848265399172913358,
-            0.29656057182850489123,
-            0.026532189526576123093,
-            0.0012426609473880784386,
-            2.71155556874348757815e-5,
-            2.01033439929228813265e-7,
-        ];
-        const F: [f64; 8] = [
-            1.0,
-            0.59983220655588793769,
-            0.13692988092273580531,
-            0.0148753612908506148525,
-            7.868691311456132591e-4,
-            1.8463183175100546818e-5,
-            1.4215117583164458887e-7,
-            2.04426310338993978564e-15,
-        ];
-        let r = r - 5.0;
-        poly(r, &E) / poly(r, &F)
-    };
-    if q < 0.0 { -v } else { v }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normal_quantiles() {
-        // Reference values: Python 3.11's `statistics.NormalDist().inv_cdf(p)` (its own
-        // implementation of AS 241).
-        assert!((normal_quantile(0.975) - 1.9599639845400536).abs() < 1e-15);
-        assert!((normal_quantile(0.5)).abs() < 1e-300);
-        assert!((normal_quantile(0.05) + 1.6448536269514726).abs() < 1e-15);
-        assert!((normal_quantile(1e-10) + 6.361340902404056).abs() < 1e-13);
-        assert!((normal_quantile(1e-300) + 37.0470962993612).abs() < 1e-12);
     }
 }

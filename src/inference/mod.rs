@@ -13,6 +13,7 @@ mod hmc;
 mod likelihood;
 mod mml;
 mod natgrad;
+mod posterior;
 mod prior;
 
 pub use data::{
@@ -30,4 +31,5 @@ pub use hmc::{
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
 pub use mml::{MessageLength, MmlError, MmlPrior, lattice_constant, message_length};
 pub use natgrad::{Ascent, AscentPath, StepError, ascend, ascent_step};
+pub use posterior::Posterior;
 pub use prior::{Prior, PriorDerivatives, PriorError};
