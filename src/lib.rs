@@ -119,10 +119,10 @@ pub use inference::{
     Ascent, AscentPath, CellProblem, ChainStats, CsvOptions, DataError, Dataset, DiagnosticsError,
     Fit, FitError, FitOptions, Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood,
     MAX_QUOTED_CHARS, MAX_ROW_BYTES, MIN_DRAWS, MessageLength, MmlError, MmlPrior, Posterior,
-    Prior, PriorDerivatives, PriorError, SampleError, SampleOptions, Sampler, Samples, StepError,
-    StepRule, Summary, Target, TargetError, Trajectory, TrajectoryError, ascend, ascent_step, fit,
-    fit_with, lattice_constant, message_length, read_csv, read_csv_path, sample, summarize,
-    trajectory,
+    PosteriorDraws, PosteriorError, Prior, PriorDerivatives, PriorError, SampleError,
+    SampleOptions, Sampler, Samples, StepError, StepRule, Summary, Target, TargetError, Trajectory,
+    TrajectoryError, ascend, ascent_step, fit, fit_with, lattice_constant, message_length,
+    read_csv, read_csv_path, sample, sample_posterior, summarize, trajectory,
 };
 
 // Rendering: display adapters.

@@ -31,5 +31,5 @@ pub use hmc::{
 pub use likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
 pub use mml::{MessageLength, MmlError, MmlPrior, lattice_constant, message_length};
 pub use natgrad::{Ascent, AscentPath, StepError, ascend, ascent_step};
-pub use posterior::Posterior;
+pub use posterior::{Posterior, PosteriorDraws, PosteriorError, sample_posterior};
 pub use prior::{Prior, PriorDerivatives, PriorError};

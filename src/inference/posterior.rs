@@ -17,7 +17,13 @@ use nalgebra::DMatrix;
 use crate::info::FisherField;
 use crate::model::Bijector;
 
-use super::hmc::{Target, TargetError};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::data::Dataset;
+use super::diagnostics::{DiagnosticsError, Summary, summarize};
+use super::fit::{FitOptions, fit_with};
+use super::hmc::{SampleError, SampleOptions, Samples, Target, TargetError, sample};
 use super::likelihood::Likelihood;
 use super::prior::Prior;
 
@@ -196,6 +202,89 @@ impl Target for Posterior<'_> {
         let j = DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(&d1));
         Ok(&j * &g * &j)
     }
+}
+
+/// Draws from a posterior, with their summaries, on the parameters' own scale.
+#[derive(Debug, Clone)]
+pub struct PosteriorDraws {
+    /// What the sampler returned, in the unconstrained coordinates `y`.
+    pub samples: Samples,
+    /// `theta[c][i][k]`: parameter k of draw i of chain c.
+    pub theta: Vec<Vec<Vec<f64>>>,
+    /// Per parameter: mean, sd, quantiles, bulk ESS and R-hat of its draws.
+    pub summary: Vec<Summary>,
+    /// The chains' starting points, θ.
+    pub inits: Vec<Vec<f64>>,
+}
+
+/// Why a posterior could not be sampled.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PosteriorError {
+    /// The sampler refused.
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    /// The draws could not be summarized.
+    #[error(transparent)]
+    Diagnostics(#[from] DiagnosticsError),
+}
+
+/// Samples the posterior of `lik`'s data (from `data`) under `field`'s model with `prior`.
+/// The chains start near the maximum-likelihood estimate (or, where the fit fails, the
+/// domains' central values), each displaced by up to one posterior standard deviation per
+/// coordinate (from the metric there), drawn from `options.seed`.
+///
+/// # Errors
+///
+/// [`PosteriorError`]: the sampler's refusals (bad options, a chain that cannot start), draws
+/// that cannot be summarized.
+pub fn sample_posterior(
+    field: &FisherField,
+    lik: &Likelihood,
+    data: &Dataset,
+    prior: &Prior,
+    options: &SampleOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PosteriorDraws, PosteriorError> {
+    let post = Posterior::new(field, lik, prior);
+    let centre = fit_with(field, lik, data, &FitOptions::default())
+        .map_or_else(|_| post.theta(&vec![0.0; post.dim()]), |f| f.estimate);
+    let y0 = post.unconstrained(&centre);
+    let spread: Vec<f64> = post
+        .metric_value(&y0)
+        .ok()
+        .and_then(|g| g.cholesky())
+        .map(|c| c.inverse().diagonal().iter().map(|v| v.sqrt()).collect())
+        .unwrap_or_else(|| vec![0.1; y0.len()]);
+    let mut rng = StdRng::seed_from_u64(options.seed ^ 0x5eed_1a17);
+    let inits_y: Vec<Vec<f64>> = (0..options.chains)
+        .map(|_| {
+            y0.iter()
+                .zip(&spread)
+                .map(|(y, s)| y + s * (2.0 * rng.random::<f64>() - 1.0))
+                .collect()
+        })
+        .collect();
+    let samples = sample(&post, &inits_y, options, progress)?;
+    let theta: Vec<Vec<Vec<f64>>> = samples
+        .draws
+        .iter()
+        .map(|chain| chain.iter().map(|y| post.theta(y)).collect())
+        .collect();
+    let summary = (0..post.dim())
+        .map(|k| {
+            let chains: Vec<Vec<f64>> = theta
+                .iter()
+                .map(|c| c.iter().map(|t| t[k]).collect())
+                .collect();
+            summarize(&chains)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PosteriorDraws {
+        samples,
+        theta,
+        summary,
+        inits: inits_y.iter().map(|y| post.theta(y)).collect(),
+    })
 }
 
 #[cfg(test)]
