@@ -27,6 +27,9 @@ use super::hmc::{SampleError, SampleOptions, Samples, Target, TargetError, sampl
 use super::likelihood::Likelihood;
 use super::prior::Prior;
 
+/// `(θ, f'(y), f''(y))`, one entry per coordinate.
+type MappedPoint = (Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// A model's posterior on its data (see the module documentation).
 #[derive(Debug)]
 pub struct Posterior<'a> {
@@ -97,7 +100,8 @@ impl<'a> Posterior<'a> {
             .collect()
     }
 
-    fn at(&self, y: &[f64]) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), TargetError> {
+    /// `θ(y)` with the bijectors' first and second derivatives at `y`.
+    fn at(&self, y: &[f64]) -> Result<MappedPoint, TargetError> {
         let mut theta = Vec::with_capacity(y.len());
         let (mut d1, mut d2) = (Vec::with_capacity(y.len()), Vec::with_capacity(y.len()));
         for (m, v) in self.maps.iter().zip(y) {
