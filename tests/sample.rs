@@ -142,7 +142,6 @@ fn ill_conditioned_gamma_favours_rmhmc() {
     };
     let (rm, rd) = run(Sampler::Rmhmc);
     let (hmc, hd) = run(Sampler::Hmc);
-    eprintln!("ESS per gradient: RMHMC {rm:.4}, HMC {hmc:.5}");
     assert!(rm > 5.0 * hmc, "RMHMC {rm} vs HMC {hmc}");
     for k in 0..2 {
         let (a, b) = (&rd.summary[k], &hd.summary[k]);
