@@ -219,3 +219,71 @@ fn mml_json_contract() {
     assert_eq!(code, 1);
     assert!(err.contains("candidate `poisson`"), "{err}");
 }
+
+#[test]
+fn sample_json_contract_and_draws_file() {
+    let path = csv(
+        "sample_poisson.csv",
+        "x",
+        &[2.0, 4.0, 3.0, 1.0, 5.0, 3.0, 2.0, 4.0],
+    );
+    let out_csv = std::env::temp_dir().join(format!("fisher-draws-{}.csv", std::process::id()));
+    let out_s = out_csv.display().to_string();
+    let args = [
+        "sample",
+        "poisson",
+        &path,
+        "--prior",
+        "2*ln(rate) - 2*rate",
+        "--chains",
+        "2",
+        "--draws",
+        "200",
+        "--warmup",
+        "200",
+        "--seed",
+        "5",
+        "-o",
+        &out_s,
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for field in [
+        "sampler",
+        "summary",
+        "draws",
+        "chains",
+        "gradient_evaluations",
+        "divergences",
+    ] {
+        assert!(v.get(field).is_some(), "missing `{field}`: {v}");
+    }
+    for field in ["mean", "sd", "q05", "q50", "q95", "ess_bulk", "rhat"] {
+        assert!(
+            v["summary"]["rate"].get(field).is_some(),
+            "missing `{field}`"
+        );
+    }
+    assert_eq!(v["sampler"], "rmhmc");
+    // Posterior gamma(3 + 24, 2 + 8): mean 2.7.
+    let mean = v["summary"]["rate"]["mean"].as_f64().unwrap();
+    assert!((mean - 2.7).abs() < 0.15, "{mean}");
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    assert!(text.starts_with("chain,draw,rate\n"));
+    assert_eq!(text.lines().count(), 1 + 2 * 200);
+    let _ = std::fs::remove_file(&out_csv);
+    // The same seed gives the same report, byte for byte.
+    let (_, again, _) = run(&args);
+    assert_eq!(out, again);
+    // An improper default prior is an error that asks for one.
+    let (code, _, err) = run(&[
+        "sample",
+        "normal",
+        &csv("sample_normal.csv", "x", &[0.1, 0.5, -0.3]),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--prior"), "{err}");
+}

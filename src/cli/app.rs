@@ -297,12 +297,60 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Sample the posterior by Riemannian-manifold HMC (metric N·F − ∇² ln prior, exact
+    /// derivatives from the Fisher field) or HMC; a summary per parameter.
+    Sample {
+        /// A `.model` file or the name of a built-in model.
+        model: String,
+        /// A CSV file whose header names the model's data variables (`-`: standard input).
+        data: String,
+        /// The log prior density over the parameters, up to a constant; default: the Jeffreys
+        /// prior where it is proper on the domain.
+        #[arg(long, allow_hyphen_values = true)]
+        prior: Option<String>,
+        /// Number of chains.
+        #[arg(long, default_value_t = 4)]
+        chains: usize,
+        /// Draws kept per chain.
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        /// Warm-up iterations per chain (step size and, for HMC, mass adaptation).
+        #[arg(long, default_value_t = 1000)]
+        warmup: usize,
+        /// The seed of the random streams.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The sampler.
+        #[arg(long, value_enum, default_value_t = SamplerArg::Rmhmc)]
+        sampler: SamplerArg,
+        /// Write the draws to this file: CSV, or JSON for a `.json` name.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+        /// Skip the data columns that name no data variable of the model.
+        #[arg(long)]
+        ignore_extra: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in models.
     List {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+/// `--sampler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SamplerArg {
+    /// Riemannian-manifold HMC.
+    Rmhmc,
+    /// Euclidean HMC with a diagonal mass matrix.
+    Hmc,
 }
 
 /// What a failed command prints.
@@ -609,6 +657,38 @@ fn run(cli: &Cli, color: bool, notes: &mut Vec<String>) -> Result<String, Failur
                 ignore_extra: *ignore_extra,
             };
             super::progress::run(|| super::mml::mml(&models, &args, *format)).map_err(Failure::from)
+        }
+        Command::Sample {
+            model,
+            data,
+            prior,
+            chains,
+            draws,
+            warmup,
+            seed,
+            sampler,
+            output,
+            quiet,
+            ignore_extra,
+            format,
+        } => {
+            let model = load(model, color, notes)?;
+            let args = super::sample::SampleArgs {
+                data,
+                prior: prior.as_deref(),
+                chains: *chains,
+                draws: *draws,
+                warmup: *warmup,
+                seed: *seed,
+                sampler: match sampler {
+                    SamplerArg::Rmhmc => crate::inference::Sampler::Rmhmc,
+                    SamplerArg::Hmc => crate::inference::Sampler::Hmc,
+                },
+                output: output.as_deref(),
+                quiet: *quiet,
+                ignore_extra: *ignore_extra,
+            };
+            super::sample::sample(&model, &args, *format).map_err(Failure::from)
         }
         Command::Whiten { model, at, format } => {
             let model = load(model, color, notes)?;

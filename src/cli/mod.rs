@@ -17,6 +17,7 @@ mod natgrad;
 mod numeric;
 mod progress;
 mod reparam;
+mod sample;
 mod stats;
 
 /// Runs the `fisher` command line with the process arguments: parses them, runs the command,

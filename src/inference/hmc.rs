@@ -122,7 +122,7 @@ pub struct SampleOptions {
     pub max_leapfrog_steps: usize,
     /// The mean acceptance probability the step size adaptation aims at (0.8).
     pub target_acceptance: f64,
-    /// The largest number of iterations of each implicit step of RMHMC (12).
+    /// The largest number of iterations of each implicit step of RMHMC (50; most converge in a few).
     pub fixed_point_iterations: usize,
     /// An implicit step has converged when an iteration moves no coordinate by more than
     /// this times `max(1, ‖·‖∞)` (1e-8).
@@ -144,7 +144,7 @@ impl Default for SampleOptions {
             step_jitter: 0.5,
             max_leapfrog_steps: 1000,
             target_acceptance: 0.8,
-            fixed_point_iterations: 12,
+            fixed_point_iterations: 50,
             fixed_point_tolerance: 1e-8,
             adapt_mass: true,
         }
