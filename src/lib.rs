@@ -7,8 +7,9 @@
 //! per model), the geometry on it (reparameterization with the pullback of the metric,
 //! whitening, Fisher balls beside the exact KL level sets, the Jeffreys prior, Christoffel
 //! symbols and curvature, geodesics, the exponential and logarithmic maps, Fisher–Rao
-//! distances), and rendering (text, LaTeX, JSON, SVG); natural gradient, RMHMC and MML come
-//! next.
+//! distances), the statistics on data (CSV input, the log-likelihood by sufficient statistics,
+//! Fisher scoring with standard errors, natural gradient, RMHMC and HMC, MML87), and rendering
+//! (text, LaTeX, JSON, SVG).
 //!
 //! A tour, from a model file to its Fisher matrix:
 //!
@@ -38,7 +39,7 @@
 //! ```
 
 // Pipeline order (DESIGN §3), `special → expr → eval → parse → model → diff → simplify →
-// expect → info → geometry → render → cli`: a module uses only modules above it, so `model`
+// expect → info → geometry → inference → render → cli`: a module uses only modules above it, so `model`
 // evaluates constants with the one evaluator; `special` depends on nothing in the crate;
 // `render` re-exports the text printer that lives in `expr`. The modules are private but three
 // small groups (`special`, `expr`, `simplify`) and the verification (`verify`); what the crate

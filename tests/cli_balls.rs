@@ -368,7 +368,7 @@ fn latex_output_is_snapshotted() {
     });
 }
 
-/// The `fisher balls` and `fisher geodesic` lines of the code block of
+/// The `fisher balls`, `fisher geodesic` and `fisher natgrad` lines of the code block of
 /// `examples/figures/README.md`.
 fn readme_commands() -> Vec<Vec<String>> {
     let readme = std::fs::read_to_string(concat!(
@@ -378,7 +378,11 @@ fn readme_commands() -> Vec<Vec<String>> {
     .unwrap();
     readme
         .lines()
-        .filter(|l| l.starts_with("fisher balls ") || l.starts_with("fisher geodesic "))
+        .filter(|l| {
+            ["fisher balls ", "fisher geodesic ", "fisher natgrad "]
+                .iter()
+                .any(|c| l.starts_with(c))
+        })
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect()
 }
