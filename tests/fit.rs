@@ -60,6 +60,9 @@ fn closed_form_estimates() {
     assert_rel(observed[0], f.expected_se[0], 1e-8, "observed se mu");
     assert_rel(observed[1], f.expected_se[1], 1e-8, "observed se sigma");
     assert_eq!(f.route, LikelihoodRoute::Sufficient);
+    // Data near 0 on their own scale: the rounding bound of the sums is small, so the
+    // estimate needs no pass over the data.
+    assert!(f.notes.is_empty(), "{:?}", f.notes);
     // The maximized log-likelihood: −N/2 (ln 2πσ̂² + 1).
     let ll = -250.0 * ((2.0 * std::f64::consts::PI * s * s).ln() + 1.0);
     assert_rel(f.log_likelihood, ll, 1e-12, "normal log-likelihood");
@@ -179,6 +182,11 @@ fn data_far_from_zero_keep_their_digits() {
     let s = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 1000.0).sqrt();
     assert_rel(f.estimate[0], m, 1e-12, "mu");
     assert_rel(f.estimate[1], s, 1e-9, "sigma");
+    assert!(
+        f.notes.iter().any(|n| n.contains("over the data")),
+        "{:?}",
+        f.notes
+    );
 }
 
 /// Data far from unit scale: at 1e±20 the estimate is right; at the ends of f64's range it is

@@ -75,15 +75,16 @@ impl StepRule {
 pub struct Fit {
     /// θ̂, in parameter order.
     pub estimate: Vec<f64>,
-    /// `ℓ(θ̂)`, summed over the data (the batched route's value).
+    /// `ℓ(θ̂)`: by the sufficient statistics where their rounding bound is small, over the
+    /// data otherwise.
     pub log_likelihood: f64,
     /// N.
     pub observations: usize,
     /// Iterations taken.
     pub iterations: usize,
-    /// `|∇ℓ(θ̂)|` (Euclidean), over the data.
+    /// `|∇ℓ(θ̂)|` (Euclidean), by the route of [`Fit::log_likelihood`].
     pub score_norm: f64,
-    /// The standardized score `√(∇ℓᵀ (N F)⁻¹ ∇ℓ)` at θ̂, over the data.
+    /// The standardized score `√(∇ℓᵀ (N F)⁻¹ ∇ℓ)` at θ̂, the same way.
     pub standardized_score: f64,
     /// How many iterations used each step rule (only the rules used, in rule order).
     pub steps: Vec<(StepRule, usize)>,
@@ -223,8 +224,18 @@ pub fn fit_with(
         }
         Err(e) => return Err(e),
     };
-    // Confirm over the data; go on there where the sums lost precision.
-    if route == LikelihoodRoute::Sufficient {
+    // Confirm over the data, unless the rounding bound of the sums' gradient is far inside
+    // the tolerance (as it is unless the data sit far from 0 on their own scale); go on over
+    // the data where the sums lost precision.
+    let trusted = route == LikelihoodRoute::Sufficient
+        && rounding_within(
+            field,
+            lik,
+            &theta,
+            scorer.n,
+            0.1 * options.tolerance.max(1e-8),
+        )?;
+    if route == LikelihoodRoute::Sufficient && !trusted {
         let over = Likelihood::batched(field, data)?;
         let z = scorer.standardized(&over, &theta)?;
         if z > options.tolerance.max(1e-8) {
@@ -297,6 +308,31 @@ pub fn fit_with(
         level: options.level,
         intervals,
     })
+}
+
+/// Whether the standardized rounding error of the sufficient route's gradient at θ,
+/// bounded by `Σ_j b_j √((N F)⁻¹)_jj` (Cauchy–Schwarz on the bound `b` of
+/// [`Likelihood::gradient_rounding`]), is at most `limit`.
+fn rounding_within(
+    field: &FisherField,
+    lik: &Likelihood,
+    theta: &[f64],
+    n: f64,
+    limit: f64,
+) -> Result<bool, FitError> {
+    let Some(bound) = lik.gradient_rounding(theta)? else {
+        return Ok(false);
+    };
+    let info = field.at(theta)? * n;
+    let Some(inverse) = symmetric_inverse(&info) else {
+        return Ok(false);
+    };
+    let z: f64 = bound
+        .iter()
+        .enumerate()
+        .map(|(j, b)| b * inverse[(j, j)].sqrt())
+        .sum();
+    Ok(z <= limit)
 }
 
 /// The state of the scoring iterations.

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::eval::{BatchScratch, Compiled, EvalError, Input};
 use crate::expect::RouteError;
 use crate::expect::exact::separate;
-use crate::expr::Expr;
+use crate::expr::{Expr, Op};
 use crate::info::FisherField;
 use crate::model::Model;
 
@@ -115,6 +115,8 @@ enum Route {
         totals: Vec<f64>,
         /// `H = Σᵢ h(xᵢ)`.
         base: f64,
+        /// `Σᵢ |t_k(xᵢ)|`, the scale of the rounding of `T_k`.
+        magnitudes: Vec<f64>,
         /// By order 0, 1, 2: outputs `r, c_1…c_K`, then (order ≥ 1) `∂_j r, ∂_j c_k` for each
         /// j, then (order 2) `∂_j∂_l r, ∂_j∂_l c_k` for each `j ≤ l`.
         tapes: [Compiled; 3],
@@ -157,7 +159,11 @@ impl Likelihood {
     pub fn sufficient(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
         let model = field.model();
         check_columns(model, data)?;
-        let sep = separate(model).map_err(LikelihoodError::NoStatistics)?;
+        // The field's closed-form route separated the log-density already.
+        let sep = match field.closed_form_route() {
+            Some(Ok(closed)) => closed.separation.clone(),
+            _ => separate(model).map_err(LikelihoodError::NoStatistics)?,
+        };
         let consts = model
             .consts
             .iter()
@@ -200,17 +206,21 @@ impl Likelihood {
             Compiled::new(&order1, &params)?,
             Compiled::new(&order2, &params)?,
         ];
-        // One pass over the data: T_k and H.
+        // One pass over the data: T_k, H, and Σ|t_k| for the rounding bound.
         let mut stat_exprs: Vec<Expr> = sep
             .stats
             .iter()
             .map(|(t, _)| t.substitute(&consts))
             .collect();
         stat_exprs.push(sep.base.substitute(&consts));
+        let k = sep.stats.len();
+        for j in 0..k {
+            let abs = Expr::apply(|ids| Op::Abs([ids[0]]), &[&stat_exprs[j]]);
+            stat_exprs.push(abs);
+        }
         let names = model.data_names();
         let tape = Compiled::new(&stat_exprs, &names)?;
         let sums = column_sums(&tape, data.columns(), &[])?;
-        let k = sep.stats.len();
         if let Some(j) = sums.iter().position(|s| !s.is_finite()) {
             return Err(LikelihoodError::NotFinite {
                 what: "value",
@@ -229,6 +239,7 @@ impl Likelihood {
                 statistics: sep.stats.iter().map(|(t, _)| t.clone()).collect(),
                 totals: sums[..k].to_vec(),
                 base: sums[k],
+                magnitudes: sums[k + 1..].to_vec(),
                 tapes,
             },
         })
@@ -313,6 +324,51 @@ impl Likelihood {
                     .collect(),
             ),
             Route::Batched { .. } => None,
+        }
+    }
+
+    /// A bound on the rounding error of each component of `∇ℓ(θ)` by the sufficient route,
+    /// `16ε (N |∂_j r| + 2 Σ_k |∂_j c_k| Σᵢ|t_k(xᵢ)|)`: the sums `T_k` are compensated, so
+    /// each carries at most about `ε Σᵢ|t_k(xᵢ)|` (one rounding of every term), and each
+    /// product and the final sum a few more roundings of its own size. `None` on the
+    /// batched route.
+    ///
+    /// # Errors
+    ///
+    /// As [`Likelihood::value`].
+    pub fn gradient_rounding(
+        &self,
+        theta: &[f64],
+    ) -> Result<Option<DVector<f64>>, LikelihoodError> {
+        let Route::Sufficient {
+            magnitudes, tapes, ..
+        } = &self.route
+        else {
+            return Ok(None);
+        };
+        crate::info::check_theta(&self.model, theta)
+            .map_err(|e| LikelihoodError::Theta(e.to_string()))?;
+        let raw = tapes[1].eval(theta)?;
+        let k = magnitudes.len();
+        let n = self.n as f64;
+        let d = self.params.len();
+        let bound = DVector::from_fn(d, |j, _| {
+            let block = &raw[(j + 1) * (k + 1)..(j + 2) * (k + 1)];
+            let terms: f64 = block[1..]
+                .iter()
+                .zip(magnitudes)
+                .map(|(c, m)| 2.0 * c.abs() * m)
+                .sum();
+            16.0 * f64::EPSILON * (n * block[0].abs() + terms)
+        });
+        if bound.iter().all(|v| v.is_finite()) {
+            Ok(Some(bound))
+        } else {
+            Err(LikelihoodError::NotFinite {
+                what: "gradient",
+                at: self.describe(theta),
+                row: None,
+            })
         }
     }
 
@@ -485,6 +541,34 @@ impl Neumaier {
     }
 }
 
+/// The compensated sum of `xs` (Knuth's branch-free two-sum), in four interleaved
+/// accumulators so that the additions do not wait on each other, merged at the end: the
+/// error is that of one compensated sum, about `ε Σ|x|` at most.
+fn compensated_sum(xs: &[f64]) -> Neumaier {
+    #[inline]
+    fn two_sum(s: &mut f64, c: &mut f64, x: f64) {
+        let t = *s + x;
+        let z = t - *s;
+        *c += (*s - (t - z)) + (x - z);
+        *s = t;
+    }
+    let (mut s, mut c) = ([0.0f64; 4], [0.0f64; 4]);
+    let mut quads = xs.chunks_exact(4);
+    for q in &mut quads {
+        for i in 0..4 {
+            two_sum(&mut s[i], &mut c[i], q[i]);
+        }
+    }
+    for (i, x) in quads.remainder().iter().enumerate() {
+        two_sum(&mut s[i], &mut c[i], *x);
+    }
+    let mut acc = Neumaier::default();
+    for i in 0..4 {
+        acc.merge(Neumaier { sum: s[i], c: c[i] });
+    }
+    acc
+}
+
 /// The sum over the rows of each output of `tape`, whose inputs are the `columns` (one value
 /// per row) then the `uniform` inputs: compensated, chunk by chunk in a fixed order
 /// ([`CHUNK_ROWS`]), the chunks in parallel when there are many rows.
@@ -504,17 +588,7 @@ fn column_sums(
         inputs.extend_from_slice(uniform);
         out.resize(k * (end - start), 0.0);
         tape.eval_batch(&inputs, scratch, out)?;
-        Ok::<Vec<Neumaier>, EvalError>(
-            out.chunks(end - start)
-                .map(|lane| {
-                    let mut acc = Neumaier::default();
-                    for v in lane {
-                        acc.add(*v);
-                    }
-                    acc
-                })
-                .collect(),
-        )
+        Ok::<Vec<Neumaier>, EvalError>(out.chunks(end - start).map(compensated_sum).collect())
     };
     let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
     let partial: Vec<Vec<Neumaier>> = if n >= PARALLEL_ROWS {
@@ -539,4 +613,28 @@ fn column_sums(
         }
     }
     Ok(total.into_iter().map(Neumaier::total).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compensated_sums_keep_the_small_terms() {
+        // 1 + 1e100 − 1e100 + … : plain summation loses every 1.
+        let mut xs = Vec::new();
+        for _ in 0..1001 {
+            xs.extend([1.0, 1e100, -1e100]);
+        }
+        assert_eq!(compensated_sum(&xs).total(), 1001.0);
+        let mut plain = 0.0;
+        for x in &xs {
+            plain += x;
+        }
+        assert_ne!(plain, 1001.0);
+        // Sums of many small values: exact for integers, and in any order of lanes.
+        let ys: Vec<f64> = (1..=10_007).map(f64::from).collect();
+        assert_eq!(compensated_sum(&ys).total(), 10_007.0 * 10_008.0 / 2.0);
+        assert_eq!(compensated_sum(&[]).total(), 0.0);
+    }
 }
