@@ -93,7 +93,8 @@ mod tests {
         assert_eq!(sig(1.234_567_89, 6), "1.23457");
         assert_eq!(sig(-0.000_123_456_7, 3), "-0.000123");
         assert_eq!(sig(1.5e-9, 3), "1.50e-9");
-        assert_eq!(sig(123_456.0, 3), "1.23e5");
+        assert_eq!(sig(123_456.0, 3), "123456"); // below 10⁶: all the integer digits
+        assert_eq!(sig(1_234_567.0, 3), "1.23e6");
         assert_eq!(sig(0.0, 3), "0");
     }
 
