@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::{json_text, rows};
-use super::stats::{StatsError, data, named, sig};
+use super::stats::{StatsError, data, named, sig, table_text};
 use crate::inference::{Fit, FitOptions, Likelihood, fit_with};
 use crate::info::FisherField;
 use crate::model::{Model, Point};
@@ -197,24 +197,8 @@ fn text(
             format!("[{}, {}]", sig(lo, 6), sig(hi, 6)),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     s.push('\n');
-    for row in &table {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}", w = *w))
-            .collect();
-        let _ = writeln!(s, "{}", cells.join("  ").trim_end());
-    }
+    s.push_str(&table_text(&table));
     if let Err(why) = &f.observed_se {
         let _ = writeln!(s, "\nno observed-information standard errors: {why}");
     }

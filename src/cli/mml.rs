@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::json_text;
-use super::stats::{StatsError, named, prior, sig};
+use super::stats::{StatsError, named, prior, sig, table_text};
 use crate::inference::{CsvOptions, Dataset, MessageLength, MmlPrior, message_length, read_csv};
 use crate::info::FisherField;
 use crate::model::Model;
@@ -221,24 +221,8 @@ pub(super) fn mml(
                     r.prior.clone(),
                 ]);
             }
-            let widths: Vec<usize> = (0..header.len())
-                .map(|c| {
-                    table
-                        .iter()
-                        .map(|r| r[c].chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
             s.push('\n');
-            for row in &table {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}", w = *w))
-                    .collect();
-                let _ = writeln!(s, "{}", cells.join("  ").trim_end());
-            }
+            s.push_str(&table_text(&table));
             let _ = writeln!(
                 s,
                 "\nbest by message length: {best} (AIC: {best_aic}, BIC: {best_bic})"

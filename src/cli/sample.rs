@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::format::Format;
 use super::numeric::json_text;
-use super::stats::{StatsError, data, prior, sig};
+use super::stats::{StatsError, data, prior, sig, table_text};
 use crate::geometry::{Properness, properness};
 use crate::inference::{
     Likelihood, PosteriorDraws, Prior, SampleOptions, Sampler, sample_posterior,
@@ -246,24 +246,8 @@ pub(super) fn sample(
                     format!("{:.3}", x.rhat),
                 ]);
             }
-            let widths: Vec<usize> = (0..header.len())
-                .map(|c| {
-                    table
-                        .iter()
-                        .map(|r| r[c].chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
             s.push('\n');
-            for row in &table {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}", w = *w))
-                    .collect();
-                let _ = writeln!(s, "{}", cells.join("  ").trim_end());
-            }
+            s.push_str(&table_text(&table));
             let _ = writeln!(
                 s,
                 "\n{} gradient evaluations, {} metric evaluations; {} divergences, {} fixed-point failures; min bulk ESS per gradient {}",

@@ -69,6 +69,33 @@ pub(super) fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// Rows of cells as a table: each column padded to its widest cell, two spaces between
+/// columns, no trailing spaces.
+pub(super) fn table_text<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .as_ref()
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// A number with `digits` significant digits, for tables (`1.23457`, `1.23457e-08`).
 pub(super) fn sig(v: f64, digits: usize) -> String {
     if v == 0.0 || !v.is_finite() {
