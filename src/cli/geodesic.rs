@@ -70,6 +70,30 @@ pub(super) fn covering(lo: f64, hi: f64, domain: Domain) -> (f64, f64) {
     (a, b)
 }
 
+/// The parameters on the axes of a figure from `--x` and `--y`: by default the first and the
+/// second (or the first that is not `--x`); an error for an unknown name or the same twice.
+pub(super) fn plane_axes(
+    model: &Model,
+    x: Option<&str>,
+    y: Option<&str>,
+) -> Result<(usize, usize), GeometryCommandError> {
+    let ix = match x {
+        Some(name) => param(model, "--x", name)?,
+        None => 0,
+    };
+    let iy = match y {
+        Some(name) => param(model, "--y", name)?,
+        None => usize::from(ix == 0),
+    };
+    if ix == iy {
+        return Err(bad(format!(
+            "--x and --y both name `{}`: give two different parameters",
+            model.params[ix].name
+        )));
+    }
+    Ok((ix, iy))
+}
+
 /// `fisher geodesic MODEL --a P --b P -o FILE.svg`.
 pub(super) fn geodesic_command(
     model: &Model,
@@ -84,20 +108,7 @@ pub(super) fn geodesic_command(
             model.name
         )));
     }
-    let ix = match args.x {
-        Some(name) => param(model, "--x", name)?,
-        None => 0,
-    };
-    let iy = match args.y {
-        Some(name) => param(model, "--y", name)?,
-        None => usize::from(ix == 0),
-    };
-    if ix == iy {
-        return Err(bad(format!(
-            "--x and --y both name `{}`: give two different parameters",
-            model.params[ix].name
-        )));
-    }
+    let (ix, iy) = plane_axes(model, args.x, args.y)?;
     if let Some(r) = args.radius
         && !(r.is_finite() && r > 0.0)
     {

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::balls::{BallsArgs, figure, param, write_figure};
+use super::balls::{BallsArgs, figure, write_figure};
 use super::format::Format;
-use super::geodesic::covering;
+use super::geodesic::{covering, plane_axes};
 use super::numeric::json_text;
 use super::stats::{StatsError, data, named, sig};
 use crate::inference::{Ascent, AscentPath, Likelihood, ascend};
@@ -141,20 +141,7 @@ fn draw(
             model.name
         )));
     }
-    let ix = match args.x {
-        Some(name) => param(model, "--x", name)?,
-        None => 0,
-    };
-    let iy = match args.y {
-        Some(name) => param(model, "--y", name)?,
-        None => usize::from(ix == 0),
-    };
-    if ix == iy {
-        return Err(StatsError(format!(
-            "--x and --y both name `{}`: give two different parameters",
-            model.params[ix].name
-        )));
-    }
+    let (ix, iy) = plane_axes(model, args.x, args.y)?;
     let all: Vec<&Vec<f64>> = natural.points.iter().chain(&plain.points).collect();
     let range = |i: usize| {
         let lo = all.iter().map(|p| p[i]).fold(f64::INFINITY, f64::min);
