@@ -68,6 +68,21 @@ pub enum LikelihoodError {
     /// The sufficient-statistics route was asked for and does not apply.
     #[error("the log-likelihood has no sufficient statistics: {0}")]
     NoStatistics(RouteError),
+    /// The separated log-density does not equal the model's at an observation (a bug of the
+    /// separation, caught before any sum is trusted).
+    #[error(
+        "the separated log-density is {separated} at observation {row} and {at}, the model's {direct}: the sufficient statistics are not used"
+    )]
+    SeparationMismatch {
+        /// The observation, from 1.
+        row: usize,
+        /// θ.
+        at: String,
+        /// `r + Σ c_k t_k + h`.
+        separated: f64,
+        /// `ln p`.
+        direct: f64,
+    },
     /// A parameter vector of the wrong length or outside the domain.
     #[error("{0}")]
     Theta(String),
@@ -143,9 +158,11 @@ impl Likelihood {
     /// [`LikelihoodError::Mismatch`] when the data are not of this model, compile errors.
     pub fn new(field: &FisherField, data: &Dataset) -> Result<Likelihood, LikelihoodError> {
         match Likelihood::sufficient(field, data) {
-            Err(LikelihoodError::NoStatistics(_) | LikelihoodError::NotFinite { .. }) => {
-                Likelihood::batched(field, data)
-            }
+            Err(
+                LikelihoodError::NoStatistics(_)
+                | LikelihoodError::NotFinite { .. }
+                | LikelihoodError::SeparationMismatch { .. },
+            ) => Likelihood::batched(field, data),
             other => other,
         }
     }
@@ -231,6 +248,7 @@ impl Likelihood {
                 row: None,
             });
         }
+        check_separation(model, &parts, &stat_exprs[..=k], &tapes[0], data)?;
         Ok(Likelihood {
             model: model.clone(),
             params,
@@ -494,6 +512,68 @@ impl Likelihood {
     }
 }
 
+/// Rows of the data on which [`check_separation`] compares the two forms of `ln p`.
+const CHECKED_ROWS: usize = 8;
+
+/// Checks the separation on the data it will sum: at the first [`CHECKED_ROWS`] rows and at a
+/// few points inside the domains, `r(θ) + Σ_k c_k(θ) t_k(x) + h(x)` (`parts` = `r, c_k`,
+/// `stats` = `t_k, h`) equals the model's `ln p(x; θ)` to 1e-9 of the size of its terms.
+/// A mismatch (a bug of the separation) is an error, so that [`Likelihood::new`] falls back
+/// to the data in batches rather than sum a wrong log-likelihood.
+fn check_separation(
+    model: &Model,
+    parts: &[Expr],
+    stats: &[Expr],
+    theta_tape: &Compiled,
+    data: &Dataset,
+) -> Result<(), LikelihoodError> {
+    let consts = model
+        .consts
+        .iter()
+        .map(|(s, v)| (*s, Expr::num(*v)))
+        .collect();
+    let names = model.data_names();
+    let params = model.param_names();
+    let mut vars = names.clone();
+    vars.extend(&params);
+    let logp = Compiled::new(&[model.logp.substitute(&consts)], &vars)?;
+    let stat_tape = Compiled::new(stats, &names)?;
+    let k = parts.len() - 1;
+    for env in crate::expect::exact::sample_points(model) {
+        let theta: Vec<f64> = params
+            .iter()
+            .map(|p| env.get(*p).copied().unwrap_or(f64::NAN))
+            .collect();
+        let coefs = theta_tape.eval(&theta)?;
+        for i in 0..data.len().min(CHECKED_ROWS) {
+            let x: Vec<f64> = data.columns().iter().map(|c| c[i]).collect();
+            let t = stat_tape.eval(&x)?;
+            let mut values = x.clone();
+            values.extend(&theta);
+            let direct = logp.eval(&values)?[0];
+            let mut sum = coefs[0] + t[k];
+            let mut scale = coefs[0].abs() + t[k].abs();
+            for j in 0..k {
+                sum += coefs[1 + j] * t[j];
+                scale += (coefs[1 + j] * t[j]).abs();
+            }
+            // Where ln p is not finite at a sample point, there is nothing to compare.
+            if !direct.is_finite() || !sum.is_finite() {
+                continue;
+            }
+            if (sum - direct).abs() > 1e-9 * scale.max(direct.abs()).max(1.0) {
+                return Err(LikelihoodError::SeparationMismatch {
+                    row: i + 1,
+                    at: crate::expr::assignments(params.iter().copied(), &theta),
+                    separated: sum,
+                    direct,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the dataset's columns are the model's data variables.
 fn check_columns(model: &Model, data: &Dataset) -> Result<(), LikelihoodError> {
     let names = model.data_names();
@@ -618,6 +698,32 @@ fn column_sums(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check of the separation catches a wrong one: `r(θ)` off by ½.
+    #[test]
+    fn a_wrong_separation_is_caught() {
+        let m = Model::builtin("normal").unwrap();
+        let sep = separate(&m).unwrap();
+        let params = m.param_names();
+        let data = Dataset::new(&m, vec![vec![0.3, -1.2, 2.5]]).unwrap();
+        let mut stats: Vec<Expr> = sep.stats.iter().map(|(t, _)| t.clone()).collect();
+        stats.push(sep.base.clone());
+        for shift in [0.0, 0.5] {
+            let mut parts = vec![&sep.rest + shift];
+            parts.extend(sep.stats.iter().map(|(_, c)| c.clone()));
+            let tape = Compiled::new(&parts, &params).unwrap();
+            let r = check_separation(&m, &parts, &stats, &tape, &data);
+            if shift == 0.0 {
+                r.unwrap();
+            } else {
+                let e = r.unwrap_err();
+                assert!(
+                    matches!(e, LikelihoodError::SeparationMismatch { row: 1, .. }),
+                    "{e}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn compensated_sums_keep_the_small_terms() {
