@@ -227,7 +227,8 @@ struct BallJson {
     max_relative_gap: f64,
 }
 
-fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
+/// `{name: value}` of θ, in the JSON order of names.
+pub(super) fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
     model
         .params
         .iter()

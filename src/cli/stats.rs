@@ -1,8 +1,6 @@
 //! What the statistics commands (`fit`, `natgrad`, `mml`, `sample`) share: their error, the
 //! loading of a model's data and prior, and the formatting of estimates.
 
-use std::collections::BTreeMap;
-
 use crate::inference::{Dataset, Prior, PriorError};
 use crate::model::Model;
 
@@ -59,15 +57,7 @@ fn frame(flag: &str, text: &str, e: &PriorError) -> String {
     )
 }
 
-/// `{name: value}` of θ, in the JSON order of names.
-pub(super) fn named(model: &Model, theta: &[f64]) -> BTreeMap<String, f64> {
-    model
-        .params
-        .iter()
-        .zip(theta)
-        .map(|(p, v)| (p.name.to_string(), *v))
-        .collect()
-}
+pub(super) use super::balls::named;
 
 /// Rows of cells as a table: each column padded to its widest cell, two spaces between
 /// columns, no trailing spaces.

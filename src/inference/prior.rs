@@ -249,22 +249,9 @@ impl Prior {
     /// [`EvalError`] when it cannot be evaluated; a value that is not finite is an error too
     /// ([`EvalError::NonFinite`]).
     pub fn log_density(&self, theta: &[f64]) -> Result<f64, EvalError> {
-        let tape = Compiled::new(std::slice::from_ref(&self.expr), &self.params)?;
-        let v = tape.eval(theta)?[0];
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(EvalError::NonFinite {
-                expr: crate::expr::text(&self.expr).to_string(),
-                value: v,
-                at: self
-                    .params
-                    .iter()
-                    .copied()
-                    .zip(theta.iter().copied())
-                    .collect(),
-            })
-        }
+        // The compiled order-0 tape, cached: the normalizer's quadrature calls this at
+        // every node.
+        Ok(self.derivatives(theta, 0)?.value)
     }
 }
 
