@@ -163,12 +163,40 @@ fn models_without_statistics_use_batches() {
         "normal_mixture",
     ] {
         let f = field(name);
-        let data = draw_data(f.model(), 50, &mut rng);
+        let m = f.model().clone();
+        let data = draw_data(&m, 50, &mut rng);
         let l = Likelihood::new(&f, &data).unwrap();
         assert_eq!(l.route(), LikelihoodRoute::Batched, "{name}");
         let e = Likelihood::sufficient(&f, &data).unwrap_err();
         assert!(matches!(e, LikelihoodError::NoStatistics(_)), "{name}: {e}");
+        // The value is the sum of ln p over the rows (the parts in the data alone, such as
+        // the weibull's ln x, computed once and reused), on the data and on every third row.
+        let theta = draw_theta(&m, &mut rng);
+        let direct = |every: usize| {
+            let mut total = 0.0;
+            for i in (0..data.len()).step_by(every) {
+                let mut env: Env<f64> = m.consts.iter().copied().collect();
+                for (d, c) in m.data.iter().zip(data.columns()) {
+                    env.insert(d.name, c[i]);
+                }
+                for (p, v) in m.params.iter().zip(&theta) {
+                    env.insert(p.name, *v);
+                }
+                total += eval_f64(&m.logp, &env).unwrap();
+            }
+            total
+        };
+        let (all, third) = (direct(1), direct(3));
+        close(l.value(&theta).unwrap(), all, all.abs(), name);
+        let sub = l.subsample(3).unwrap();
+        assert_eq!(sub.len(), 17, "{name}");
+        close(sub.value(&theta).unwrap(), third, third.abs(), name);
     }
+    // The sufficient route keeps no rows to subsample.
+    let gamma = field("gamma");
+    let suff = Likelihood::new(&gamma, &draw_data(gamma.model(), 9, &mut rng)).unwrap();
+    assert_eq!(suff.route(), LikelihoodRoute::Sufficient);
+    assert!(suff.subsample(2).is_none());
 }
 
 #[test]

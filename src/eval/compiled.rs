@@ -6,6 +6,11 @@ use std::collections::HashMap;
 
 use egg::{Id, Symbol};
 
+mod hoist;
+
+pub(crate) use hoist::hoist;
+
+use super::sum::CompensatedSum;
 use super::{EvalError, Scalar, integer_exponent, polygamma_order, special};
 use crate::expr::{Expr, Op};
 
@@ -19,8 +24,6 @@ enum Instr {
     Sub(u32, u32),
     Mul(u32, u32),
     Div(u32, u32),
-    /// `a ^ b` for a non-constant exponent: `exp(b · ln a)`.
-    Pow(u32, u32),
     Powi(u32, i32),
     /// `a ^ e` for a constant non-integer exponent, `e` as bits.
     Powf(u32, u64),
@@ -52,7 +55,6 @@ impl Instr {
             Instr::Sub(a, b) => slot(a) - slot(b),
             Instr::Mul(a, b) => slot(a) * slot(b),
             Instr::Div(a, b) => slot(a) / slot(b),
-            Instr::Pow(a, b) => (slot(a).ln() * slot(b)).exp(),
             Instr::Powi(a, n) => slot(a).powi(n),
             Instr::Powf(a, e) => slot(a).powf(f64::from_bits(e)),
             Instr::Neg(a) => -slot(a),
@@ -82,7 +84,6 @@ impl Instr {
             Sub(a, b) => Sub(f(a), f(b)),
             Mul(a, b) => Mul(f(a), f(b)),
             Div(a, b) => Div(f(a), f(b)),
-            Pow(a, b) => Pow(f(a), f(b)),
             Powi(a, n) => Powi(f(a), n),
             Powf(a, e) => Powf(f(a), e),
             Polygamma(n, a) => Polygamma(n, f(a)),
@@ -107,11 +108,9 @@ impl Instr {
     fn operands(self) -> ([u32; 2], usize) {
         match self {
             Instr::Var(_) | Instr::Const(_) => ([0, 0], 0),
-            Instr::Add(a, b)
-            | Instr::Sub(a, b)
-            | Instr::Mul(a, b)
-            | Instr::Div(a, b)
-            | Instr::Pow(a, b) => ([a, b], 2),
+            Instr::Add(a, b) | Instr::Sub(a, b) | Instr::Mul(a, b) | Instr::Div(a, b) => {
+                ([a, b], 2)
+            }
             Instr::Powi(a, _)
             | Instr::Powf(a, _)
             | Instr::Polygamma(_, a)
@@ -279,7 +278,13 @@ impl Compiled {
                             None => Instr::Powf(s(x), e.to_bits()),
                         },
                         (Some(base), None) if base == std::f64::consts::E => Instr::Exp(s(y)),
-                        _ => Instr::Pow(s(x), s(y)),
+                        // exp(y·ln x), as `Pow` computes it, in three instructions so that
+                        // `ln x` is shared (and hoisted out of batches over data x).
+                        _ => {
+                            let l = b.push(Instr::Ln(s(x)));
+                            let m = b.push(Instr::Mul(l, s(y)));
+                            Instr::Exp(m)
+                        }
                     },
                     Op::Neg([x]) => Instr::Neg(s(x)),
                     Op::Ln([x]) => Instr::Ln(s(x)),
@@ -308,7 +313,13 @@ impl Compiled {
             }
             outputs.push(slots[usize::from(expr.root())]);
         }
-        let (tape, outputs) = eliminate_dead(&b.tape, &outputs);
+        Ok(Compiled::from_parts(&b.tape, &outputs, vars.to_vec()))
+    }
+
+    /// A compiled form from a tape in topological order (operands before their
+    /// instructions), its dead instructions dropped.
+    fn from_parts(tape: &[Instr], outputs: &[u32], vars: Vec<Symbol>) -> Compiled {
+        let (tape, outputs) = eliminate_dead(tape, outputs);
         let consts = tape
             .iter()
             .map_while(|i| match i {
@@ -323,14 +334,14 @@ impl Compiled {
                 _ => None,
             })
             .collect();
-        Ok(Compiled {
+        Compiled {
             tape,
             outputs,
-            vars: vars.to_vec(),
+            vars,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             consts,
             var_of,
-        })
+        }
     }
 
     /// Number of instructions.
@@ -546,53 +557,8 @@ impl Compiled {
         scratch: &mut BatchScratch,
         out: &mut [f64],
     ) -> Result<(), EvalError> {
-        check_len("inputs", self.vars.len(), inputs.len())?;
-        let mut n = None;
-        for input in inputs {
-            if let Input::Varying(col) = input {
-                match n {
-                    None => n = Some(col.len()),
-                    Some(m) => check_len("varying input", m, col.len())?,
-                }
-            }
-        }
-        // With no varying input, the batch is a single point.
-        let n = n.unwrap_or(1);
+        let n = self.prepare_batch(inputs, scratch)?;
         check_len("outputs", self.outputs.len() * n, out.len())?;
-        let len = self.tape.len();
-        scratch.lanes.resize(len * CHUNK, 0.0);
-        if !scratch.cached(self.id, inputs) {
-            scratch.uniform.clear();
-            scratch.uniform.resize(len, 0.0);
-            scratch.varying.clear();
-            scratch.varying.resize(len, false);
-            // Uniform instructions once.
-            for (i, instr) in self.tape.iter().enumerate() {
-                let varies = match instr {
-                    Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
-                    _ => {
-                        let (ops, k) = instr.operands();
-                        ops[..k].iter().any(|s| scratch.varying[*s as usize])
-                    }
-                };
-                scratch.varying[i] = varies;
-                if !varies {
-                    let uniform = &scratch.uniform;
-                    let value = match instr {
-                        Instr::Var(v) => match inputs[*v as usize] {
-                            Input::Uniform(x) => x,
-                            Input::Varying(_) => f64::NAN,
-                        },
-                        _ => instr.exec(|s| uniform[s as usize], &[]),
-                    };
-                    scratch.uniform[i] = value;
-                }
-            }
-            scratch.order.clear();
-            scratch
-                .order
-                .extend((0..len as u32).filter(|i| scratch.varying[*i as usize]));
-        }
         if n == 1 {
             // One point: instruction by instruction, without the lane loops.
             for j in 0..scratch.order.len() {
@@ -652,6 +618,121 @@ impl Compiled {
         }
         Ok(())
     }
+
+    /// The checks of a batch and its uniform pass (skipped when `scratch` holds it already):
+    /// the number of points.
+    fn prepare_batch(
+        &self,
+        inputs: &[Input<'_>],
+        scratch: &mut BatchScratch,
+    ) -> Result<usize, EvalError> {
+        check_len("inputs", self.vars.len(), inputs.len())?;
+        let mut n = None;
+        for input in inputs {
+            if let Input::Varying(col) = input {
+                match n {
+                    None => n = Some(col.len()),
+                    Some(m) => check_len("varying input", m, col.len())?,
+                }
+            }
+        }
+        // With no varying input, the batch is a single point.
+        let n = n.unwrap_or(1);
+        let len = self.tape.len();
+        scratch.lanes.resize(len * CHUNK, 0.0);
+        if !scratch.cached(self.id, inputs) {
+            scratch.uniform.clear();
+            scratch.uniform.resize(len, 0.0);
+            scratch.varying.clear();
+            scratch.varying.resize(len, false);
+            // Uniform instructions once.
+            for (i, instr) in self.tape.iter().enumerate() {
+                let varies = match instr {
+                    Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
+                    _ => {
+                        let (ops, k) = instr.operands();
+                        ops[..k].iter().any(|s| scratch.varying[*s as usize])
+                    }
+                };
+                scratch.varying[i] = varies;
+                if !varies {
+                    let uniform = &scratch.uniform;
+                    let value = match instr {
+                        Instr::Var(v) => match inputs[*v as usize] {
+                            Input::Uniform(x) => x,
+                            Input::Varying(_) => f64::NAN,
+                        },
+                        _ => instr.exec(|s| uniform[s as usize], &[]),
+                    };
+                    scratch.uniform[i] = value;
+                }
+            }
+            scratch.order.clear();
+            scratch
+                .order
+                .extend((0..len as u32).filter(|i| scratch.varying[*i as usize]));
+        }
+        Ok(n)
+    }
+
+    /// The sum over the points of each output of [`Compiled::eval_batch`], compensated, added
+    /// to `sums` (one per output), without writing the values out; when `magnitudes` is not
+    /// empty (one per output), it gets the plain sums of the outputs' absolute values too.
+    pub(crate) fn sum_batch(
+        &self,
+        inputs: &[Input<'_>],
+        scratch: &mut BatchScratch,
+        sums: &mut [CompensatedSum],
+        magnitudes: &mut [f64],
+    ) -> Result<(), EvalError> {
+        let n = self.prepare_batch(inputs, scratch)?;
+        check_len("sums", self.outputs.len(), sums.len())?;
+        if !magnitudes.is_empty() {
+            check_len("magnitudes", self.outputs.len(), magnitudes.len())?;
+        }
+        let mut start = 0;
+        while start < n {
+            let m = CHUNK.min(n - start);
+            for j in 0..scratch.order.len() {
+                let i = scratch.order[j] as usize;
+                run_lanes(self.tape[i], i, start, m, inputs, scratch);
+            }
+            for (k, o) in self.outputs.iter().enumerate() {
+                let o = *o as usize;
+                if scratch.varying[o] {
+                    let lanes = &scratch.lanes[o * CHUNK..o * CHUNK + m];
+                    sums[k].add_slice(lanes);
+                    if let Some(mag) = magnitudes.get_mut(k) {
+                        *mag += abs_sum(lanes);
+                    }
+                } else {
+                    // m equal terms: their product, rounded once.
+                    let v = scratch.uniform[o];
+                    sums[k].add(m as f64 * v);
+                    if let Some(mag) = magnitudes.get_mut(k) {
+                        *mag += m as f64 * v.abs();
+                    }
+                }
+            }
+            start += m;
+        }
+        Ok(())
+    }
+}
+
+/// `Σ|xᵢ|`, plainly, in four interleaved sums so that the additions do not wait on each
+/// other.
+#[inline]
+fn abs_sum(xs: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut quads = xs.chunks_exact(4);
+    for q in &mut quads {
+        for i in 0..4 {
+            acc[i] += q[i].abs();
+        }
+    }
+    let tail: f64 = quads.remainder().iter().map(|x| x.abs()).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// An operand of a varying instruction: its lane values or its one uniform value.
@@ -699,7 +780,6 @@ fn run_lanes(
         Instr::Sub(..) => zip_lanes(dst, a, b, read, |x, y| x - y),
         Instr::Mul(..) => zip_lanes(dst, a, b, read, |x, y| x * y),
         Instr::Div(..) => zip_lanes(dst, a, b, read, |x, y| x / y),
-        Instr::Pow(..) => zip_lanes(dst, a, b, read, |x, y| (x.ln() * y).exp()),
         Instr::Neg(_) => map_lanes(dst, xs, |x| -x),
         Instr::Powi(_, n) => map_lanes(dst, xs, |x| x.powi(n)),
         Instr::Powf(_, e) => map_lanes(dst, xs, |x| x.powf(f64::from_bits(e))),

@@ -26,7 +26,7 @@
 //! The files: `env.rs` (the values of names, [`Env`]), `scalar.rs` (the number types,
 //! [`Scalar`], with the special functions on dual numbers), `interpreter.rs` ([`eval`] and
 //! [`eval_checked`], the operator semantics), `derivatives.rs` ([`gradient`], [`hessian`],
-//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), and `accurate/` ([`eval_accurate`]).
+//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), `sum.rs` (compensated sums over batches), and `accurate/` ([`eval_accurate`]).
 
 mod accurate;
 mod compiled;
@@ -34,7 +34,9 @@ mod derivatives;
 mod env;
 mod interpreter;
 mod scalar;
+mod sum;
 pub(crate) use crate::special;
+pub(crate) use sum::CompensatedSum;
 
 use egg::Symbol;
 
@@ -42,6 +44,7 @@ pub use accurate::{
     ACCURACY, AccuracyError, Accurate, MAX_BITS, eval_accurate, eval_accurate_detailed,
     eval_multiprecision,
 };
+pub(crate) use compiled::hoist;
 pub use compiled::{BatchScratch, Compiled, Input};
 pub use derivatives::{gradient, hessian, third_derivative};
 pub use env::Env;

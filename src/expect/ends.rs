@@ -302,7 +302,7 @@ pub(super) fn reflect(expr: &Expr, upper: &[Symbol]) -> Expr {
 
 /// The names of `model` known positive: data on positive and unit supports, their
 /// complements, parameters with positive and unit domains.
-pub(super) fn positive_names(model: &Model) -> Vec<Symbol> {
+pub(crate) fn positive_names(model: &Model) -> Vec<Symbol> {
     let mut names = Vec::new();
     for d in &model.data {
         match d.support {
@@ -324,7 +324,7 @@ pub(super) fn positive_names(model: &Model) -> Vec<Symbol> {
 /// product of two small positive factors (`x̄ = 1e-200`, `v = 1e-150`) does not underflow
 /// to `ln 0`. Signs: numbers, `positive` names, `exp`, `sigmoid`, and through `−`, `·`, `/`,
 /// powers and square roots of positive bases, sums of positives.
-pub(super) fn split_logs(expr: &Expr, positive: &[Symbol]) -> Expr {
+pub(crate) fn split_logs(expr: &Expr, positive: &[Symbol]) -> Expr {
     /// `Some(true)` positive, `Some(false)` negative.
     fn signs(nodes: &[Op], positive: &[Symbol]) -> Vec<Option<bool>> {
         let mut sign: Vec<Option<bool>> = Vec::with_capacity(nodes.len());

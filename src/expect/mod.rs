@@ -35,7 +35,7 @@
 //! [`Quadrature::max_points`] evaluations: past it, [`ExpectError::OverBudget`]. Long work
 //! reports its progress to a [`Progress`] installed by [`with_progress`].
 
-mod ends;
+pub(crate) mod ends;
 mod error;
 pub(crate) mod exact;
 mod kinks;

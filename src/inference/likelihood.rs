@@ -17,10 +17,10 @@ use egg::Symbol;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
-use crate::eval::{BatchScratch, Compiled, EvalError, Input};
+use crate::eval::{BatchScratch, CompensatedSum, Compiled, EvalError, Input, hoist};
 use crate::expect::RouteError;
 use crate::expect::exact::separate;
-use crate::expr::{Expr, Op};
+use crate::expr::Expr;
 use crate::info::FisherField;
 use crate::model::Model;
 
@@ -32,6 +32,10 @@ const CHUNK_ROWS: usize = 4096;
 
 /// Rows from which a pass over the data runs in parallel.
 const PARALLEL_ROWS: usize = 1 << 16;
+
+/// The most memory the batched route spends on hoisted values (see [`Route::Batched`]):
+/// beyond it they are recomputed at every evaluation.
+const MAX_HOISTED_BYTES: usize = 1 << 30;
 
 /// How a [`Likelihood`] evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,9 +141,13 @@ enum Route {
         tapes: [Compiled; 3],
     },
     Batched {
-        /// Data variables then parameters.
+        /// The data variables' columns.
         columns: Vec<Vec<f64>>,
-        /// By order 0, 1, 2: `ln p`, then the score, then the Hessian's upper triangle.
+        /// The values of the instructions that depend on the data only (`ln x`, say), row
+        /// by row, computed once ([`crate::eval::hoist`]); empty when there are none.
+        hoisted: Vec<Vec<f64>>,
+        /// By order 0, 1, 2: `ln p`, then the score, then the Hessian's upper triangle; the
+        /// inputs are the data variables, the parameters, then the hoisted values.
         tapes: [Compiled; 3],
     },
 }
@@ -231,13 +239,10 @@ impl Likelihood {
             .collect();
         stat_exprs.push(sep.base.substitute(&consts));
         let k = sep.stats.len();
-        for j in 0..k {
-            let abs = Expr::apply(|ids| Op::Abs([ids[0]]), &[&stat_exprs[j]]);
-            stat_exprs.push(abs);
-        }
         let names = model.data_names();
         let tape = Compiled::new(&stat_exprs, &names)?;
-        let sums = column_sums(&tape, data.columns(), &[])?;
+        let (sums, mut magnitudes) = column_sums(&tape, data.columns(), &[], &[], true)?;
+        magnitudes.truncate(k);
         if let Some(j) = sums.iter().position(|s| !s.is_finite()) {
             return Err(LikelihoodError::NotFinite {
                 what: "value",
@@ -257,7 +262,7 @@ impl Likelihood {
                 statistics: sep.stats.iter().map(|(t, _)| t.clone()).collect(),
                 totals: sums[..k].to_vec(),
                 base: sums[k],
-                magnitudes: sums[k + 1..].to_vec(),
+                magnitudes,
                 tapes,
             },
         })
@@ -277,30 +282,50 @@ impl Likelihood {
             .map(|(s, v)| (*s, Expr::num(*v)))
             .collect();
         let d = field.derivatives();
-        let mut order0 = vec![d.logp.substitute(&consts)];
+        // Logs of products of positive factors split (`ln(x/λ) = ln x − ln λ`), so that the
+        // parts in the data alone are hoisted out of the evaluations.
+        let positive = crate::expect::ends::positive_names(model);
+        let prepare = |e: &Expr| crate::expect::ends::split_logs(&e.substitute(&consts), &positive);
+        let mut order0 = vec![prepare(&d.logp)];
         let mut order1 = order0.clone();
-        order1.extend(d.score.iter().map(|e| e.substitute(&consts)));
+        order1.extend(d.score.iter().map(prepare));
         let mut order2 = order1.clone();
         order2.extend(
             pairs(d.params.len())
                 .into_iter()
-                .map(|(j, l)| d.hessian[j][l].substitute(&consts)),
+                .map(|(j, l)| prepare(&d.hessian[j][l])),
         );
         let params = model.param_names();
         let mut vars = model.data_names();
         vars.extend(&params);
         order0.truncate(1);
-        let tapes = [
+        let mut tapes = [
             Compiled::new(&order0, &vars)?,
             Compiled::new(&order1, &vars)?,
             Compiled::new(&order2, &vars)?,
         ];
+        let columns = data.columns().to_vec();
+        let mut hoisted = Vec::new();
+        let names = model.data_names();
+        // What depends on the data only, once per row, within a memory budget.
+        if let Some(split) = hoist(&[&tapes[0], &tapes[1], &tapes[2]], &names) {
+            let bytes = split.pre.n_outputs() * data.len() * std::mem::size_of::<f64>();
+            if bytes <= MAX_HOISTED_BYTES {
+                hoisted = column_values(&split.pre, &columns)?;
+                let [a, b, c]: [Compiled; 3] = split
+                    .mains
+                    .try_into()
+                    .expect("hoist returns one tape per tape given");
+                tapes = [a, b, c];
+            }
+        }
         Ok(Likelihood {
             model: model.clone(),
             params,
             n: data.len(),
             route: Route::Batched {
-                columns: data.columns().to_vec(),
+                columns,
+                hoisted,
                 tapes,
             },
         })
@@ -317,6 +342,39 @@ impl Likelihood {
     /// N, the number of observations.
     pub fn len(&self) -> usize {
         self.n
+    }
+
+    /// The likelihood of every `every`-th observation (the first, the `every + 1`-th, …), on
+    /// the batched route with the same compiled tapes; `None` on the sufficient route (whose
+    /// sums do not keep the rows) or for `every` 0.
+    pub fn subsample(&self, every: usize) -> Option<Likelihood> {
+        let Route::Batched {
+            columns,
+            hoisted,
+            tapes,
+        } = &self.route
+        else {
+            return None;
+        };
+        if every == 0 {
+            return None;
+        }
+        let strided = |cols: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            cols.iter()
+                .map(|c| c.iter().step_by(every).copied().collect())
+                .collect()
+        };
+        let columns = strided(columns);
+        Some(Likelihood {
+            model: self.model.clone(),
+            params: self.params.clone(),
+            n: columns.first().map_or(0, Vec::len),
+            route: Route::Batched {
+                columns,
+                hoisted: strided(hoisted),
+                tapes: tapes.clone(),
+            },
+        })
     }
 
     /// Whether there are no observations (never: a [`Dataset`] is not empty).
@@ -439,7 +497,7 @@ impl Likelihood {
                 raw.chunks(k + 1)
                     .enumerate()
                     .map(|(b, block)| {
-                        let mut acc = Neumaier::default();
+                        let mut acc = CompensatedSum::default();
                         acc.add(n * block[0]);
                         for (c, t) in block[1..].iter().zip(totals) {
                             acc.add(c * t);
@@ -451,9 +509,13 @@ impl Likelihood {
                     })
                     .collect::<Vec<f64>>()
             }
-            Route::Batched { columns, tapes } => {
+            Route::Batched {
+                columns,
+                hoisted,
+                tapes,
+            } => {
                 let uniform: Vec<Input<'_>> = theta.iter().map(|v| Input::Uniform(*v)).collect();
-                column_sums(&tapes[order], columns, &uniform)?
+                column_sums(&tapes[order], columns, &uniform, hoisted, false)?.0
             }
         };
         let value = outputs[0];
@@ -494,16 +556,25 @@ impl Likelihood {
     /// The first observation where `ln p` is not finite at θ (batched route only; the
     /// sufficient route does not keep the data).
     fn first_bad_row(&self, theta: &[f64]) -> Option<usize> {
-        let Route::Batched { columns, tapes } = &self.route else {
+        let Route::Batched {
+            columns,
+            hoisted,
+            tapes,
+        } = &self.route
+        else {
             return None;
         };
-        let mut values: Vec<f64> = vec![0.0; columns.len() + theta.len()];
-        values[columns.len()..].copy_from_slice(theta);
+        let (d, p) = (columns.len(), theta.len());
+        let mut values: Vec<f64> = vec![0.0; d + p + hoisted.len()];
+        values[d..d + p].copy_from_slice(theta);
         let mut scratch = Vec::new();
         let mut out = [0.0];
         (0..self.n)
             .find(|&i| {
-                for (v, c) in values.iter_mut().zip(columns) {
+                for (v, c) in values[..d].iter_mut().zip(columns) {
+                    *v = c[i];
+                }
+                for (v, c) in values[d + p..].iter_mut().zip(hoisted) {
                     *v = c[i];
                 }
                 tapes[0].eval_with(&values, &mut scratch, &mut out).is_err() || !out[0].is_finite()
@@ -593,106 +664,94 @@ fn check_columns(model: &Model, data: &Dataset) -> Result<(), LikelihoodError> {
     Ok(())
 }
 
-/// Neumaier's compensated sum.
-#[derive(Debug, Clone, Copy, Default)]
-struct Neumaier {
-    sum: f64,
-    c: f64,
-}
-
-impl Neumaier {
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.c += (self.sum - t) + x;
-        } else {
-            self.c += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    fn total(self) -> f64 {
-        self.sum + self.c
-    }
-
-    fn merge(&mut self, other: Neumaier) {
-        self.add(other.sum);
-        self.add(other.c);
-    }
-}
-
-/// The compensated sum of `xs` (Knuth's branch-free two-sum), in four interleaved
-/// accumulators so that the additions do not wait on each other, merged at the end: the
-/// error is that of one compensated sum, about `ε Σ|x|` at most.
-fn compensated_sum(xs: &[f64]) -> Neumaier {
-    #[inline]
-    fn two_sum(s: &mut f64, c: &mut f64, x: f64) {
-        let t = *s + x;
-        let z = t - *s;
-        *c += (*s - (t - z)) + (x - z);
-        *s = t;
-    }
-    let (mut s, mut c) = ([0.0f64; 4], [0.0f64; 4]);
-    let mut quads = xs.chunks_exact(4);
-    for q in &mut quads {
-        for i in 0..4 {
-            two_sum(&mut s[i], &mut c[i], q[i]);
+/// The value of each output of `tape` (over the `columns`) at each row, as columns: in
+/// chunks of [`CHUNK_ROWS`], in parallel when there are many rows.
+fn column_values(tape: &Compiled, columns: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, LikelihoodError> {
+    let n = columns.first().map_or(0, Vec::len);
+    let k = tape.n_outputs();
+    let chunk = |start: usize, scratch: &mut BatchScratch| {
+        let end = (start + CHUNK_ROWS).min(n);
+        let inputs: Vec<Input<'_>> = columns
+            .iter()
+            .map(|c| Input::Varying(&c[start..end]))
+            .collect();
+        let mut out = vec![0.0; k * (end - start)];
+        tape.eval_batch(&inputs, scratch, &mut out)?;
+        Ok::<_, EvalError>(out)
+    };
+    let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
+    let parts: Vec<Vec<f64>> = if n >= PARALLEL_ROWS {
+        starts
+            .par_iter()
+            .map_init(BatchScratch::default, |scratch, &s| chunk(s, scratch))
+            .collect::<Result<_, _>>()?
+    } else {
+        let mut scratch = BatchScratch::default();
+        starts
+            .iter()
+            .map(|&s| chunk(s, &mut scratch))
+            .collect::<Result<_, _>>()?
+    };
+    let mut out = vec![Vec::with_capacity(n); k];
+    for (part, start) in parts.iter().zip(&starts) {
+        let m = (start + CHUNK_ROWS).min(n) - start;
+        for (j, col) in out.iter_mut().enumerate() {
+            col.extend_from_slice(&part[j * m..(j + 1) * m]);
         }
     }
-    for (i, x) in quads.remainder().iter().enumerate() {
-        two_sum(&mut s[i], &mut c[i], *x);
-    }
-    let mut acc = Neumaier::default();
-    for i in 0..4 {
-        acc.merge(Neumaier { sum: s[i], c: c[i] });
-    }
-    acc
+    Ok(out)
 }
 
 /// The sum over the rows of each output of `tape`, whose inputs are the `columns` (one value
-/// per row) then the `uniform` inputs: compensated, chunk by chunk in a fixed order
-/// ([`CHUNK_ROWS`]), the chunks in parallel when there are many rows.
+/// per row), the `uniform` inputs, then the `tail` columns: compensated, chunk by chunk in a
+/// fixed order ([`CHUNK_ROWS`]), the chunks in parallel when there are many rows; with
+/// `magnitudes`, the plain sums of the outputs' absolute values too (else an empty vector).
 fn column_sums(
     tape: &Compiled,
     columns: &[Vec<f64>],
     uniform: &[Input<'_>],
-) -> Result<Vec<f64>, LikelihoodError> {
+    tail: &[Vec<f64>],
+    magnitudes: bool,
+) -> Result<(Vec<f64>, Vec<f64>), LikelihoodError> {
     let n = columns.first().map_or(0, Vec::len);
     let k = tape.n_outputs();
-    let chunk = |start: usize, scratch: &mut BatchScratch, out: &mut Vec<f64>| {
+    let chunk = |start: usize, scratch: &mut BatchScratch| {
         let end = (start + CHUNK_ROWS).min(n);
         let mut inputs: Vec<Input<'_>> = columns
             .iter()
             .map(|c| Input::Varying(&c[start..end]))
             .collect();
         inputs.extend_from_slice(uniform);
-        out.resize(k * (end - start), 0.0);
-        tape.eval_batch(&inputs, scratch, out)?;
-        Ok::<Vec<Neumaier>, EvalError>(out.chunks(end - start).map(compensated_sum).collect())
+        inputs.extend(tail.iter().map(|c| Input::Varying(&c[start..end])));
+        let mut sums = vec![CompensatedSum::default(); k];
+        let mut mags = vec![0.0; if magnitudes { k } else { 0 }];
+        tape.sum_batch(&inputs, scratch, &mut sums, &mut mags)?;
+        Ok::<_, EvalError>((sums, mags))
     };
     let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
-    let partial: Vec<Vec<Neumaier>> = if n >= PARALLEL_ROWS {
+    let partial: Vec<(Vec<CompensatedSum>, Vec<f64>)> = if n >= PARALLEL_ROWS {
         starts
             .par_iter()
-            .map_init(
-                || (BatchScratch::default(), Vec::new()),
-                |(scratch, out), &s| chunk(s, scratch, out),
-            )
+            .map_init(BatchScratch::default, |scratch, &s| chunk(s, scratch))
             .collect::<Result<_, _>>()?
     } else {
-        let (mut scratch, mut out) = (BatchScratch::default(), Vec::new());
+        let mut scratch = BatchScratch::default();
         starts
             .iter()
-            .map(|&s| chunk(s, &mut scratch, &mut out))
+            .map(|&s| chunk(s, &mut scratch))
             .collect::<Result<_, _>>()?
     };
-    let mut total = vec![Neumaier::default(); k];
-    for part in partial {
-        for (t, p) in total.iter_mut().zip(part) {
+    let mut total = vec![CompensatedSum::default(); k];
+    let mut mags = vec![0.0; if magnitudes { k } else { 0 }];
+    for (sums, m) in partial {
+        for (t, p) in total.iter_mut().zip(&sums) {
             t.merge(p);
         }
+        for (t, p) in mags.iter_mut().zip(m) {
+            *t += p;
+        }
     }
-    Ok(total.into_iter().map(Neumaier::total).collect())
+    Ok((total.iter().map(CompensatedSum::total).collect(), mags))
 }
 
 #[cfg(test)]
@@ -723,24 +782,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn compensated_sums_keep_the_small_terms() {
-        // 1 + 1e100 − 1e100 + … : plain summation loses every 1.
-        let mut xs = Vec::new();
-        for _ in 0..1001 {
-            xs.extend([1.0, 1e100, -1e100]);
-        }
-        assert_eq!(compensated_sum(&xs).total(), 1001.0);
-        let mut plain = 0.0;
-        for x in &xs {
-            plain += x;
-        }
-        assert_ne!(plain, 1001.0);
-        // Sums of many small values: exact for integers, and in any order of lanes.
-        let ys: Vec<f64> = (1..=10_007).map(f64::from).collect();
-        assert_eq!(compensated_sum(&ys).total(), 10_007.0 * 10_008.0 / 2.0);
-        assert_eq!(compensated_sum(&[]).total(), 0.0);
     }
 }
