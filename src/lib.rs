@@ -122,8 +122,8 @@ pub use inference::{
     MAX_QUOTED_CHARS, MAX_ROW_BYTES, MIN_DRAWS, MessageLength, MmlError, MmlPrior, Posterior,
     PosteriorDraws, PosteriorError, Prior, PriorDerivatives, PriorError, SampleError,
     SampleOptions, Sampler, Samples, StepError, StepRule, Summary, Target, TargetError, Trajectory,
-    TrajectoryError, ascend, ascent_step, fit, fit_with, lattice_constant, message_length,
-    read_csv, read_csv_path, sample, sample_posterior, summarize, trajectory,
+    TrajectoryError, WarmStart, ascend, ascent_step, fit, fit_with, lattice_constant,
+    message_length, read_csv, read_csv_path, sample, sample_posterior, summarize, trajectory,
 };
 
 // Rendering: display adapters.

@@ -2,11 +2,12 @@
 //! estimates of the normal, Poisson, exponential, Bernoulli and geometric to 1e-10; the
 //! likelihood equations of the gamma, beta, Weibull, Cauchy and Student-t solved to 1e-9; the
 //! expected-information standard errors equal their closed forms; the Wald intervals cover
-//! at their level; and every failure is an error: no maximum inside the domain, a singular
+//! at their level; large samples on the batched route warm up on a subsample and reach the
+//! same estimate as from a cold start; and every failure is an error: no maximum inside the domain, a singular
 //! Fisher matrix, no convergence.
 
 use fisher_geometry::{
-    Dataset, FisherField, Fit, FitError, FitOptions, LikelihoodRoute, Model, fit,
+    Dataset, FisherField, Fit, FitError, FitOptions, LikelihoodRoute, Model, WarmStart, fit,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -167,6 +168,61 @@ fn likelihood_equations_are_solved() {
         // The observed information at the maximum is positive definite.
         assert!(f.observed_se.is_ok(), "{name}");
     }
+}
+
+#[test]
+fn large_samples_warm_up_on_a_subsample() {
+    let cases: Vec<(&str, Vec<f64>, Vec<f64>)> = vec![
+        (
+            "weibull",
+            sample(Weibull::new(1.5, 2.0).unwrap(), 50_000, 31),
+            vec![1.0, 1.0],
+        ),
+        (
+            "cauchy",
+            sample(Cauchy::new(1.0, 0.5).unwrap(), 50_000, 32),
+            vec![0.0, 1.0],
+        ),
+    ];
+    for (name, xs, cold) in cases {
+        let m = Model::builtin(name).unwrap();
+        let field = FisherField::new(&m).unwrap();
+        let data = Dataset::new(&m, vec![xs]).unwrap();
+        let warm = fit(&field, &data, &FitOptions::default()).unwrap();
+        assert_eq!(warm.route, LikelihoodRoute::Batched, "{name}");
+        let Some(WarmStart {
+            every,
+            rows,
+            iterations,
+        }) = warm.warm_start
+        else {
+            panic!("{name}: no warm start");
+        };
+        assert_eq!(every, 50_000 / 4096, "{name}");
+        assert_eq!(rows, 50_000usize.div_ceil(every), "{name}");
+        assert!(iterations >= 1, "{name}");
+        let from = FitOptions {
+            start: Some(cold),
+            ..FitOptions::default()
+        };
+        let cold = fit(&field, &data, &from).unwrap();
+        assert_eq!(cold.warm_start, None, "{name}");
+        for (a, b) in warm.estimate.iter().zip(&cold.estimate) {
+            assert_rel(*a, *b, 1e-9, name);
+        }
+        assert!(warm.standardized_score <= 1e-9, "{name}");
+        // The subsample's estimate is close: the polish over all the data is short.
+        assert!(
+            warm.iterations < cold.iterations,
+            "{name}: {} vs {}",
+            warm.iterations,
+            cold.iterations
+        );
+    }
+    // The sufficient route needs no warm-up: its iterations cost O(1).
+    let g = fit_of("gamma", sample(Gamma::new(2.5, 0.5).unwrap(), 50_000, 33)).unwrap();
+    assert_eq!(g.route, LikelihoodRoute::Sufficient);
+    assert_eq!(g.warm_start, None);
 }
 
 #[test]

@@ -34,6 +34,14 @@ struct StepJson {
     count: usize,
 }
 
+/// The warm-up on a subsample ([`crate::WarmStart`]).
+#[derive(Serialize)]
+struct WarmJson {
+    every: usize,
+    rows: usize,
+    iterations: usize,
+}
+
 #[derive(Serialize)]
 struct FitJson {
     model: String,
@@ -45,6 +53,7 @@ struct FitJson {
     intervals: BTreeMap<String, [f64; 2]>,
     converged: bool,
     iterations: usize,
+    warm_start: Option<WarmJson>,
     score_norm: f64,
     standardized_score: f64,
     steps: Vec<StepJson>,
@@ -103,6 +112,11 @@ fn to_json(
             .collect(),
         converged: true,
         iterations: f.iterations,
+        warm_start: f.warm_start.map(|w| WarmJson {
+            every: w.every,
+            rows: w.rows,
+            iterations: w.iterations,
+        }),
         score_norm: f.score_norm,
         standardized_score: f.standardized_score,
         steps: f
@@ -170,6 +184,13 @@ fn text(
         sig(f.score_norm, 3),
         sig(f.standardized_score, 3)
     );
+    if let Some(w) = f.warm_start {
+        let _ = writeln!(
+            s,
+            "started from the estimate on every {}-th row ({} rows, {} iterations)",
+            w.every, w.rows, w.iterations
+        );
+    }
     for note in &f.notes {
         let _ = writeln!(s, "note: {note}");
     }

@@ -21,7 +21,7 @@ use crate::model::{Domain, Model};
 
 use super::data::Dataset;
 use super::diagnostics::normal_quantile;
-use super::likelihood::{Likelihood, LikelihoodError, LikelihoodRoute};
+use super::likelihood::{Likelihood, LikelihoodError, LikelihoodRoute, LogLikelihood};
 
 /// How [`fit`] runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +101,9 @@ pub struct Fit {
     /// Standard errors `√diag((−∇²ℓ(θ̂))⁻¹)`, or why there are none (the observed
     /// information is not positive definite at θ̂).
     pub observed_se: Result<Vec<f64>, String>,
+    /// Where the scoring over the data started from the estimate on a subsample (the batched
+    /// route, without `--from`, with many rows); `None` otherwise.
+    pub warm_start: Option<WarmStart>,
     /// The level of [`Fit::intervals`].
     pub level: f64,
     /// Wald intervals `θ̂ ± z_{(1+level)/2} · expected_se`.
@@ -191,13 +194,18 @@ pub fn fit_with(
         )));
     }
     let model = field.model();
+    let mut warm_from = None;
     let start = match &options.start {
         Some(s) => {
             crate::info::check_theta(model, s)
                 .map_err(|e| FitError::Options(format!("the starting point: {e}")))?;
             s.clone()
         }
-        None => default_start(model, lik, data),
+        None => {
+            let (start, warm) = warm_start(field, lik, data, options);
+            warm_from = warm;
+            start
+        }
     };
     let mut scorer = Scorer {
         field,
@@ -209,8 +217,9 @@ pub fn fit_with(
     };
     let mut route = lik.route();
     let mut batched: Option<Likelihood> = None;
-    let mut theta = match scorer.run(lik, start.clone(), options) {
-        Ok(theta) => theta,
+    // θ̂ and ℓ, ∇ℓ, ∇²ℓ there, over the likelihood the scoring finished on.
+    let (mut theta, mut at) = match scorer.run(lik, start.clone(), options) {
+        Ok(done) => done,
         // The sums' rounding can hide the rise of ℓ near the optimum: go on over the data.
         Err(FitError::NotConverged { reason, .. }) if route == LikelihoodRoute::Sufficient => {
             scorer.notes.push(format!(
@@ -237,19 +246,20 @@ pub fn fit_with(
         )?;
     if route == LikelihoodRoute::Sufficient && !trusted {
         let over = Likelihood::batched(field, data)?;
-        let z = scorer.standardized(&over, &theta)?;
+        let here = over.hessian(&theta)?;
+        let z = scorer.standardized(&here.gradient, &theta)?;
         if z > options.tolerance.max(1e-8) {
             scorer.notes.push(format!(
                 "the sums of the sufficient statistics lost precision (standardized score {z:.2e} over the data): the scoring went on over the data in batches"
             ));
             scorer.history.clear();
-            theta = scorer.run(&over, theta, options)?;
+            let (t, a) = scorer.run(&over, theta, options)?;
+            (theta, at) = (t, a);
             route = LikelihoodRoute::Batched;
+        } else {
+            at = here;
         }
-        batched = Some(over);
     }
-    let over_data = batched.as_ref().unwrap_or(lik);
-    let at = over_data.hessian(&theta)?;
     let fisher = field.at(&theta)?;
     let n = scorer.n;
     let info = &fisher * n;
@@ -307,6 +317,7 @@ pub fn fit_with(
         observed_se,
         level: options.level,
         intervals,
+        warm_start: warm_from,
     })
 }
 
@@ -335,6 +346,17 @@ fn rounding_within(
     Ok(z <= limit)
 }
 
+/// The warm-up of a fit on every `every`-th row (see [`Fit::warm_start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmStart {
+    /// The stride.
+    pub every: usize,
+    /// Rows in the subsample.
+    pub rows: usize,
+    /// Scoring iterations on it (not counted in [`Fit::iterations`]).
+    pub iterations: usize,
+}
+
 /// The state of the scoring iterations.
 struct Scorer<'a> {
     field: &'a FisherField,
@@ -344,6 +366,13 @@ struct Scorer<'a> {
     /// The iterates, for the diagnosis of a run to the boundary.
     history: Vec<(Vec<f64>, f64)>,
     iterations: usize,
+}
+
+/// The observed information's view of a point (see [`Scorer::observed`]).
+struct Observed {
+    at: LogLikelihood,
+    newton: Option<DVector<f64>>,
+    z: f64,
 }
 
 /// Halvings of the step before a direction is given up.
@@ -387,26 +416,35 @@ impl Scorer<'_> {
         }
     }
 
-    fn standardized(&self, lik: &Likelihood, theta: &[f64]) -> Result<f64, FitError> {
-        let g = lik.gradient(theta)?.gradient;
+    /// `√(gᵀ (N F(θ))⁻¹ g)`.
+    fn standardized(&self, g: &DVector<f64>, theta: &[f64]) -> Result<f64, FitError> {
         let info = self.field.at(theta)? * self.n;
         let inv = symmetric_inverse(&info).ok_or_else(|| self.singular(theta, &info))?;
-        Ok(g.dot(&(&inv * &g)).max(0.0).sqrt())
+        Ok(g.dot(&(&inv * g)).max(0.0).sqrt())
     }
 
-    /// Fisher scoring from `theta` until the standardized score is within tolerance.
+    /// Fisher scoring from `theta` until the standardized score is within tolerance: the
+    /// estimate, with ℓ, ∇ℓ and ∇²ℓ there.
+    ///
+    /// Each iteration needs ℓ and ∇ℓ, which the line search's first trial computes for the
+    /// next one when it is accepted (one pass over the data per iteration on the batched
+    /// route); the observed information only where the score is small enough to stop, and
+    /// for a Newton step.
     fn run(
         &mut self,
         lik: &Likelihood,
         mut theta: Vec<f64>,
         options: &FitOptions,
-    ) -> Result<Vec<f64>, FitError> {
+    ) -> Result<(Vec<f64>, LogLikelihood), FitError> {
         let model = self.field.model();
         let mut stalled = 0;
+        let mut carried: Option<LogLikelihood> = None;
         loop {
-            let here = match lik.hessian(&theta) {
-                Ok(h) => h,
-                Err(e) => return Err(self.diagnose(&theta, e.to_string())),
+            let here = match carried.take() {
+                Some(h) => h,
+                None => lik
+                    .gradient(&theta)
+                    .map_err(|e| self.diagnose(&theta, e.to_string()))?,
             };
             let info = match self.field.at(&theta) {
                 Ok(f) if f.iter().all(|v| v.is_finite()) => f * self.n,
@@ -427,10 +465,13 @@ impl Scorer<'_> {
             // where it is positive definite, of the observed one too: at a boundary the
             // expected information can blow up (F = 1/(p(1 − p)) as p → 0) while the score
             // stays of order N.
-            let newton = symmetric_inverse(&(-&here.hessian)).map(|m| m * g);
-            let z_observed = newton.as_ref().map_or(0.0, |d| g.dot(d).max(0.0).sqrt());
-            if z <= options.tolerance && z_observed <= options.tolerance {
-                return Ok(theta);
+            let mut second: Option<Observed> = None;
+            if z <= options.tolerance {
+                let o = self.observed(lik, &theta)?;
+                if o.z <= options.tolerance {
+                    return Ok((theta, o.at));
+                }
+                second = Some(o);
             }
             if self.iterations >= options.max_iterations {
                 return Err(self.diagnose(
@@ -443,22 +484,24 @@ impl Scorer<'_> {
             }
             self.iterations += 1;
             // Scoring, then Newton, then the gradient (scaled to the scoring step's length).
-            let gradient = g * (scoring.norm() / g.norm().max(f64::MIN_POSITIVE));
-            let mut candidates = vec![(StepRule::FisherScoring, scoring)];
-            let observed_pd = newton.is_some();
-            if let Some(d) = newton {
-                candidates.push((StepRule::Newton, d));
-            }
-            candidates.push((StepRule::Gradient, gradient));
-            let mut moved = None;
-            for (rule, dir) in &candidates {
-                if let Some(next) = line_search(model, lik, &theta, here.value, g, dir, z) {
-                    moved = Some((*rule, next));
-                    break;
+            let mut moved = line_search(model, lik, &theta, here.value, g, &scoring, z)
+                .map(|(next, at)| (StepRule::FisherScoring, next, at));
+            if moved.is_none() {
+                if second.is_none() {
+                    second = Some(self.observed(lik, &theta)?);
+                }
+                if let Some(d) = second.as_ref().and_then(|o| o.newton.clone()) {
+                    moved = line_search(model, lik, &theta, here.value, g, &d, z)
+                        .map(|(next, at)| (StepRule::Newton, next, at));
                 }
             }
+            if moved.is_none() {
+                let gradient = g * (scoring.norm() / g.norm().max(f64::MIN_POSITIVE));
+                moved = line_search(model, lik, &theta, here.value, g, &gradient, z)
+                    .map(|(next, at)| (StepRule::Gradient, next, at));
+            }
             match moved {
-                Some((rule, next)) => {
+                Some((rule, next, at)) => {
                     if rule != StepRule::FisherScoring && !self.steps.contains(&rule) {
                         self.notes.push(format!(
                             "at iteration {}, the Fisher-scoring step found no increase of the likelihood: {} step taken",
@@ -471,6 +514,7 @@ impl Scorer<'_> {
                         stalled += 1;
                     }
                     theta = next;
+                    carried = at;
                 }
                 None => stalled = usize::MAX,
             }
@@ -488,11 +532,14 @@ impl Scorer<'_> {
                         log_likelihood: here.value,
                     });
                 }
-                if z <= 1e-6 && observed_pd && z_observed <= 1e-6 {
+                // θ may have moved (by steps that did not count as progress): the observed
+                // information where the iterates stopped.
+                let o = self.observed(lik, &theta)?;
+                if z <= 1e-6 && o.newton.is_some() && o.z <= 1e-6 {
                     self.notes.push(format!(
                         "stopped at the rounding floor of the log-likelihood (standardized score {z:.2e})"
                     ));
-                    return Ok(theta);
+                    return Ok((theta, o.at));
                 }
                 return Err(FitError::NotConverged {
                     reason: "no step increases the likelihood".to_string(),
@@ -502,6 +549,19 @@ impl Scorer<'_> {
                 });
             }
         }
+    }
+
+    /// ℓ, ∇ℓ, ∇²ℓ at θ, the Newton step there where the observed information is positive
+    /// definite, and the score's size in its metric (0 where it is not).
+    fn observed(&self, lik: &Likelihood, theta: &[f64]) -> Result<Observed, FitError> {
+        let at = lik
+            .hessian(theta)
+            .map_err(|e| self.diagnose(theta, e.to_string()))?;
+        let newton = symmetric_inverse(&(-&at.hessian)).map(|m| m * &at.gradient);
+        let z = newton
+            .as_ref()
+            .map_or(0.0, |d| at.gradient.dot(d).max(0.0).sqrt());
+        Ok(Observed { at, newton, z })
     }
 
     /// A parameter that moved monotonically toward a boundary of its domain over the last
@@ -595,7 +655,9 @@ fn pressed_to_bound(model: &Model, theta: &[f64], g: &DVector<f64>) -> Option<(u
 
 /// The step `θ + α·dir` for the largest `α = 2⁻ᵏ` that stays inside the domains and raises
 /// ℓ by the Armijo condition; near the optimum (where the predicted rise is below ℓ's
-/// rounding), a step that does not lower ℓ beyond rounding. `None` if none does.
+/// rounding), a step that does not lower ℓ beyond rounding. `None` if none does. With the
+/// step, ℓ and ∇ℓ there when the first trial (α = 1, evaluated with its gradient, which the
+/// next iteration needs) was taken.
 fn line_search(
     model: &Model,
     lik: &Likelihood,
@@ -604,14 +666,14 @@ fn line_search(
     g: &DVector<f64>,
     dir: &DVector<f64>,
     z: f64,
-) -> Option<Vec<f64>> {
+) -> Option<(Vec<f64>, Option<LogLikelihood>)> {
     let slope = g.dot(dir);
     if slope.is_nan() || slope <= 0.0 {
         return None;
     }
     let rounding = 1e-12 * (1.0 + value.abs());
     let mut alpha = 1.0;
-    for _ in 0..MAX_HALVINGS {
+    for k in 0..MAX_HALVINGS {
         let next: Vec<f64> = theta
             .iter()
             .zip(dir.iter())
@@ -623,11 +685,20 @@ fn line_search(
             .zip(&next)
             .all(|(p, v)| p.domain.contains(*v));
         if inside {
-            if let Ok(v) = lik.value(&next) {
+            let first = if k == 0 {
+                lik.gradient(&next).ok()
+            } else {
+                None
+            };
+            let (trial, at) = match first {
+                Some(at) => (Ok(at.value), Some(at)),
+                None => (lik.value(&next), None),
+            };
+            if let Ok(v) = trial {
                 let armijo = v >= value + 1e-4 * alpha * slope;
                 let flat = 0.5 * alpha * slope <= rounding && v >= value - rounding && z < 1e-3;
                 if armijo || flat {
-                    return Some(next);
+                    return Some((next, at));
                 }
             }
         }
@@ -665,18 +736,76 @@ fn symmetric_inverse(m: &DMatrix<f64>) -> Option<DMatrix<f64>> {
     }))
 }
 
+/// Rows from which the batched route warms up on a subsample ([`warm_start`]).
+const WARM_MIN_ROWS: usize = 1 << 15;
+
+/// About how many rows the warm-up subsample has.
+const WARM_ROWS: usize = 4096;
+
+/// The start of the scoring without `--from`: [`default_start`], and on the batched route
+/// with many rows, from there the scoring on every k-th row (about [`WARM_ROWS`] of them,
+/// to a loose tolerance), whose estimate is within sampling error of θ̂ so that the
+/// iterations over all the data only polish it. Any failure on the subsample (no interior
+/// maximum there, say) falls back to the plain start, silently: the fit over the data
+/// decides.
+fn warm_start(
+    field: &FisherField,
+    lik: &Likelihood,
+    data: &Dataset,
+    options: &FitOptions,
+) -> (Vec<f64>, Option<WarmStart>) {
+    let model = field.model();
+    let n = lik.len();
+    let every = n / WARM_ROWS;
+    let sub = match lik.subsample(every) {
+        Some(sub) if n >= WARM_MIN_ROWS => sub,
+        _ => return (default_start(model, lik, data.column(0)), None),
+    };
+    let x: Vec<f64> = data.column(0).iter().step_by(every).copied().collect();
+    let start = default_start(model, &sub, &x);
+    let mut scorer = Scorer {
+        field,
+        n: sub.len() as f64,
+        steps: Vec::new(),
+        notes: Vec::new(),
+        history: Vec::new(),
+        iterations: 0,
+    };
+    let loose = FitOptions {
+        tolerance: options.tolerance.max(1e-3),
+        ..options.clone()
+    };
+    match scorer.run(&sub, start.clone(), &loose) {
+        Ok((theta, _)) => (
+            theta,
+            Some(WarmStart {
+                every,
+                rows: sub.len(),
+                iterations: scorer.iterations,
+            }),
+        ),
+        Err(_) => (default_start(model, lik, data.column(0)), None),
+    }
+}
+
 /// The better (by ℓ) of two starting points: the domains' central values, and values scaled
-/// to the first data column (its mean for a real parameter, its spread for a positive one).
-fn default_start(model: &Model, lik: &Likelihood, data: &Dataset) -> Vec<f64> {
+/// to the first data column `x` (its mean for a real parameter, its spread for a positive
+/// one).
+fn default_start(model: &Model, lik: &Likelihood, x: &[f64]) -> Vec<f64> {
     let central: Vec<f64> = model
         .params
         .iter()
         .map(|p| central_value(p.domain))
         .collect();
-    let x = data.column(0);
+    // One pass, shifted by the first value against cancellation.
     let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let spread = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let shift = x.first().copied().unwrap_or(0.0);
+    let (s1, s2) = x.iter().fold((0.0, 0.0), |(a, b), v| {
+        let d = v - shift;
+        (a + d, b + d * d)
+    });
+    let mean = shift + s1 / n;
+    let spread = (s2 / n - (s1 / n).powi(2)).max(0.0).sqrt();
     let scale = if spread > 0.0 && spread.is_finite() {
         spread
     } else {

@@ -23,7 +23,7 @@ pub use data::{
 #[allow(unused_imports)] // the CSV reader and the samplers of the tests use them
 pub(crate) use data::{check_value, in_support};
 pub use diagnostics::{DiagnosticsError, MIN_DRAWS, Summary, summarize};
-pub use fit::{Fit, FitError, FitOptions, StepRule, fit, fit_with};
+pub use fit::{Fit, FitError, FitOptions, StepRule, WarmStart, fit, fit_with};
 pub use hmc::{
     ChainStats, SampleError, SampleOptions, Sampler, Samples, Target, TargetError, Trajectory,
     TrajectoryError, sample, trajectory,
