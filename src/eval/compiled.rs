@@ -490,6 +490,9 @@ pub struct BatchScratch {
     lanes: Vec<f64>,
     /// The varying instructions, in tape order.
     order: Vec<u32>,
+    /// For each instruction that reads a varying input, the input's index (the chunk
+    /// loops read its column in place rather than copy it); `u32::MAX` for the others.
+    column: Vec<u32>,
     /// What `uniform`, `varying` and `order` were computed for: the tape's id, then per
     /// input whether it varies and its uniform value's bits. A batch with the same key (the
     /// next batch of nodes at the same parameters) skips the uniform pass.
@@ -601,15 +604,12 @@ impl Compiled {
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            for j in 0..scratch.order.len() {
-                let i = scratch.order[j] as usize;
-                run_lanes(self.tape[i], i, start, m, inputs, scratch);
-            }
+            self.run_chunk(start, m, inputs, scratch);
             for (k, o) in self.outputs.iter().enumerate() {
                 let dst = &mut out[k * n + start..k * n + start + m];
                 let o = *o as usize;
                 if scratch.varying[o] {
-                    dst.copy_from_slice(&scratch.lanes[o * CHUNK..o * CHUNK + m]);
+                    dst.copy_from_slice(chunk_values(o, start, m, inputs, scratch));
                 } else {
                     dst.fill(scratch.uniform[o]);
                 }
@@ -617,6 +617,17 @@ impl Compiled {
             start += m;
         }
         Ok(())
+    }
+
+    /// The varying instructions over the `m` points of the chunk at `start`, except the
+    /// varying inputs themselves, which are read in place.
+    fn run_chunk(&self, start: usize, m: usize, inputs: &[Input<'_>], scratch: &mut BatchScratch) {
+        for j in 0..scratch.order.len() {
+            let i = scratch.order[j] as usize;
+            if scratch.column[i] == u32::MAX {
+                run_lanes(self.tape[i], i, start, m, inputs, scratch);
+            }
+        }
     }
 
     /// The checks of a batch and its uniform pass (skipped when `scratch` holds it already):
@@ -671,6 +682,13 @@ impl Compiled {
             scratch
                 .order
                 .extend((0..len as u32).filter(|i| scratch.varying[*i as usize]));
+            scratch.column.clear();
+            scratch
+                .column
+                .extend(self.tape.iter().map(|instr| match instr {
+                    Instr::Var(v) if matches!(inputs[*v as usize], Input::Varying(_)) => *v,
+                    _ => u32::MAX,
+                }));
         }
         Ok(n)
     }
@@ -693,14 +711,11 @@ impl Compiled {
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            for j in 0..scratch.order.len() {
-                let i = scratch.order[j] as usize;
-                run_lanes(self.tape[i], i, start, m, inputs, scratch);
-            }
+            self.run_chunk(start, m, inputs, scratch);
             for (k, o) in self.outputs.iter().enumerate() {
                 let o = *o as usize;
                 if scratch.varying[o] {
-                    let lanes = &scratch.lanes[o * CHUNK..o * CHUNK + m];
+                    let lanes = chunk_values(o, start, m, inputs, scratch);
                     sums[k].add_slice(lanes);
                     if let Some(mag) = magnitudes.get_mut(k) {
                         *mag += abs_sum(lanes);
@@ -735,14 +750,32 @@ fn abs_sum(xs: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// An operand of a varying instruction: its lane values or its one uniform value.
+/// An operand of a varying instruction: its values over the chunk, or its one uniform
+/// value.
 #[derive(Clone, Copy)]
-enum Operand {
-    Lanes(usize),
+enum Operand<'a> {
+    Lanes(&'a [f64]),
     Value(f64),
 }
 
-/// Runs one varying instruction over `m` points of the current chunk, writing its lanes.
+/// The values of the varying instruction `slot` over the `m` points of the chunk at
+/// `start`: its lanes, or the input's column itself for a varying input.
+#[inline]
+fn chunk_values<'a>(
+    slot: usize,
+    start: usize,
+    m: usize,
+    inputs: &[Input<'a>],
+    scratch: &'a BatchScratch,
+) -> &'a [f64] {
+    match inputs.get(scratch.column[slot] as usize) {
+        Some(Input::Varying(col)) => &col[start..start + m],
+        _ => &scratch.lanes[slot * CHUNK..slot * CHUNK + m],
+    }
+}
+
+/// Runs one varying instruction (not an input) over `m` points of the current chunk,
+/// writing its lanes.
 fn run_lanes(
     instr: Instr,
     slot: usize,
@@ -751,35 +784,33 @@ fn run_lanes(
     inputs: &[Input<'_>],
     scratch: &mut BatchScratch,
 ) {
-    let operand = |s: u32| {
-        if scratch.varying[s as usize] {
-            Operand::Lanes(s as usize * CHUNK)
-        } else {
-            Operand::Value(scratch.uniform[s as usize])
-        }
-    };
-    let (ops, k) = instr.operands();
-    let a = operand(ops[0]);
-    let b = operand(ops[1]);
     // The instruction's own lanes come after every operand's (operands are earlier slots),
     // so the buffer splits into what is read and what is written.
     let (read, rest) = scratch.lanes.split_at_mut(slot * CHUNK);
     let dst = &mut rest[..m];
-    if let Instr::Var(v) = instr {
-        if let Input::Varying(col) = inputs[v as usize] {
-            dst.copy_from_slice(&col[start..start + m]);
+    let (varying, uniform, column) = (&scratch.varying, &scratch.uniform, &scratch.column);
+    let operand = |s: u32| {
+        let s = s as usize;
+        if !varying[s] {
+            return Operand::Value(uniform[s]);
         }
-        return;
-    }
+        match inputs.get(column[s] as usize) {
+            Some(Input::Varying(col)) => Operand::Lanes(&col[start..start + m]),
+            _ => Operand::Lanes(&read[s * CHUNK..s * CHUNK + m]),
+        }
+    };
+    let (ops, k) = instr.operands();
+    let a = operand(ops[0]);
+    let b = if k == 2 { operand(ops[1]) } else { a };
     let xs = match a {
-        Operand::Lanes(at) => &read[at..at + m],
+        Operand::Lanes(xs) => xs,
         Operand::Value(_) => &[][..],
     };
     match instr {
-        Instr::Add(..) => zip_lanes(dst, a, b, read, |x, y| x + y),
-        Instr::Sub(..) => zip_lanes(dst, a, b, read, |x, y| x - y),
-        Instr::Mul(..) => zip_lanes(dst, a, b, read, |x, y| x * y),
-        Instr::Div(..) => zip_lanes(dst, a, b, read, |x, y| x / y),
+        Instr::Add(..) => zip_lanes(dst, a, b, |x, y| x + y),
+        Instr::Sub(..) => zip_lanes(dst, a, b, |x, y| x - y),
+        Instr::Mul(..) => zip_lanes(dst, a, b, |x, y| x * y),
+        Instr::Div(..) => zip_lanes(dst, a, b, |x, y| x / y),
         Instr::Neg(_) => map_lanes(dst, xs, |x| -x),
         Instr::Powi(_, n) => map_lanes(dst, xs, |x| x.powi(n)),
         Instr::Powf(_, e) => map_lanes(dst, xs, |x| x.powf(f64::from_bits(e))),
@@ -794,21 +825,20 @@ fn run_lanes(
 
 /// `dst[i] = f(a[i], b[i])` where either operand may be one uniform value.
 #[inline(always)]
-fn zip_lanes(dst: &mut [f64], a: Operand, b: Operand, read: &[f64], f: impl Fn(f64, f64) -> f64) {
-    let m = dst.len();
+fn zip_lanes(dst: &mut [f64], a: Operand<'_>, b: Operand<'_>, f: impl Fn(f64, f64) -> f64) {
     match (a, b) {
-        (Operand::Lanes(i), Operand::Lanes(j)) => {
-            for ((d, x), y) in dst.iter_mut().zip(&read[i..i + m]).zip(&read[j..j + m]) {
+        (Operand::Lanes(xs), Operand::Lanes(ys)) => {
+            for ((d, x), y) in dst.iter_mut().zip(xs).zip(ys) {
                 *d = f(*x, *y);
             }
         }
-        (Operand::Lanes(i), Operand::Value(y)) => {
-            for (d, x) in dst.iter_mut().zip(&read[i..i + m]) {
+        (Operand::Lanes(xs), Operand::Value(y)) => {
+            for (d, x) in dst.iter_mut().zip(xs) {
                 *d = f(*x, y);
             }
         }
-        (Operand::Value(x), Operand::Lanes(j)) => {
-            for (d, y) in dst.iter_mut().zip(&read[j..j + m]) {
+        (Operand::Value(x), Operand::Lanes(ys)) => {
+            for (d, y) in dst.iter_mut().zip(ys) {
                 *d = f(x, *y);
             }
         }
