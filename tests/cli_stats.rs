@@ -87,6 +87,45 @@ fn fit_json_contract_and_closed_form() {
 }
 
 #[test]
+fn large_batched_fits_report_their_warm_start() {
+    // 40 000 Cauchy quantiles: the batched route, warmed up on one row in 9.
+    let n = 40_000;
+    let xs: Vec<f64> = (0..n)
+        .map(|i| 1.0 + 0.5 * (std::f64::consts::PI * ((i as f64 + 0.5) / n as f64 - 0.5)).tan())
+        .collect();
+    let path = csv("fit_cauchy_large.csv", "x", &xs);
+    let (code, out, err) = run(&["fit", "cauchy", &path, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["route"], "batched", "{v}");
+    assert_eq!(v["warm_start"]["every"], 9, "{v}");
+    assert_eq!(v["warm_start"]["rows"], 4445, "{v}");
+    assert!(v["warm_start"]["iterations"].as_u64().unwrap() >= 1, "{v}");
+    // The quantiles sit symmetrically about 1, so the location's estimate is 1.
+    let x0 = v["estimate"]["x0"].as_f64().unwrap();
+    assert!((x0 - 1.0).abs() < 1e-9, "{x0}");
+    let (code, text, err) = run(&["fit", "cauchy", &path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("started from the estimate on one row in 9 (4445 rows,"),
+        "{text}"
+    );
+    // A start given with --from is kept: no warm-up.
+    let (code, out, err) = run(&[
+        "fit",
+        "cauchy",
+        &path,
+        "--from",
+        "x0=0,gamma=1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["warm_start"], serde_json::Value::Null, "{v}");
+}
+
+#[test]
 fn fit_reads_standard_input_and_reports_in_text() {
     let input = "x\n0\n3\n1\n2\n5\n";
     let (code, out, err) = run_stdin(&["fit", "poisson", "-"], input);

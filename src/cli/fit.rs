@@ -187,7 +187,7 @@ fn text(
     if let Some(w) = f.warm_start {
         let _ = writeln!(
             s,
-            "started from the estimate on every {}-th row ({} rows, {} iterations)",
+            "started from the estimate on one row in {} ({} rows, {} iterations)",
             w.every, w.rows, w.iterations
         );
     }
