@@ -165,7 +165,9 @@ fn damped(
     iterations: &mut usize,
 ) -> Result<Iterate, Miss> {
     let fine = options.geodesic.rel_tol;
-    let (mut g, mut jac) = shoot(field, a, &v, &integration_at(options, coarsest))?;
+    // the relative tolerance the current geodesic was integrated to
+    let mut measured = coarsest.max(fine);
+    let (mut g, mut jac) = shoot(field, a, &v, &integration_at(options, measured))?;
     let mut r = g.end() - target;
     let mut res = norm(f_t, &r);
     for _ in 0..options.max_iterations {
@@ -189,7 +191,7 @@ fn damped(
                     let r2 = g2.end() - target;
                     let res2 = norm(f_t, &r2);
                     if res2 < res {
-                        (v, g, jac, r, res) = (v_try, g2, j2, r2, res2);
+                        (v, g, jac, r, res, measured) = (v_try, g2, j2, r2, res2, rel);
                         break;
                     }
                 }
@@ -198,6 +200,16 @@ fn damped(
                 Err(Miss::Retry(_)) => {}
             }
             lambda *= 0.5;
+            if lambda < 1.0 / 64.0 && measured > rel {
+                // The residual to beat was measured on a coarser geodesic, whose error may
+                // have made it look smaller than any step can reach: measure it again, at
+                // this step's tolerance, and step from there.
+                (g, jac) = shoot(field, a, &v, options)?;
+                r = g.end() - target;
+                res = norm(f_t, &r);
+                measured = rel;
+                break;
+            }
             if lambda < 1.0 / 64.0 {
                 return Err(Miss::Retry(format!(
                     "no damped Newton step lowers the residual {} (at distance {})",
