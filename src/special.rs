@@ -468,11 +468,9 @@ fn rational<const P: usize, const Q: usize>(p: &[f64; P], q: &[f64; Q], x: f64) 
 
 /// The Hurwitz zeta function `ζ(s, x) = Σ_{j≥0} (x + j)^(−s)` for an integer `s ≥ 2`, `x > 0`.
 ///
-/// Sums the first terms until `x + N ≥ s + 7`, then the Euler–Maclaurin tail
+/// Sums the first terms until `x + N ≥ s + 14`, then the Euler–Maclaurin tail
 /// `y^(1−s)/(s−1) + y^(−s)/2 + Σₖ B₂ₖ/(2k)! · s(s+1)…(s+2k−2) · y^(−s−2k+1)` (DLMF 25.11.43 with
-/// `ζ(s, x) = Σ_{j<N} (x+j)^(−s) + ζ(s, x+N)`); twelve terms are accurate beyond `f64`: the
-/// first omitted, `B₂₆/26! · s(s+1)…(s+24) · y^(−s−25)`, is below 10⁻¹⁸ of the leading
-/// `y^(1−s)/(s−1)` for `y ≥ s + 7` (4·10⁻¹⁹ at `s = 3`, `y = 10`).
+/// `ζ(s, x) = Σ_{j<N} (x+j)^(−s) + ζ(s, x+N)`); twelve terms are accurate far beyond `f64`.
 fn hurwitz_zeta(s: u32, x: f64) -> f64 {
     let sf = f64::from(s);
     // y^(−s) by s − 1 products of 1/y (s ≤ MAX_POLYGAMMA_ORDER + 1): rounding like `powi`'s
@@ -483,7 +481,7 @@ fn hurwitz_zeta(s: u32, x: f64) -> f64 {
     };
     let mut sum = 0.0;
     let mut y = x;
-    while y < sf + 7.0 {
+    while y < sf + 14.0 {
         sum += power(y);
         y += 1.0;
     }
