@@ -118,16 +118,39 @@ fn shoot(
 }
 
 /// Relative tolerance of the integration while the residual is large (inexact Newton: the
-/// early iterations need only the direction of the step).
+/// early iterations need only the direction of the step): at most this fine.
 const LOOSE_REL: f64 = 1e-6;
+/// The coarsest relative tolerance of the integration, while the residual is large.
+const COARSEST_REL: f64 = 1e-3;
+/// The integration's relative tolerance in the loose phase is this fraction of the relative
+/// residual (between [`LOOSE_REL`] and [`COARSEST_REL`]): the error of the endpoint stays a
+/// small part of the residual that the Newton step removes (the forcing term of an inexact
+/// Newton method; Dembo, Eisenstat & Steihaug, SIAM J. Numer. Anal. 19, 1982).
+const FORCING: f64 = 1e-3;
 /// The residual, relative to the distance, at which the loose phase hands over.
 const LOOSE_RESIDUAL: f64 = 1e-4;
 
 /// What one Newton run tracks: the velocity, its geodesic, the residual, the Jacobian.
 type Iterate = (DVector<f64>, Geodesic, f64, DMatrix<f64>);
 
-/// Damped Newton on `exp_a(v) = target` from `v` with the integration of `options`, until
-/// the residual is at most `goal` times the length.
+/// `options` with the integration's relative tolerance `rel` (and absolute `rel/100`), never
+/// finer than `options`'.
+fn integration_at(options: &ShootingOptions, rel: f64) -> ShootingOptions {
+    ShootingOptions {
+        geodesic: GeodesicOptions {
+            rel_tol: rel.max(options.geodesic.rel_tol),
+            abs_tol: (rel * 1e-2).max(options.geodesic.abs_tol),
+            ..options.geodesic
+        },
+        ..*options
+    }
+}
+
+/// Damped Newton on `exp_a(v) = target` from `v`, until the residual is at most `goal` times
+/// the length. With `coarsest` above `options`' relative tolerance, each step's geodesics are
+/// integrated to [`FORCING`] times the relative residual before the step, within `options`'
+/// tolerance and `coarsest` (the first, before any residual is known, to `coarsest`);
+/// otherwise to `options`' tolerance throughout.
 #[allow(clippy::too_many_arguments)]
 fn damped(
     field: &FisherField,
@@ -137,10 +160,14 @@ fn damped(
     target: &DVector<f64>,
     mut v: DVector<f64>,
     options: &ShootingOptions,
+    coarsest: f64,
     goal: f64,
     iterations: &mut usize,
 ) -> Result<Iterate, Miss> {
-    let (mut g, mut jac) = shoot(field, a, &v, options)?;
+    let fine = options.geodesic.rel_tol;
+    // the relative tolerance the current geodesic was integrated to
+    let mut measured = coarsest.max(fine);
+    let (mut g, mut jac) = shoot(field, a, &v, &integration_at(options, measured))?;
     let mut r = g.end() - target;
     let mut res = norm(f_t, &r);
     for _ in 0..options.max_iterations {
@@ -149,6 +176,8 @@ fn damped(
             return Ok((v, g, res, jac));
         }
         *iterations += 1;
+        let rel = (FORCING * res / length.max(f64::MIN_POSITIVE)).clamp(fine, coarsest.max(fine));
+        let options = &integration_at(options, rel);
         let Some(dv) = jac.clone().lu().solve(&r) else {
             return Err(Miss::Retry(
                 "the Jacobian of the endpoint is singular (a conjugate point)".into(),
@@ -162,7 +191,7 @@ fn damped(
                     let r2 = g2.end() - target;
                     let res2 = norm(f_t, &r2);
                     if res2 < res {
-                        (v, g, jac, r, res) = (v_try, g2, j2, r2, res2);
+                        (v, g, jac, r, res, measured) = (v_try, g2, j2, r2, res2, rel);
                         break;
                     }
                 }
@@ -171,6 +200,16 @@ fn damped(
                 Err(Miss::Retry(_)) => {}
             }
             lambda *= 0.5;
+            if lambda < 1.0 / 64.0 && measured > rel {
+                // The residual to beat was measured on a coarser geodesic, whose error may
+                // have made it look smaller than any step can reach: measure it again, at
+                // this step's tolerance, and step from there.
+                (g, jac) = shoot(field, a, &v, options)?;
+                r = g.end() - target;
+                res = norm(f_t, &r);
+                measured = rel;
+                break;
+            }
             if lambda < 1.0 / 64.0 {
                 return Err(Miss::Retry(format!(
                     "no damped Newton step lowers the residual {} (at distance {})",
@@ -207,16 +246,20 @@ fn newton(
     let f_t = field
         .at(target.as_slice())
         .map_err(|e| Miss::Fatal(e.into()))?;
-    let loose = ShootingOptions {
-        geodesic: GeodesicOptions {
-            rel_tol: LOOSE_REL.max(options.geodesic.rel_tol),
-            abs_tol: (LOOSE_REL * 1e-2).max(options.geodesic.abs_tol),
-            ..options.geodesic
-        },
-        ..*options
-    };
+    let loose = integration_at(options, LOOSE_REL);
     let goal = LOOSE_RESIDUAL.max(options.tol);
-    let (mut v, _, _, jac) = damped(field, a, f_a, &f_t, target, v, &loose, goal, iterations)?;
+    let (mut v, _, _, jac) = damped(
+        field,
+        a,
+        f_a,
+        &f_t,
+        target,
+        v,
+        &loose,
+        COARSEST_REL,
+        goal,
+        iterations,
+    )?;
     let lu = jac.clone().lu();
     let plain = |v: &DVector<f64>| -> Option<(Geodesic, f64)> {
         let g = super::exponential_map(field, a, v.as_slice(), options.geodesic).ok()?;
@@ -249,6 +292,7 @@ fn newton(
         target,
         v,
         options,
+        options.geodesic.rel_tol,
         options.tol,
         iterations,
     )
