@@ -11,7 +11,7 @@ mod hoist;
 pub(crate) use hoist::hoist;
 
 use super::sum::CompensatedSum;
-use super::{EvalError, Scalar, integer_exponent, polygamma_order, special};
+use super::{EvalError, Scalar, elementary, integer_exponent, polygamma_order, special};
 use crate::expr::{Expr, Op};
 
 /// One instruction; its result goes to the slot with its own index, operands are slot indices.
@@ -604,7 +604,7 @@ impl Compiled {
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            self.run_chunk(start, m, inputs, scratch);
+            self.run_chunk(start, m, inputs, scratch, false);
             for (k, o) in self.outputs.iter().enumerate() {
                 let dst = &mut out[k * n + start..k * n + start + m];
                 let o = *o as usize;
@@ -621,11 +621,20 @@ impl Compiled {
 
     /// The varying instructions over the `m` points of the chunk at `start`, except the
     /// varying inputs themselves, which are read in place.
-    fn run_chunk(&self, start: usize, m: usize, inputs: &[Input<'_>], scratch: &mut BatchScratch) {
+    /// With `vectorized`, `ln` and `exp` are [`elementary`]'s, within an ulp of the
+    /// platform's.
+    fn run_chunk(
+        &self,
+        start: usize,
+        m: usize,
+        inputs: &[Input<'_>],
+        scratch: &mut BatchScratch,
+        vectorized: bool,
+    ) {
         for j in 0..scratch.order.len() {
             let i = scratch.order[j] as usize;
             if scratch.column[i] == u32::MAX {
-                run_lanes(self.tape[i], i, start, m, inputs, scratch);
+                run_lanes(self.tape[i], i, start, m, inputs, scratch, vectorized);
             }
         }
     }
@@ -696,6 +705,8 @@ impl Compiled {
     /// The sum over the points of each output of [`Compiled::eval_batch`], compensated, added
     /// to `sums` (one per output), without writing the values out; when `magnitudes` is not
     /// empty (one per output), it gets the plain sums of the outputs' absolute values too.
+    /// `ln` and `exp` are vectorized ([`elementary`]): each term is within an ulp per `ln`
+    /// or `exp` of the point's value, not bit for bit.
     pub(crate) fn sum_batch(
         &self,
         inputs: &[Input<'_>],
@@ -711,7 +722,7 @@ impl Compiled {
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            self.run_chunk(start, m, inputs, scratch);
+            self.run_chunk(start, m, inputs, scratch, true);
             for (k, o) in self.outputs.iter().enumerate() {
                 let o = *o as usize;
                 if scratch.varying[o] {
@@ -783,6 +794,7 @@ fn run_lanes(
     m: usize,
     inputs: &[Input<'_>],
     scratch: &mut BatchScratch,
+    vectorized: bool,
 ) {
     // The instruction's own lanes come after every operand's (operands are earlier slots),
     // so the buffer splits into what is read and what is written.
@@ -814,6 +826,8 @@ fn run_lanes(
         Instr::Neg(_) => map_lanes(dst, xs, |x| -x),
         Instr::Powi(_, n) => map_lanes(dst, xs, |x| x.powi(n)),
         Instr::Powf(_, e) => map_lanes(dst, xs, |x| x.powf(f64::from_bits(e))),
+        Instr::Ln(_) if vectorized => elementary::ln_slice(dst, xs),
+        Instr::Exp(_) if vectorized => elementary::exp_slice(dst, xs),
         Instr::Ln(_) => map_lanes(dst, xs, f64::ln),
         Instr::Exp(_) => map_lanes(dst, xs, f64::exp),
         Instr::Sqrt(_) => map_lanes(dst, xs, f64::sqrt),

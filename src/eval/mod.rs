@@ -26,11 +26,12 @@
 //! The files: `env.rs` (the values of names, [`Env`]), `scalar.rs` (the number types,
 //! [`Scalar`], with the special functions on dual numbers), `interpreter.rs` ([`eval`] and
 //! [`eval_checked`], the operator semantics), `derivatives.rs` ([`gradient`], [`hessian`],
-//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), `sum.rs` (compensated sums over batches), and `accurate/` ([`eval_accurate`]).
+//! [`third_derivative`]), `compiled.rs` ([`Compiled`]), `sum.rs` (compensated sums over batches), `elementary.rs` (vectorized `ln` and `exp` for those sums), and `accurate/` ([`eval_accurate`]).
 
 mod accurate;
 mod compiled;
 mod derivatives;
+mod elementary;
 mod env;
 mod interpreter;
 mod scalar;
