@@ -207,14 +207,7 @@ pub fn fit_with(
             start
         }
     };
-    let mut scorer = Scorer {
-        field,
-        n: lik.len() as f64,
-        steps: Vec::new(),
-        notes: Vec::new(),
-        history: Vec::new(),
-        iterations: 0,
-    };
+    let mut scorer = Scorer::new(field, lik.len());
     let mut route = lik.route();
     let mut batched: Option<Likelihood> = None;
     // θ̂ and ℓ, ∇ℓ, ∇²ℓ there, over the likelihood the scoring finished on.
@@ -385,7 +378,19 @@ const BOUNDARY_RUN: usize = 40;
 /// finite on the way to the boundary).
 const FAILED_RUN: usize = 5;
 
-impl Scorer<'_> {
+impl<'a> Scorer<'a> {
+    /// No iterations yet, for `n` observations.
+    fn new(field: &'a FisherField, n: usize) -> Scorer<'a> {
+        Scorer {
+            field,
+            n: n as f64,
+            steps: Vec::new(),
+            notes: Vec::new(),
+            history: Vec::new(),
+            iterations: 0,
+        }
+    }
+
     fn describe(&self, theta: &[f64]) -> String {
         crate::expr::assignments(self.field.model().params.iter().map(|p| p.name), theta)
     }
@@ -763,14 +768,7 @@ fn warm_start(
     };
     let x: Vec<f64> = data.column(0).iter().step_by(every).copied().collect();
     let start = default_start(model, &sub, &x);
-    let mut scorer = Scorer {
-        field,
-        n: sub.len() as f64,
-        steps: Vec::new(),
-        notes: Vec::new(),
-        history: Vec::new(),
-        iterations: 0,
-    };
+    let mut scorer = Scorer::new(field, sub.len());
     let loose = FitOptions {
         tolerance: options.tolerance.max(1e-3),
         ..options.clone()

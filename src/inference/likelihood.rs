@@ -664,6 +664,24 @@ fn check_columns(model: &Model, data: &Dataset) -> Result<(), LikelihoodError> {
     Ok(())
 }
 
+/// `chunk(start, scratch)` for each chunk of rows starting at `starts`, in order: in
+/// parallel (one scratch per worker) when there are `n ≥ PARALLEL_ROWS` rows.
+fn over_chunks<T: Send>(
+    starts: &[usize],
+    n: usize,
+    chunk: impl Fn(usize, &mut BatchScratch) -> Result<T, EvalError> + Sync,
+) -> Result<Vec<T>, EvalError> {
+    if n >= PARALLEL_ROWS {
+        starts
+            .par_iter()
+            .map_init(BatchScratch::default, |scratch, &s| chunk(s, scratch))
+            .collect()
+    } else {
+        let mut scratch = BatchScratch::default();
+        starts.iter().map(|&s| chunk(s, &mut scratch)).collect()
+    }
+}
+
 /// The value of each output of `tape` (over the `columns`) at each row, as columns: in
 /// chunks of [`CHUNK_ROWS`], in parallel when there are many rows.
 fn column_values(tape: &Compiled, columns: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, LikelihoodError> {
@@ -680,18 +698,7 @@ fn column_values(tape: &Compiled, columns: &[Vec<f64>]) -> Result<Vec<Vec<f64>>,
         Ok::<_, EvalError>(out)
     };
     let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
-    let parts: Vec<Vec<f64>> = if n >= PARALLEL_ROWS {
-        starts
-            .par_iter()
-            .map_init(BatchScratch::default, |scratch, &s| chunk(s, scratch))
-            .collect::<Result<_, _>>()?
-    } else {
-        let mut scratch = BatchScratch::default();
-        starts
-            .iter()
-            .map(|&s| chunk(s, &mut scratch))
-            .collect::<Result<_, _>>()?
-    };
+    let parts = over_chunks(&starts, n, chunk)?;
     let mut out = vec![Vec::with_capacity(n); k];
     for (part, start) in parts.iter().zip(&starts) {
         let m = (start + CHUNK_ROWS).min(n) - start;
@@ -729,18 +736,7 @@ fn column_sums(
         Ok::<_, EvalError>((sums, mags))
     };
     let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
-    let partial: Vec<(Vec<CompensatedSum>, Vec<f64>)> = if n >= PARALLEL_ROWS {
-        starts
-            .par_iter()
-            .map_init(BatchScratch::default, |scratch, &s| chunk(s, scratch))
-            .collect::<Result<_, _>>()?
-    } else {
-        let mut scratch = BatchScratch::default();
-        starts
-            .iter()
-            .map(|&s| chunk(s, &mut scratch))
-            .collect::<Result<_, _>>()?
-    };
+    let partial = over_chunks(&starts, n, chunk)?;
     let mut total = vec![CompensatedSum::default(); k];
     let mut mags = vec![0.0; if magnitudes { k } else { 0 }];
     for (sums, m) in partial {
