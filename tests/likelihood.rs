@@ -94,6 +94,22 @@ fn close(a: f64, b: f64, scale: f64, what: &str) {
     );
 }
 
+/// `Σ ln p(xᵢ; θ)` over every `every`-th row, row by row through the interpreter.
+fn direct_sum(m: &Model, data: &Dataset, theta: &[f64], every: usize) -> f64 {
+    let mut total = 0.0;
+    for i in (0..data.len()).step_by(every) {
+        let mut env: Env<f64> = m.consts.iter().copied().collect();
+        for (d, c) in m.data.iter().zip(data.columns()) {
+            env.insert(d.name, c[i]);
+        }
+        for (p, v) in m.params.iter().zip(theta) {
+            env.insert(p.name, *v);
+        }
+        total += eval_f64(&m.logp, &env).unwrap();
+    }
+    total
+}
+
 #[test]
 fn sufficient_statistics_agree_with_batches() {
     let mut rng = StdRng::seed_from_u64(13);
@@ -134,17 +150,7 @@ fn sufficient_statistics_agree_with_batches() {
                 }
             }
             // The batched value is the sum of ln p over the observations.
-            let mut direct = 0.0;
-            for i in 0..data.len() {
-                let mut env: Env<f64> = m.consts.iter().copied().collect();
-                for (d, c) in m.data.iter().zip(data.columns()) {
-                    env.insert(d.name, c[i]);
-                }
-                for (p, v) in m.params.iter().zip(&theta) {
-                    env.insert(p.name, *v);
-                }
-                direct += eval_f64(&m.logp, &env).unwrap();
-            }
+            let direct = direct_sum(&m, &data, &theta, 1);
             close(b.value, direct, scale, &format!("{name} direct"));
         }
     }
@@ -172,21 +178,10 @@ fn models_without_statistics_use_batches() {
         // The value is the sum of ln p over the rows (the parts in the data alone, such as
         // the weibull's ln x, computed once and reused), on the data and on every third row.
         let theta = draw_theta(&m, &mut rng);
-        let direct = |every: usize| {
-            let mut total = 0.0;
-            for i in (0..data.len()).step_by(every) {
-                let mut env: Env<f64> = m.consts.iter().copied().collect();
-                for (d, c) in m.data.iter().zip(data.columns()) {
-                    env.insert(d.name, c[i]);
-                }
-                for (p, v) in m.params.iter().zip(&theta) {
-                    env.insert(p.name, *v);
-                }
-                total += eval_f64(&m.logp, &env).unwrap();
-            }
-            total
-        };
-        let (all, third) = (direct(1), direct(3));
+        let (all, third) = (
+            direct_sum(&m, &data, &theta, 1),
+            direct_sum(&m, &data, &theta, 3),
+        );
         close(l.value(&theta).unwrap(), all, all.abs(), name);
         let sub = l.subsample(3).unwrap();
         assert_eq!(sub.len(), 17, "{name}");

@@ -152,6 +152,9 @@ enum Route {
     },
 }
 
+/// The data columns, hoisted values and tapes of [`Route::Batched`].
+type BatchedParts<'a> = (&'a [Vec<f64>], &'a [Vec<f64>], &'a [Compiled; 3]);
+
 /// The upper-triangle pairs `(j, l)`, `j ≤ l`, row by row.
 fn pairs(d: usize) -> Vec<(usize, usize)> {
     (0..d).flat_map(|j| (j..d).map(move |l| (j, l))).collect()
@@ -344,18 +347,23 @@ impl Likelihood {
         self.n
     }
 
+    /// The batched route's columns, hoisted values and tapes; `None` on the sufficient route.
+    fn batched_parts(&self) -> Option<BatchedParts<'_>> {
+        match &self.route {
+            Route::Batched {
+                columns,
+                hoisted,
+                tapes,
+            } => Some((columns, hoisted, tapes)),
+            Route::Sufficient { .. } => None,
+        }
+    }
+
     /// The likelihood of every `every`-th observation (the first, the `every + 1`-th, …), on
     /// the batched route with the same compiled tapes; `None` on the sufficient route (whose
     /// sums do not keep the rows) or for `every` 0.
     pub fn subsample(&self, every: usize) -> Option<Likelihood> {
-        let Route::Batched {
-            columns,
-            hoisted,
-            tapes,
-        } = &self.route
-        else {
-            return None;
-        };
+        let (columns, hoisted, tapes) = self.batched_parts()?;
         if every == 0 {
             return None;
         }
@@ -556,14 +564,7 @@ impl Likelihood {
     /// The first observation where `ln p` is not finite at θ (batched route only; the
     /// sufficient route does not keep the data).
     fn first_bad_row(&self, theta: &[f64]) -> Option<usize> {
-        let Route::Batched {
-            columns,
-            hoisted,
-            tapes,
-        } = &self.route
-        else {
-            return None;
-        };
+        let (columns, hoisted, tapes) = self.batched_parts()?;
         let (d, p) = (columns.len(), theta.len());
         let mut values: Vec<f64> = vec![0.0; d + p + hoisted.len()];
         values[d..d + p].copy_from_slice(theta);
