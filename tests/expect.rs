@@ -360,7 +360,7 @@ fn support_mismatch_is_reported() -> Result {
     assert!(matches!(err, ExpectError::NotFinite { .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "log-density is not finite at x=-1 (declared support real): `ln(x)` is not finite"
+        "log-density is not finite at x=-1 (declared support real) with rate=1: `ln(x)` is not finite"
     );
     Ok(())
 }

@@ -329,3 +329,59 @@ fn the_allocation_free_forms_equal_the_others() {
         }
     }
 }
+
+/// A Cauchy whose location is `c·a`: `F[a, a] = c²/(2g²)` (the Cauchy's location
+/// information `1/(2γ²)`, Johnson, Kotz & Balakrishnan, *Continuous Univariate
+/// Distributions* 1, ch. 16), by the numeric route (no closed form exists).
+fn scaled_cauchy(c: &str) -> Model {
+    let text = format!(
+        "data x : real\nparam a : real\nparam g : positive\nlogp = -ln(pi) - ln(g) - ln(1 + ((x - {c}*a)/g)^2)"
+    );
+    Model::parse(&text, "scaled_cauchy").expect("model")
+}
+
+#[test]
+fn numeric_products_out_of_the_range_of_f64_are_refused_not_rounded_to_zero() {
+    // E|s_a| ≈ 6e-171: s_a² underflows at every node, and F[a, a] came out as 0 with exit 0.
+    let field = FisherField::new(&scaled_cauchy("1e-170")).expect("field");
+    assert_eq!(field.method(), Method::Numeric);
+    let err = field.at(&[1.0, 1.0]).expect_err("underflow");
+    assert!(
+        matches!(err, InfoError::OutOfRange { degree: 2, .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("F[a, a] at a=1, g=1") && text.contains("a = 1e170*b"),
+        "{text}"
+    );
+    // The θ-derivatives multiply three and four scores: refused sooner.
+    let field = FisherField::new(&scaled_cauchy("1e-100")).expect("field");
+    let err = field.with_derivatives(&[1.0, 1.0]).expect_err("underflow");
+    assert!(
+        matches!(err, InfoError::OutOfRange { degree: 4, .. }),
+        "{err}"
+    );
+    // Within the range, the value is right: c²/(2g²) = 5e-201 at g = 1.
+    let f = field.at(&[1.0, 1.0]).expect("F");
+    assert!((f[(0, 0)] / 5e-201 - 1.0).abs() < 1e-9, "{}", f[(0, 0)]);
+    assert!((f[(1, 1)] / 0.5 - 1.0).abs() < 1e-9, "{}", f[(1, 1)]);
+}
+
+#[test]
+fn a_score_that_vanishes_at_every_node_is_an_exact_zero() {
+    // Mean a²: at a = 0 the score in a is 0 everywhere and F[a, a] = 0 exactly.
+    let model = Model::parse(
+        "data x : real\nparam a : real\nparam s : positive\nlogp = -(x - a^2)^2/(2*s^2) - ln(s) - ln(2*pi)/2",
+        "square_mean",
+    )
+    .expect("model");
+    let field = FisherField::with_options(&model, numeric_options()).expect("field");
+    let f = field.at(&[0.0, 1.5]).expect("F");
+    assert_eq!(f[(0, 0)], 0.0);
+    assert!(
+        (f[(1, 1)] * 1.5 * 1.5 / 2.0 - 1.0).abs() < 1e-9,
+        "{}",
+        f[(1, 1)]
+    );
+}

@@ -273,8 +273,9 @@ fn fixture(name: &str) -> String {
     )
 }
 
-/// Two closed forms the differential test found exact in form but rounded in their float
-/// coefficients (terms of 1e12 that cancel; a saturated sigmoid): at the points where they
+/// Three closed forms the differential test found exact in form but rounded in their float
+/// coefficients (terms of 1e12 that cancel; a saturated sigmoid; a categorical whose F[u1, u1]
+/// is 1e-4 of its terms): at the points where they
 /// were off, `eval` never reports them; it falls back to quadrature and says why.
 #[test]
 fn closed_forms_that_lose_digits_are_not_reported() {
@@ -284,6 +285,10 @@ fn closed_forms_that_lose_digits_are_not_reported() {
             "u1=-0.3102190662413762,u2=0.45935067706925503",
         ),
         ("cancellation_saturated_sigmoid", "u1=-1.043571464253845"),
+        (
+            "cancellation_categorical_lagrange",
+            "u1=0.7557504522338578,u2=-0.32817015054573007,u3=-0.3557133243882775",
+        ),
     ] {
         let path = fixture(name);
         let (code, v, err) = json(&["fisher", "eval", &path, "--at", at, "--format", "json"]);
@@ -316,4 +321,42 @@ fn models_that_took_minutes_finish() {
     let (code, _, err) = run_args(["fisher", "derive", &fixture("slow_categorical")]);
     assert_eq!(code, 1);
     assert!(err.contains("integrates to 0.5"), "{err}");
+}
+
+/// The KL divergence between Cauchy densities (Chyzak & Nielsen 2019, "A closed-form formula
+/// for the Kullback–Leibler divergence between Cauchy distributions"):
+/// `ln(((γ_p + γ_q)² + (x_p − x_q)²)/(4 γ_p γ_q))`.
+fn cauchy_kl(p: (f64, f64), q: (f64, f64)) -> f64 {
+    (((p.1 + q.1).powi(2) + (p.0 - q.0).powi(2)) / (4.0 * p.1 * q.1)).ln()
+}
+
+#[test]
+fn numeric_divergences_between_nearly_equal_points_are_bounded_by_their_rounding() {
+    // Between nearly equal points the divergence (≈ ½ δᵀFδ) is far below the rounding of
+    // ℓ_p − ℓ_q at the nodes: quadrature could not reach any relative tolerance and the
+    // command failed; then it printed −5.2e-17. Now it is the rounding-bounded value, never
+    // negative, and the truth lies within its error.
+    let m = fisher_geometry::Model::builtin("cauchy").unwrap();
+    for (p, q) in [
+        ((0.0, 1.0), (1e-9, 1.0)),
+        ((0.0, 1.0), (0.0, 1.0)),
+        ((0.0, 1.0), (1e-5, 1.00001)),
+        ((0.3, 2.0), (0.3 + 1e-7, 2.0 - 1e-7)),
+        ((0.0, 1.0), (1.0, 2.0)),
+    ] {
+        let pp = Point::new(&m, &[("x0", p.0), ("gamma", p.1)]).unwrap();
+        let qq = Point::new(&m, &[("x0", q.0), ("gamma", q.1)]).unwrap();
+        let r = fisher_geometry::kl_between(&m, &pp, &qq, true).unwrap();
+        let d = &r.divergence;
+        let error = d.error.expect("numeric");
+        let truth = cauchy_kl(p, q);
+        assert!(d.value >= 0.0, "{p:?} {q:?}: {}", d.value);
+        assert!(
+            (d.value - truth).abs() <= error.max(1e-10 * truth),
+            "{p:?} {q:?}: {} ± {error} against {truth}",
+            d.value
+        );
+        // The rounding bound is a few ulps of E|ℓ|, not more.
+        assert!(error < 1e-10, "{p:?} {q:?}: error {error}");
+    }
 }

@@ -263,6 +263,13 @@ fn eval_text(model: &Model, f: &FisherAt) -> String {
         "\nlargest discrepancy between the forms: {:.2e} (relative to sqrt(F_ii F_jj))",
         f.max_rel_discrepancy
     );
+    if f.max_rel_discrepancy > info::check::CHECK_TOL {
+        let _ = writeln!(
+            s,
+            "  note: more than the tolerance {:.0e} of `fisher check`, which fails here: the forms are not all the Fisher information at this point",
+            info::check::CHECK_TOL
+        );
+    }
     let _ = writeln!(
         s,
         "checks: integral of p = {}, E[s] = ({})",

@@ -34,12 +34,14 @@ pub enum ExpectError {
     },
     /// The log-density or an integrand is NaN or infinite inside the declared support (for
     /// the log-density, `−∞` is a zero density and allowed).
-    #[error("{what} is not finite at {point} (declared support {support}): {detail}")]
+    #[error("{what} is not finite at {point} (declared support {support}) with {params}: {detail}")]
     NotFinite {
         /// `log-density`, or the integrand in backticks.
         what: String,
         /// The data point, `x=-1`.
         point: String,
+        /// The parameter point, `mu=0, sigma=1`.
+        params: String,
         /// The declared supports of the data variables.
         support: String,
         /// The innermost subexpression that is not finite.

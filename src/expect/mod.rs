@@ -335,6 +335,7 @@ fn run(
     Ok(Estimate {
         values: r.values[1..].iter().map(|v| v * factor).collect(),
         errors: r.errors[1..].iter().map(|v| v * factor).collect(),
+        l1: r.l1[1..].iter().map(|v| v * factor).collect(),
         mass: r.values[0] * factor,
         mass_error: r.errors[0] * factor,
         evaluations: problem.evaluations,

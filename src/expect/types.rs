@@ -92,6 +92,9 @@ pub struct Estimate {
     pub values: Vec<f64>,
     /// The estimated absolute error of each value.
     pub errors: Vec<f64>,
+    /// `∫ p(x; θ) |g_k(x; θ)| dx` for each `g_k`, the scale of the value: where a value is
+    /// far below it, the value is a difference of larger terms.
+    pub l1: Vec<f64>,
     /// `∫ p(x; θ) dx`, computed alongside (1 for a normalized model).
     pub mass: f64,
     /// The estimated absolute error of `mass`.

@@ -317,13 +317,26 @@ pub fn kl_between(
             (d, None)
         }
     };
-    // A divergence is never negative: a value below minus its rounding is a wrong answer.
-    let slack = 1e-9 * divergence.value.abs().max(1.0) + 10.0 * divergence.error.unwrap_or(0.0);
+    // A divergence is never negative: a value below minus its accuracy is a wrong answer
+    // (the closed form is evaluated to relative `ACCURACY`; the numeric one carries its error
+    // estimate, rounding included).
+    let slack = match divergence.error {
+        Some(error) => 10.0 * error,
+        None => crate::eval::ACCURACY * divergence.value.abs(),
+    };
     if divergence.value < -slack {
         return Err(InfoError::NegativeDivergence {
             method: divergence.method,
             value: divergence.value,
         });
+    }
+    let mut divergence = divergence;
+    if divergence.value < 0.0 && divergence.error.is_some() {
+        notes.push(format!(
+            "quadrature gave {}, which is 0 within its estimated error; a divergence is never negative, so 0 is reported",
+            crate::expr::number(divergence.value)
+        ));
+        divergence.value = 0.0;
     }
     if let Some(v @ Verification::Failed(_)) = &verification {
         notes.push(format!(

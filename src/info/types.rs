@@ -143,7 +143,7 @@ pub enum InfoError {
     /// Quadrature could not check the model at any of the verification points: the density
     /// cannot be normalized, or the numeric route cannot handle it.
     #[error(
-        "the model could not be checked at any verification point ({reason}): a density that cannot be normalized has no Fisher information; `--no-verify` skips the checks"
+        "the model could not be checked at any verification point ({reason}): either quadrature cannot handle it at those points, or its density cannot be normalized and has no Fisher information; `--no-verify` skips the checks"
     )]
     Unchecked {
         /// The first quadrature failure.
@@ -199,6 +199,26 @@ pub enum InfoError {
         at: String,
         /// Why.
         source: AccuracyError,
+    },
+    /// A numeric `F` (or its θ-derivatives) whose quadrature products fall outside the range
+    /// where `f64` keeps its precision: the score of a parameter is far from order 1 there.
+    #[error(
+        "{what} at {at} cannot be computed by quadrature in f64: the score of `{param}` has E|s| = {:.1e}, so products of {degree} scores in the integrand {}, where f64 loses precision; rescale `{param}` (for example `{param} = 1e{}*b`) so that its score is of order 1",
+        .mean_abs,
+        if *.mean_abs < 1.0 { "fall below 1e-303" } else { "exceed 1e303" },
+        -(.mean_abs.log10().round() as i64)
+    )]
+    OutOfRange {
+        /// What was asked for: `F[a, a]`.
+        what: String,
+        /// The parameter.
+        param: String,
+        /// `E|s|` of the parameter, `> 0`.
+        mean_abs: f64,
+        /// How many scores multiply in the integrand (2 for `F`).
+        degree: usize,
+        /// The point, `name=value, …`.
+        at: String,
     },
     /// The KL Hessians of a model with kinks in its data variable could not be integrated
     /// piece by piece between the kinks.

@@ -315,6 +315,7 @@ impl<'a> Problem<'a> {
         ExpectError::NotFinite {
             what,
             point,
+            params: point_text(&self.model.param_names(), &self.params),
             support,
             detail,
         }
