@@ -203,6 +203,44 @@ fn a_count_and_two_reals() {
     check_fisher(&model, &at, &diagonal(&d));
 }
 
+/// The same with the count declared after the reals (and three of them): the nested rules
+/// integrate the variables in declared order, so at each count the three reals nested 1-D
+/// rules and the budget refused the model; the discrete variable now goes outermost and the
+/// reals to the grid. A pointwise integrand (the KL Hessians of `fisher check`) still reads
+/// the data point in declared order.
+#[test]
+fn a_count_declared_after_three_reals() {
+    let src = "data x1 : real\ndata x2 : real\ndata x3 : real\ndata n : count\n\
+        param m1 : real\nparam s1 : positive\nparam m2 : real\nparam s2 : positive\n\
+        param m3 : real\nparam s3 : positive\nparam rate : positive\n\
+        logp = n*ln(rate) - rate - lgamma(n + 1) \
+        - 0.5*((x1 - m1)/s1)^2 - ln(s1) - 0.5*((x2 - m2)/s2)^2 - ln(s2) \
+        - 0.5*((x3 - m3)/s3)^2 - ln(s3) - 1.5*ln(2*pi)";
+    let model = Model::parse(src, "normals_poisson").unwrap();
+    let (mut at, mut d) = normal_point(3);
+    at.insert("rate".into(), 3.2);
+    d.push(1.0 / 3.2);
+    check_fisher(&model, &at, &diagonal(&d));
+    let dir = std::env::temp_dir().join(format!("fisher-cubature-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A Cauchy among the reals: no closed-form divergence, so the KL Hessians are the
+    // pointwise dual-number integrands, which agree with F only if they read x1, x2, x3, k
+    // where they are.
+    let src = "data x1 : real\ndata x2 : real\ndata x3 : real\ndata k : binary\n\
+        param m : real\nparam s : positive\nparam p : unit\n\
+        logp = -ln(pi) - ln(s) - ln(1 + ((x1 - m)/s)^2) - (x2 - m)^2/2 - (x3 + m)^2/8 \
+        - ln(2*pi) - ln(2) + k*ln(p) + (1 - k)*ln(1 - p)";
+    let path = dir.join("cauchy_normals_bernoulli.model");
+    std::fs::write(&path, src).unwrap();
+    let (code, out, err) = run_args(["fisher", "check", path.to_str().unwrap(), "--points", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("(dual numbers at the quadrature nodes)"),
+        "{out}"
+    );
+    assert!(out.contains("all checks passed"), "{out}");
+}
+
 #[test]
 fn a_small_budget_is_refused_naming_the_dimension_and_the_budget() {
     let (at, _) = normal_point(4);

@@ -125,12 +125,43 @@ pub(crate) struct Prepared {
     /// The `abs`/`sign` nodes of the log-density, then of the integrands (when `kinked`):
     /// real supports are also split where their arguments cross zero.
     pub(super) kinks: Vec<KinkNode>,
+    /// When the data variables were reordered (see [`discrete_first`]): the declared index
+    /// of each variable in integration order, so that pointwise integrands, which read the
+    /// data point in declaration order, get it that way.
+    pub(super) order: Option<Vec<usize>>,
+}
+
+/// The model with its discrete data variables moved before the continuous ones (each group in
+/// declaration order), and the declared index of each variable in the new order, when that
+/// lets the continuous ones be integrated together by the sparse grid: at least
+/// [`MIN_DIMENSION`](super::cubature::MIN_DIMENSION) variables, two of them continuous, and a
+/// discrete one declared after a continuous one. The nested rules integrate the variables in
+/// order, and only a trailing run of continuous variables goes to the grid; otherwise
+/// (`x1, x2, x3 : real` before `k : binary`) every `k` would nest three 1-D rules, which
+/// exceeds the budget. The expectation does not depend on the order.
+fn discrete_first(model: &Model) -> (Option<Model>, Option<Vec<usize>>) {
+    let continuous = |i: usize| model.data[i].support.bijector().is_some();
+    let n = model.data.len();
+    let n_continuous = (0..n).filter(|&i| continuous(i)).count();
+    let mixed = (0..n).any(|i| continuous(i) && (i + 1..n).any(|j| !continuous(j)));
+    if n < super::cubature::MIN_DIMENSION || n_continuous < 2 || !mixed {
+        return (None, None);
+    }
+    let order: Vec<usize> = (0..n)
+        .filter(|&i| !continuous(i))
+        .chain((0..n).filter(|&i| continuous(i)))
+        .collect();
+    let mut m = model.clone();
+    m.data = order.iter().map(|&i| model.data[i].clone()).collect();
+    (Some(m), Some(order))
 }
 
 impl Prepared {
     /// Compiles `logp` and `gs` (and the derivatives that locate modes); `gs` may name the
     /// data, the parameters, the model's constants and `extra_vars`.
     pub fn new(model: &Model, gs: &[Expr], extra_vars: &[Symbol]) -> Result<Prepared, ExpectError> {
+        let (reordered, order) = discrete_first(model);
+        let model = reordered.as_ref().unwrap_or(model);
         let consts: HashMap<Symbol, Expr> = model
             .consts
             .iter()
@@ -191,6 +222,7 @@ impl Prepared {
             deriv,
             kinked,
             kinks,
+            order,
         })
     }
 

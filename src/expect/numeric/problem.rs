@@ -50,6 +50,8 @@ pub(crate) struct Problem<'a> {
     pub evaluations: usize,
     pub(super) kinked: bool,
     pub(super) kinks: &'a [KinkNode],
+    /// [`Prepared::order`].
+    pub(super) order: Option<&'a [usize]>,
 }
 
 /// The working memory of a [`Problem`], kept per thread between problems: the lanes of a tape
@@ -129,6 +131,7 @@ impl<'a> Problem<'a> {
             evaluations: 0,
             kinked: prep.kinked,
             kinks: &prep.kinks,
+            order: prep.order.as_deref(),
         }
     }
 
@@ -363,6 +366,16 @@ impl<'a> Problem<'a> {
         self.point_c.clear();
         self.point_c.extend(fixed.iter().map(|v| v.1));
         self.point_c.push(cx);
+        if let Some(order) = self.order {
+            // back to declaration order
+            let (mut p, mut c) = (vec![0.0; order.len()], vec![0.0; order.len()]);
+            for (k, &i) in order.iter().enumerate() {
+                p[i] = self.point[k];
+                c[i] = self.point_c[k];
+            }
+            self.point = p;
+            self.point_c = c;
+        }
         self.evaluations += 1;
         let failure =
             match extra.eval_with_complements(&self.point, &self.point_c, &mut self.extra_out) {
