@@ -221,7 +221,7 @@ fn a_count_declared_after_three_reals() {
     at.insert("rate".into(), 3.2);
     d.push(1.0 / 3.2);
     check_fisher(&model, &at, &diagonal(&d));
-    let dir = std::env::temp_dir().join(format!("fisher-cubature-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("fisher-cubature-mixed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A Cauchy among the reals: no closed-form divergence, so the KL Hessians are the
     // pointwise dual-number integrands, which agree with F only if they read x1, x2, x3, k
@@ -239,6 +239,7 @@ fn a_count_declared_after_three_reals() {
         "{out}"
     );
     assert!(out.contains("all checks passed"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

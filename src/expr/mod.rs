@@ -26,7 +26,7 @@ pub use ops::{
 pub use pretty::Pretty;
 pub use print::{Text, text};
 pub use shared::MIN_LETS_TREE;
-pub(crate) use shared::{MIN_JSON_LETS_TREE, cuts, piece, with_lets};
+pub(crate) use shared::{MIN_JSON_LETS_TREE, cuts, piece, with_named_lets};
 
 /// An expression of the model language, shared by every stage of the pipeline.
 ///

@@ -1,5 +1,5 @@
 //! Shared subexpressions: where a DAG is cut into pieces, the pieces themselves, and the
-//! `let` form of a list of expressions ([`with_lets`]), which prints each large shared
+//! `let` form of a list of expressions ([`with_named_lets`]), which prints each large shared
 //! subexpression once as a `let` line instead of once per use.
 
 use std::collections::HashMap;
@@ -109,7 +109,17 @@ pub const MIN_JSON_LETS_TREE: usize = 50_000;
 /// `let` form; otherwise returns them as they are, with no `let`. New names are `v1`, `v2`,
 /// … skipping every name for which `taken` is true. The work is linear in the number of
 /// distinct nodes.
-pub fn with_lets(exprs: &[&Expr], min_tree: usize, taken: impl Fn(&str) -> bool) -> Lets {
+///
+/// `known` are the model's own `let` definitions (each written out in full, in the form the
+/// expressions use): a subexpression equal to one of them, used more than once
+/// or large enough to be a `let` anyway, is printed under the model's name for it rather
+/// than a new `v` name.
+pub fn with_named_lets(
+    exprs: &[&Expr],
+    min_tree: usize,
+    taken: impl Fn(&str) -> bool,
+    known: &[(Symbol, Expr)],
+) -> Lets {
     let unchanged = || Lets {
         lets: Vec::new(),
         exprs: exprs.iter().map(|e| (*e).clone()).collect(),
@@ -123,13 +133,28 @@ pub fn with_lets(exprs: &[&Expr], min_tree: usize, taken: impl Fn(&str) -> bool)
     // All expressions in one hash-consed DAG, so that sharing across them counts.
     let mut b = Builder::default();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e)).collect();
-    let all = Expr(RecExpr::from(b.rec.as_ref().to_vec()));
+    let len = b.rec.as_ref().len();
+    // The known definitions join the same hash-consed DAG: one that is already a node of the
+    // expressions gets that node's index; the nodes it adds (after `len`) are dropped.
+    let mut known_at: HashMap<usize, Symbol> = HashMap::new();
+    for (name, e) in known {
+        let i = usize::from(b.copy(e));
+        if i < len {
+            known_at.entry(i).or_insert(*name);
+        }
+    }
+    let all = Expr(RecExpr::from(b.rec.as_ref()[..len].to_vec()));
     let nodes = all.nodes();
     let mut refs = refs(nodes);
     for r in &roots {
         refs[usize::from(*r)] += 1;
     }
-    let cut = cuts_with_refs(nodes, &refs, MIN_LET_SIZE, usize::MAX);
+    let mut cut = cuts_with_refs(nodes, &refs, MIN_LET_SIZE, usize::MAX);
+    for &i in known_at.keys() {
+        if refs[i] >= 2 && !nodes[i].is_leaf() {
+            cut[i] = true;
+        }
+    }
     // The printed size of the `let` form: each let and each expression once.
     let mut size = vec![0usize; nodes.len()];
     for (i, node) in nodes.iter().enumerate() {
@@ -153,12 +178,15 @@ pub fn with_lets(exprs: &[&Expr], min_tree: usize, taken: impl Fn(&str) -> bool)
         if !cut[i] {
             continue;
         }
-        let name = loop {
-            counter += 1;
-            let candidate = format!("v{counter}");
-            if !taken(&candidate) {
-                break Symbol::from(candidate);
-            }
+        let name = match known_at.get(&i) {
+            Some(name) => *name,
+            None => loop {
+                counter += 1;
+                let candidate = format!("v{counter}");
+                if !taken(&candidate) {
+                    break Symbol::from(candidate);
+                }
+            },
         };
         lets.push((name, piece(&all, i, &cut, &names)));
         names[i] = Some(name);
@@ -206,7 +234,7 @@ mod tests {
     #[test]
     fn lets_substituted_back_give_the_expressions() {
         let (e, f) = (chain(14), chain(9));
-        let out = with_lets(&[&e, &f], MIN_LETS_TREE, |n| n == "v2");
+        let out = with_named_lets(&[&e, &f], MIN_LETS_TREE, |n| n == "v2", &[]);
         assert!(!out.lets.is_empty());
         assert!(out.lets.iter().all(|(n, _)| n.as_str() != "v2"));
         let mut map: HashMap<Symbol, Expr> = HashMap::new();
@@ -226,9 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn known_definitions_keep_their_names() {
+        // `t = sin(a)` used by every link, and a name for a definition that does not occur.
+        let e = chain(14);
+        let t = sin(Expr::sym("a"));
+        let known = [
+            (Symbol::from("t"), t.clone()),
+            (Symbol::from("absent"), sin(Expr::sym("b"))),
+        ];
+        let out = with_named_lets(&[&e], MIN_LETS_TREE, |_| false, &known);
+        assert_eq!(out.lets[0], (Symbol::from("t"), t));
+        assert!(out.lets.iter().all(|(n, _)| n.as_str() != "absent"));
+        let mut map: HashMap<Symbol, Expr> = HashMap::new();
+        for (name, def) in &out.lets {
+            let inlined = def.substitute(&map);
+            map.insert(*name, inlined);
+        }
+        assert_eq!(out.exprs[0].substitute(&map), e);
+    }
+
+    #[test]
     fn small_expressions_get_no_lets() {
         let e = chain(3);
-        let out = with_lets(&[&e], MIN_LETS_TREE, |_| false);
+        let out = with_named_lets(&[&e], MIN_LETS_TREE, |_| false, &[]);
         assert!(out.lets.is_empty());
         assert_eq!(out.exprs, vec![e]);
     }

@@ -20,7 +20,7 @@ use egg::Symbol;
 
 pub(crate) use crate::expr::MIN_JSON_LETS_TREE;
 pub use crate::expr::MIN_LETS_TREE;
-use crate::expr::{Expr, FUNCTIONS, with_lets};
+use crate::expr::{Expr, FUNCTIONS, with_named_lets};
 use crate::info::Derivation;
 use crate::model::Model;
 
@@ -52,7 +52,17 @@ pub fn derivation_lets(
         all.extend(f.matrix.iter().flatten());
     }
     all.extend(&derivation.jeffreys);
-    let shared = with_lets(&all, min_tree, taken);
+    // The model's own lets, written out and put in canonical form as the derivation's
+    // expressions are, so that the ones that survive simplification are printed by name.
+    let facts = crate::simplify::Facts::of(model);
+    let mut inlined: std::collections::HashMap<Symbol, Expr> = std::collections::HashMap::new();
+    let mut known = Vec::new();
+    for (name, e) in &model.lets {
+        let full = e.substitute(&inlined);
+        known.push((*name, crate::simplify::canonicalize(&full, &facts)));
+        inlined.insert(*name, full);
+    }
+    let shared = with_named_lets(&all, min_tree, taken, &known);
     if shared.lets.is_empty() {
         return (Vec::new(), derivation.clone());
     }
