@@ -293,3 +293,24 @@ fn derive_prints_lets_and_notes() {
         serde_json::from_str(&fisher(&["derive", "normal", "--format", "json"])).expect("json");
     assert!(small.get("lets").is_none() && small.get("notes").is_none());
 }
+
+/// `fisher kl` on the sin/cos chain writes its closed-form divergence with `let` lines (the
+/// model's own names first) instead of one line of 5,600 characters, and the small models'
+/// divergences stay one line.
+#[test]
+fn kl_prints_a_long_divergence_with_lets() {
+    let path = format!(
+        "{}/tests/fixtures/bounded/chain_trig.model",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = fisher(&["kl", &path, "--p", "a=0.3,b=0.5", "--q", "a=0.4,b=0.5"]);
+    assert!(text.contains("\n  let u1 = sin(a*b)\n"), "{text}");
+    let d = text
+        .lines()
+        .find(|l| l.starts_with("  D = "))
+        .expect("a D line");
+    assert!(d.len() < 200, "{d}");
+    assert!(text.lines().all(|l| l.len() < 400), "{text}");
+    let small = fisher(&["kl", "normal", "--p", "mu=0,sigma=1", "--q", "mu=1,sigma=2"]);
+    assert!(!small.contains("let "), "{small}");
+}

@@ -283,6 +283,10 @@ fn eval_text(model: &Model, f: &FisherAt) -> String {
     s
 }
 
+/// The text of `fisher kl` writes a closed-form divergence with `let` lines when written
+/// out it takes more than this many tree nodes (no built-in's does).
+const KL_LETS_TREE: usize = 1_000;
+
 /// `fisher kl`.
 pub(super) fn kl(
     model: &Model,
@@ -324,6 +328,10 @@ pub(super) fn kl(
             let mut s = format!("D(p || q) = {} ({method})\n", number(value));
             let _ = writeln!(s, "  p: {}\n  q: {}", p, q);
             if let Some(e) = expr {
+                let (lets, e) = crate::render::expr_lets(model, &e, KL_LETS_TREE);
+                for (name, def) in &lets {
+                    let _ = writeln!(s, "  let {name} = {def}");
+                }
                 let _ = writeln!(s, "  D = {e}");
             }
             if let Some(v) = verification.as_ref().filter(|v| v.usable()) {

@@ -36,14 +36,7 @@ pub fn derivation_lets(
     derivation: &Derivation,
     min_tree: usize,
 ) -> (Vec<(Symbol, Expr)>, Derivation) {
-    let taken = |name: &str| {
-        FUNCTIONS.iter().any(|(f, _)| *f == name)
-            || matches!(name, "pi" | "e")
-            || model.params.iter().any(|p| p.name.as_str() == name)
-            || model.data.iter().any(|d| d.name.as_str() == name)
-            || model.consts.iter().any(|(c, _)| c.as_str() == name)
-            || model.lets.iter().any(|(l, _)| l.as_str() == name)
-    };
+    let taken = taken_names(model);
     let d = &derivation.derivatives;
     let mut all: Vec<&Expr> = vec![&d.logp];
     all.extend(&d.score);
@@ -52,16 +45,7 @@ pub fn derivation_lets(
         all.extend(f.matrix.iter().flatten());
     }
     all.extend(&derivation.jeffreys);
-    // The model's own lets, written out and put in canonical form as the derivation's
-    // expressions are, so that the ones that survive simplification are printed by name.
-    let facts = crate::simplify::Facts::of(model);
-    let mut inlined: std::collections::HashMap<Symbol, Expr> = std::collections::HashMap::new();
-    let mut known = Vec::new();
-    for (name, e) in &model.lets {
-        let full = e.substitute(&inlined);
-        known.push((*name, crate::simplify::canonicalize(&full, &facts)));
-        inlined.insert(*name, full);
-    }
+    let known = known_lets(model);
     let shared = with_named_lets(&all, min_tree, taken, &known);
     if shared.lets.is_empty() {
         return (Vec::new(), derivation.clone());
@@ -84,4 +68,39 @@ pub fn derivation_lets(
         take(j);
     }
     (shared.lets, out)
+}
+
+/// The names a new `let` name must avoid: functions, `pi` and `e`, and the model's names.
+fn taken_names(model: &Model) -> impl Fn(&str) -> bool + '_ {
+    |name: &str| {
+        FUNCTIONS.iter().any(|(f, _)| *f == name)
+            || matches!(name, "pi" | "e")
+            || model.params.iter().any(|p| p.name.as_str() == name)
+            || model.data.iter().any(|d| d.name.as_str() == name)
+            || model.consts.iter().any(|(c, _)| c.as_str() == name)
+            || model.lets.iter().any(|(l, _)| l.as_str() == name)
+    }
+}
+
+/// The model's own lets, written out and put in canonical form as derived expressions are,
+/// so that the ones that survive simplification are printed by name.
+fn known_lets(model: &Model) -> Vec<(Symbol, Expr)> {
+    let facts = crate::simplify::Facts::of(model);
+    let mut inlined: std::collections::HashMap<Symbol, Expr> = std::collections::HashMap::new();
+    let mut known = Vec::new();
+    for (name, e) in &model.lets {
+        let full = e.substitute(&inlined);
+        known.push((*name, crate::simplify::canonicalize(&full, &facts)));
+        inlined.insert(*name, full);
+    }
+    known
+}
+
+/// `expr` with its large shared subexpressions as `let` lines (the model's own names where
+/// they occur), when writing it out takes more than `min_tree` tree nodes and the `let` form
+/// is much shorter.
+pub fn expr_lets(model: &Model, expr: &Expr, min_tree: usize) -> (Vec<(Symbol, Expr)>, Expr) {
+    let mut shared = with_named_lets(&[expr], min_tree, taken_names(model), &known_lets(model));
+    let e = shared.exprs.pop().unwrap_or_else(|| expr.clone());
+    (shared.lets, e)
 }
