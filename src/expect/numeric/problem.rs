@@ -59,6 +59,8 @@ struct Work {
     scratch: [BatchScratch; 2],
     out: Vec<f64>,
     buffers: (Vec<f64>, Vec<f64>, Vec<f64>),
+    /// The parameter values, the extra values and the uniform inputs.
+    values: (Vec<f64>, Vec<f64>, Vec<f64>),
 }
 
 thread_local! {
@@ -74,6 +76,11 @@ impl Drop for Problem<'_> {
             scratch: std::mem::take(&mut self.scratch),
             out: std::mem::take(&mut self.out),
             buffers: std::mem::take(&mut self.buffers),
+            values: (
+                std::mem::take(&mut self.params),
+                std::mem::take(&mut self.extra_values),
+                std::mem::take(&mut self.uniform),
+            ),
         };
         POOL.with_borrow_mut(|pool| {
             if pool.len() < POOL_SIZE {
@@ -98,14 +105,26 @@ impl<'a> Problem<'a> {
     /// of its extra inputs.
     pub fn new(
         prep: &'a Prepared,
-        params: Vec<f64>,
-        extra_values: Vec<f64>,
+        params: &[f64],
+        extra_values: &[f64],
         extra: Option<&'a mut dyn PointIntegrand>,
         q: &Quadrature,
     ) -> Problem<'a> {
-        let mut uniform = params.clone();
-        uniform.extend_from_slice(&extra_values);
         let work = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+        let (mut p, mut e, mut uniform) = work.values;
+        let params = {
+            p.clear();
+            p.extend_from_slice(params);
+            p
+        };
+        let extra_values = {
+            e.clear();
+            e.extend_from_slice(extra_values);
+            e
+        };
+        uniform.clear();
+        uniform.extend_from_slice(&params);
+        uniform.extend_from_slice(&extra_values);
         Problem {
             model: &prep.model,
             gs: &prep.gs,
