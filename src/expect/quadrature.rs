@@ -140,6 +140,7 @@ fn node_at(level: usize, i: i64) -> (f64, f64) {
 }
 
 /// Running sums of one rule: `S_k = h Σ terms`, `L1_k = h Σ |terms|`, `E_k = h Σ weight·e_k`.
+#[derive(Debug, Default)]
 struct Sums {
     s: Vec<f64>,
     l1: Vec<f64>,
@@ -148,14 +149,21 @@ struct Sums {
 
 impl Sums {
     fn new(n_out: usize) -> Sums {
-        Sums {
-            s: vec![0.0; n_out],
-            l1: vec![0.0; n_out],
-            e: vec![0.0; n_out],
+        let mut sums = Sums::default();
+        sums.reset(n_out);
+        sums
+    }
+
+    /// Every sum back to 0, `n_out` of each.
+    fn reset(&mut self, n_out: usize) {
+        for v in [&mut self.s, &mut self.l1, &mut self.e] {
+            v.clear();
+            v.resize(n_out, 0.0);
         }
     }
 
     /// Adds `weight · f` and `weight · e` of point `i` of `batch`.
+    #[inline]
     fn add(&mut self, batch: &Batch, i: usize, weight: f64) {
         let n = self.s.len();
         if weight == 0.0 {
@@ -190,6 +198,39 @@ impl Sums {
     }
 }
 
+/// The working memory of one [`sinh_sinh`] rule, kept per thread between rules (a rule
+/// nested inside another's evaluations takes one of its own): a rule runs once per data
+/// variable and parameter point, and its buffers are the same size every time.
+#[derive(Debug, Default)]
+struct RuleWork {
+    /// The points of one evaluation.
+    batch: Batch,
+    /// Every point of the first level.
+    level0: Batch,
+    /// `t`, `u'(t)` and `y` of the points of a level.
+    ts: Vec<f64>,
+    ws: Vec<f64>,
+    ys: Vec<f64>,
+    /// The weights `e^{lw − c} u'(t)` of the first level.
+    weights: Vec<f64>,
+    /// Per output: the largest term of the first level, the truncation at the ends, the
+    /// change of the last level.
+    largest: Vec<f64>,
+    truncation: Vec<f64>,
+    diff: Vec<f64>,
+    sums: Sums,
+    /// The sums of the new points of a level.
+    fresh: Sums,
+}
+
+thread_local! {
+    static RULE_POOL: std::cell::RefCell<Vec<RuleWork>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Most [`RuleWork`]s a thread keeps (one per level of nesting).
+const RULE_POOL_SIZE: usize = 4;
+
 /// `∫_ℝ e^{lw(y)} f_k(y) dy` by the sinh-sinh rule, `y = centre + scale · u(t)`,
 /// `u(t) = sinh(π/2 · sinh t)`, as a trapezoidal sum in `t` with step `h = ½, ¼, …`.
 ///
@@ -207,13 +248,46 @@ pub(super) fn sinh_sinh(
     tol: Tol,
     eval: &mut Evaluator<'_>,
 ) -> Result<Scaled, ExpectError> {
-    let mut batch = Batch::default();
+    let mut work = RULE_POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+    let r = sinh_sinh_in(&mut work, centre, scale, range, c0, n_out, tol, eval);
+    RULE_POOL.with_borrow_mut(|pool| {
+        if pool.len() < RULE_POOL_SIZE {
+            pool.push(work);
+        }
+    });
+    r
+}
+
+/// [`sinh_sinh`] in the working memory `work`.
+#[allow(clippy::too_many_arguments)] // those of `sinh_sinh`, and its working memory
+fn sinh_sinh_in(
+    work: &mut RuleWork,
+    centre: f64,
+    scale: f64,
+    range: (f64, f64),
+    c0: f64,
+    n_out: usize,
+    tol: Tol,
+    eval: &mut Evaluator<'_>,
+) -> Result<Scaled, ExpectError> {
+    let RuleWork {
+        batch,
+        level0,
+        ts,
+        ws,
+        ys,
+        weights,
+        largest,
+        truncation,
+        diff,
+        sums,
+        fresh,
+    } = work;
+    ts.clear();
+    ws.clear();
+    level0.clear();
     // Level 0: outward from the centre in both directions, a few points at a time, until
     // the log-weight is negligible (evaluating further out only meets overflow).
-    let mut ts = Vec::new();
-    let mut ws = Vec::new();
-    let mut level0 = Batch::default();
-    let mut ys = Vec::new();
     let mut run = |tlist: &mut dyn Iterator<Item = i64>,
                    ts: &mut Vec<f64>,
                    ws: &mut Vec<f64>,
@@ -234,7 +308,7 @@ pub(super) fn sinh_sinh(
             return Ok(true);
         }
         batch.clear();
-        eval(&ys, c0, &mut batch)?;
+        eval(ys, c0, batch)?;
         level0.lw.extend_from_slice(&batch.lw);
         level0.f.extend_from_slice(&batch.f);
         level0.e.extend_from_slice(&batch.e);
@@ -243,21 +317,21 @@ pub(super) fn sinh_sinh(
         // Stop when negligible (NaN never happens: `eval` reports it).
         Ok(last - c0 <= STOP)
     };
-    run(&mut std::iter::once(0), &mut ts, &mut ws, &mut level0)?;
+    run(&mut std::iter::once(0), ts, ws, level0)?;
     let steps = (T_MAX / H0).round() as i64;
     for dir in [1, -1] {
         let mut j = 1;
         while j <= steps {
             let end = (j + 3).min(steps);
             let mut tlist = (j..=end).map(|j| dir * j);
-            if run(&mut tlist, &mut ts, &mut ws, &mut level0)? {
+            if run(&mut tlist, ts, ws, level0)? {
                 break;
             }
             j = end + 1;
         }
     }
-    let batch = level0;
-    let c = batch
+    let first = &*level0;
+    let c = first
         .lw
         .iter()
         .copied()
@@ -266,44 +340,48 @@ pub(super) fn sinh_sinh(
     if !c.is_finite() {
         return Ok(Scaled::zero(n_out));
     }
-    let mut sums = Sums::new(n_out);
-    let mut largest = vec![0.0f64; n_out];
-    let weights: Vec<f64> = (0..ts.len())
-        .map(|i| (batch.lw[i] - c).exp() * ws[i])
-        .collect();
+    sums.reset(n_out);
+    largest.clear();
+    largest.resize(n_out, 0.0);
+    weights.clear();
+    weights.extend((0..ts.len()).map(|i| (first.lw[i] - c).exp() * ws[i]));
     for (i, &w) in weights.iter().enumerate() {
-        sums.add(&batch, i, w);
+        sums.add(first, i, w);
         for (k, l) in largest.iter_mut().enumerate() {
-            *l = l.max((w * batch.f[i * n_out + k]).abs());
+            *l = l.max((w * first.f[i * n_out + k]).abs());
         }
     }
     sums.scale(H0);
     let negligible = NEGLIGIBLE_TERM.max(tol.rel * NEGLIGIBLE_MARGIN);
     let significant = |i: usize| {
         (0..n_out).any(|k| {
-            let t = (weights[i] * batch.f[i * n_out + k]).abs();
+            let t = (weights[i] * first.f[i * n_out + k]).abs();
             largest[k] > 0.0 && t > negligible * largest[k]
         })
     };
-    let sig: Vec<f64> = (0..ts.len())
-        .filter(|&i| significant(i))
-        .map(|i| ts[i])
-        .collect();
-    if sig.is_empty() {
-        return Ok(Scaled::zero(n_out));
+    // The smallest and largest `t` of a significant point.
+    let mut sig: Option<(f64, f64)> = None;
+    for (i, &t) in ts.iter().enumerate() {
+        if significant(i) {
+            sig = Some(sig.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+        }
     }
+    let Some((sig_lo, sig_hi)) = sig else {
+        return Ok(Scaled::zero(n_out));
+    };
     // Where the march ended at the edge of `range` on a term above the tolerance, the
     // integral is truncated: `f64` cannot reach the rest of the mass (a beta density with
     // `a = 0.01` has `e^{−7}` of its mass below the smallest `f64`). The term is taken at the
     // edge itself, between the last nodes of the first level.
-    let mut truncation = vec![0.0; n_out];
+    truncation.clear();
+    truncation.resize(n_out, 0.0);
     let outermost = [
         (0..ts.len()).max_by(|&i, &j| ts[i].total_cmp(&ts[j])),
         (0..ts.len()).min_by(|&i, &j| ts[i].total_cmp(&ts[j])),
     ];
     for (side, outer) in outermost.into_iter().enumerate() {
         let Some(outer) = outer else { continue };
-        if ts[outer] == 0.0 || batch.lw[outer] - c0 <= STOP {
+        if ts[outer] == 0.0 || first.lw[outer] - c0 <= STOP {
             continue;
         }
         let edge = if side == 0 { range.1 } else { range.0 };
@@ -317,7 +395,7 @@ pub(super) fn sinh_sinh(
             // The edge is beyond the last node: that node is where the rule stops.
             at_edge
                 .f
-                .extend_from_slice(&batch.f[outer * n_out..(outer + 1) * n_out]);
+                .extend_from_slice(&first.f[outer * n_out..(outer + 1) * n_out]);
             weights[outer]
         };
         for (k, tr) in truncation.iter_mut().enumerate() {
@@ -327,13 +405,13 @@ pub(super) fn sinh_sinh(
             }
         }
     }
-    let t_lo = (sig.iter().copied().fold(f64::INFINITY, f64::min) - H0).max(-T_MAX);
-    let t_hi = (sig.iter().copied().fold(f64::NEG_INFINITY, f64::max) + H0).min(T_MAX);
-    let mut batch = Batch::default();
+    let t_lo = (sig_lo - H0).max(-T_MAX);
+    let t_hi = (sig_hi + H0).min(T_MAX);
     let log_scale = c + scale.ln();
 
     let mut h = H0;
-    let mut diff = vec![f64::INFINITY; n_out];
+    diff.clear();
+    diff.resize(n_out, f64::INFINITY);
     for level in 1..=tol.max_level {
         h /= 2.0;
         ys.clear();
@@ -355,10 +433,10 @@ pub(super) fn sinh_sinh(
             i += 2;
         }
         batch.clear();
-        eval(&ys, c, &mut batch)?;
-        let mut fresh = Sums::new(n_out);
+        eval(ys, c, batch)?;
+        fresh.reset(n_out);
         for (i, w) in ws.iter().enumerate() {
-            fresh.add(&batch, i, (batch.lw[i] - c).exp() * w);
+            fresh.add(batch, i, (batch.lw[i] - c).exp() * w);
         }
         for (k, dk) in diff.iter_mut().enumerate() {
             let s = 0.5 * sums.s[k] + h * fresh.s[k];
@@ -372,7 +450,7 @@ pub(super) fn sinh_sinh(
             break;
         }
     }
-    let mut out = finish(log_scale, &sums, &diff, tol);
+    let mut out = finish(log_scale, sums, diff, tol);
     for (k, t) in truncation.iter().enumerate() {
         if *t > 0.0 {
             out.errors[k] += t;
