@@ -493,10 +493,37 @@ pub struct BatchScratch {
     /// For each instruction that reads a varying input, the input's index (the chunk
     /// loops read its column in place rather than copy it); `u32::MAX` for the others.
     column: Vec<u32>,
+    /// The varying instructions that are not inputs, in tape order, with their operands
+    /// resolved (what the chunk loops run).
+    steps: Vec<Step>,
     /// What `uniform`, `varying` and `order` were computed for: the tape's id, then per
     /// input whether it varies and its uniform value's bits. A batch with the same key (the
     /// next batch of nodes at the same parameters) skips the uniform pass.
     key: Vec<u64>,
+}
+
+/// Where an operand of a varying instruction reads its values over a chunk.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The lanes of a varying slot.
+    Lanes(u32),
+    /// The column of a varying input, read in place.
+    Column(u32),
+    /// The value of a uniform slot.
+    Value(f64),
+}
+
+/// A varying instruction of a batch, with its operands resolved for the inputs it was
+/// prepared for ([`BatchScratch::steps`]).
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    /// The operation (its operand slots are those of `a`, `b`).
+    instr: Instr,
+    /// Its slot.
+    slot: u32,
+    /// Its operands (`b` equals `a` for a unary operation).
+    a: Source,
+    b: Source,
 }
 
 impl BatchScratch {
@@ -631,11 +658,9 @@ impl Compiled {
         scratch: &mut BatchScratch,
         vectorized: bool,
     ) {
-        for j in 0..scratch.order.len() {
-            let i = scratch.order[j] as usize;
-            if scratch.column[i] == u32::MAX {
-                run_lanes(self.tape[i], i, start, m, inputs, scratch, vectorized);
-            }
+        let BatchScratch { lanes, steps, .. } = scratch;
+        for step in steps.iter() {
+            run_lanes(*step, start, m, inputs, lanes, vectorized);
         }
     }
 
@@ -698,6 +723,42 @@ impl Compiled {
                     Instr::Var(v) if matches!(inputs[*v as usize], Input::Varying(_)) => *v,
                     _ => u32::MAX,
                 }));
+            let BatchScratch {
+                uniform,
+                varying,
+                order,
+                column,
+                steps,
+                ..
+            } = scratch;
+            let source = |s: u32| {
+                let s = s as usize;
+                if !varying[s] {
+                    Source::Value(uniform[s])
+                } else if column[s] != u32::MAX {
+                    Source::Column(column[s])
+                } else {
+                    Source::Lanes(s as u32)
+                }
+            };
+            steps.clear();
+            steps.extend(
+                order
+                    .iter()
+                    .filter(|&&i| column[i as usize] == u32::MAX)
+                    .map(|&i| {
+                        let instr = self.tape[i as usize];
+                        let (ops, k) = instr.operands();
+                        let a = source(ops[0]);
+                        let b = if k == 2 { source(ops[1]) } else { a };
+                        Step {
+                            instr,
+                            slot: i,
+                            a,
+                            b,
+                        }
+                    }),
+            );
         }
         Ok(n)
     }
@@ -785,39 +846,36 @@ fn chunk_values<'a>(
     }
 }
 
-/// Runs one varying instruction (not an input) over `m` points of the current chunk,
-/// writing its lanes.
+/// Runs one varying instruction (not an input) over `m` points of the current chunk at
+/// `start`, writing its lanes.
+#[inline]
 fn run_lanes(
-    instr: Instr,
-    slot: usize,
+    step: Step,
     start: usize,
     m: usize,
     inputs: &[Input<'_>],
-    scratch: &mut BatchScratch,
+    lanes: &mut [f64],
     vectorized: bool,
 ) {
     // The instruction's own lanes come after every operand's (operands are earlier slots),
     // so the buffer splits into what is read and what is written.
-    let (read, rest) = scratch.lanes.split_at_mut(slot * CHUNK);
+    let (read, rest) = lanes.split_at_mut(step.slot as usize * CHUNK);
     let dst = &mut rest[..m];
-    let (varying, uniform, column) = (&scratch.varying, &scratch.uniform, &scratch.column);
-    let operand = |s: u32| {
-        let s = s as usize;
-        if !varying[s] {
-            return Operand::Value(uniform[s]);
-        }
-        match inputs.get(column[s] as usize) {
-            Some(Input::Varying(col)) => Operand::Lanes(&col[start..start + m]),
-            _ => Operand::Lanes(&read[s * CHUNK..s * CHUNK + m]),
-        }
+    let operand = |src: Source| match src {
+        Source::Value(v) => Operand::Value(v),
+        Source::Lanes(s) => Operand::Lanes(&read[s as usize * CHUNK..][..m]),
+        Source::Column(c) => match inputs[c as usize] {
+            Input::Varying(col) => Operand::Lanes(&col[start..start + m]),
+            Input::Uniform(v) => Operand::Value(v),
+        },
     };
-    let (ops, k) = instr.operands();
-    let a = operand(ops[0]);
-    let b = if k == 2 { operand(ops[1]) } else { a };
+    let a = operand(step.a);
+    let b = operand(step.b);
     let xs = match a {
         Operand::Lanes(xs) => xs,
         Operand::Value(_) => &[][..],
     };
+    let instr = step.instr;
     match instr {
         Instr::Add(..) => zip_lanes(dst, a, b, |x, y| x + y),
         Instr::Sub(..) => zip_lanes(dst, a, b, |x, y| x - y),
@@ -832,7 +890,7 @@ fn run_lanes(
         Instr::Exp(_) => map_lanes(dst, xs, f64::exp),
         Instr::Sqrt(_) => map_lanes(dst, xs, f64::sqrt),
         // The rest (special functions, …) cost far more than their dispatch.
-        _ if k == 1 => map_lanes(dst, xs, |x| instr.exec(|_| x, &[])),
+        _ if instr.operands().1 == 1 => map_lanes(dst, xs, |x| instr.exec(|_| x, &[])),
         _ => dst.fill(f64::NAN),
     }
 }

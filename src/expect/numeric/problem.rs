@@ -13,6 +13,9 @@ use crate::expect::{ExpectError, IntegrandError, PointIntegrand, Quadrature};
 use crate::expr::Expr;
 use crate::model::{Model, Support};
 
+/// Tape inputs held on the stack by [`Problem::eval_group`] (more go to the heap).
+const STACK_INPUTS: usize = 12;
+
 /// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
 /// negligible tail.
 pub(super) const SIGNIFICANT: f64 = -200.0;
@@ -206,7 +209,7 @@ impl<'a> Problem<'a> {
         if self.evaluations + n > self.q.max_points {
             return Err(over_budget(self, "nested quadrature".to_string()));
         }
-        self.out.clear();
+        // Every value is written below (no need to clear it first).
         self.out.resize(n_outputs * n, 0.0);
         self.evaluations += n;
         crate::expect::progress::progress_inc(n);
@@ -263,25 +266,45 @@ impl<'a> Problem<'a> {
     ) -> Result<(), ExpectError> {
         let compiled = self.tapes.get(tape, mask)?;
         let n_data = self.supports.len();
-        let mut inputs: Vec<Input<'_>> = Vec::with_capacity(compiled.vars().len());
-        for j in 0..n_data {
-            inputs.push(if j == d {
+        let data = (0..n_data).map(|j| {
+            if j == d {
                 Input::Varying(xs)
             } else {
                 Input::Uniform(fixed.get(j).map_or(f64::NAN, |v| v.0))
-            });
-        }
-        for j in 0..n_data {
-            if self.complement[j].is_some() {
-                inputs.push(if j == d {
+            }
+        });
+        let complements = (0..n_data)
+            .filter(|&j| self.complement[j].is_some())
+            .map(|j| {
+                if j == d {
                     Input::Varying(cs)
                 } else {
                     Input::Uniform(fixed.get(j).map_or(f64::NAN, |v| v.1))
-                });
+                }
+            });
+        let uniform = self.uniform.iter().map(|v| Input::Uniform(*v));
+        let all = data.chain(complements).chain(uniform);
+        // On the stack for the usual few inputs: this runs once per batch of nodes.
+        let mut stack = [Input::Uniform(f64::NAN); STACK_INPUTS];
+        let mut len = 0;
+        let mut heap = Vec::new();
+        for (i, input) in all.enumerate() {
+            if i < STACK_INPUTS {
+                stack[i] = input;
+                len = i + 1;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(input);
             }
         }
-        inputs.extend(self.uniform.iter().map(|v| Input::Uniform(*v)));
-        compiled.eval_batch(&inputs, &mut self.scratch[tape as usize], out)?;
+        let inputs = if heap.is_empty() {
+            &stack[..len]
+        } else {
+            &heap[..]
+        };
+        compiled.eval_batch(inputs, &mut self.scratch[tape as usize], out)?;
         Ok(())
     }
 
