@@ -126,17 +126,37 @@ const TABLED_LEVELS: usize = 8;
 
 /// [`node`] at `t = i·H0/2^level`, from a table made once per level: every rule evaluates
 /// the same nodes in `t`, only their centre and scale change with the parameters.
-fn node_at(level: usize, i: i64) -> (f64, f64) {
-    static TABLES: [std::sync::OnceLock<Vec<(f64, f64)>>; TABLED_LEVELS + 1] =
-        [const { std::sync::OnceLock::new() }; TABLED_LEVELS + 1];
-    let per = 1i64 << level;
-    let t_of = |i: i64| i as f64 * H0 / per as f64;
-    let half = (T_MAX / H0).round() as i64 * per;
-    if level > TABLED_LEVELS || i.abs() > half {
-        return node(t_of(i));
+#[derive(Clone, Copy)]
+struct Nodes {
+    per: i64,
+    half: i64,
+    /// `None` beyond [`TABLED_LEVELS`].
+    table: Option<&'static [(f64, f64)]>,
+}
+
+impl Nodes {
+    fn new(level: usize) -> Nodes {
+        static TABLES: [std::sync::OnceLock<Vec<(f64, f64)>>; TABLED_LEVELS + 1] =
+            [const { std::sync::OnceLock::new() }; TABLED_LEVELS + 1];
+        let per = 1i64 << level;
+        let half = (T_MAX / H0).round() as i64 * per;
+        let table = (level <= TABLED_LEVELS).then(|| {
+            let t_of = |i: i64| i as f64 * H0 / per as f64;
+            TABLES[level]
+                .get_or_init(|| (-half..=half).map(|i| node(t_of(i))).collect())
+                .as_slice()
+        });
+        Nodes { per, half, table }
     }
-    let table = TABLES[level].get_or_init(|| (-half..=half).map(|i| node(t_of(i))).collect());
-    table[(i + half) as usize]
+
+    /// `(u(t), u'(t))` at `t = i·H0/2^level`.
+    #[inline]
+    fn at(self, i: i64) -> (f64, f64) {
+        match self.table {
+            Some(table) if i.abs() <= self.half => table[(i + self.half) as usize],
+            _ => node(i as f64 * H0 / self.per as f64),
+        }
+    }
 }
 
 /// Running sums of one rule: `S_k = h Σ terms`, `L1_k = h Σ |terms|`, `E_k = h Σ weight·e_k`.
@@ -188,6 +208,52 @@ impl Sums {
             };
             self.e[k] += weight.abs() * batch.e[i * n + k];
         }
+    }
+
+    /// [`Sums::add`] of every point `i` of `batch` with the weight `weights[i]`, in the same
+    /// order: for plain points, four outputs at a time across the points (each sum still
+    /// adds its terms point by point).
+    fn add_weighted(&mut self, batch: &Batch, weights: &[f64]) {
+        let n = self.s.len();
+        if n == 0 {
+            return;
+        }
+        if !(batch.a.is_empty() && batch.e.is_empty()) {
+            for (i, &w) in weights.iter().enumerate() {
+                self.add(batch, i, w);
+            }
+            return;
+        }
+        let mut k = 0;
+        while k + 4 <= n {
+            self.add_block::<4>(batch, weights, k);
+            k += 4;
+        }
+        while k < n {
+            self.add_block::<1>(batch, weights, k);
+            k += 1;
+        }
+    }
+
+    /// The plain terms of outputs `k..k + B` of every point.
+    #[inline(always)]
+    fn add_block<const B: usize>(&mut self, batch: &Batch, weights: &[f64], k: usize) {
+        let n = self.s.len();
+        let mut s: [f64; B] = std::array::from_fn(|j| self.s[k + j]);
+        let mut l1: [f64; B] = std::array::from_fn(|j| self.l1[k + j]);
+        for (row, &w) in batch.f.chunks_exact(n).zip(weights) {
+            if w == 0.0 {
+                continue;
+            }
+            let f = &row[k..k + B];
+            for j in 0..B {
+                let t = w * f[j];
+                s[j] += t;
+                l1[j] += t.abs();
+            }
+        }
+        self.s[k..k + B].copy_from_slice(&s);
+        self.l1[k..k + B].copy_from_slice(&l1);
     }
 
     /// Multiplies every sum by `a`.
@@ -288,6 +354,7 @@ fn sinh_sinh_in(
     level0.clear();
     // Level 0: outward from the centre in both directions, a few points at a time, until
     // the log-weight is negligible (evaluating further out only meets overflow).
+    let nodes0 = Nodes::new(0);
     let mut run = |tlist: &mut dyn Iterator<Item = i64>,
                    ts: &mut Vec<f64>,
                    ws: &mut Vec<f64>,
@@ -296,7 +363,7 @@ fn sinh_sinh_in(
         ys.clear();
         for j in tlist {
             let t = j as f64 * H0;
-            let (u, w) = node_at(0, j);
+            let (u, w) = nodes0.at(j);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ts.push(t);
@@ -345,8 +412,8 @@ fn sinh_sinh_in(
     largest.resize(n_out, 0.0);
     weights.clear();
     weights.extend((0..ts.len()).map(|i| (first.lw[i] - c).exp() * ws[i]));
+    sums.add_weighted(first, weights);
     for (i, &w) in weights.iter().enumerate() {
-        sums.add(first, i, w);
         for (k, l) in largest.iter_mut().enumerate() {
             *l = l.max((w * first.f[i * n_out + k]).abs());
         }
@@ -422,9 +489,10 @@ fn sinh_sinh_in(
             (t_lo / H0).round() as i64 * per,
             (t_hi / H0).round() as i64 * per,
         );
+        let nodes = Nodes::new(level);
         let mut i = i_lo + 1;
         while i < i_hi {
-            let (u, w) = node_at(level, i);
+            let (u, w) = nodes.at(i);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ys.push(y);
@@ -435,9 +503,9 @@ fn sinh_sinh_in(
         batch.clear();
         eval(ys, c, batch)?;
         fresh.reset(n_out);
-        for (i, w) in ws.iter().enumerate() {
-            fresh.add(batch, i, (batch.lw[i] - c).exp() * w);
-        }
+        weights.clear();
+        weights.extend((batch.lw.iter().zip(&*ws)).map(|(lw, w)| (lw - c).exp() * w));
+        fresh.add_weighted(batch, weights);
         for (k, dk) in diff.iter_mut().enumerate() {
             let s = 0.5 * sums.s[k] + h * fresh.s[k];
             *dk = (s - sums.s[k]).abs();
