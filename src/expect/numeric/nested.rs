@@ -147,20 +147,18 @@ impl<'a> Problem<'a> {
                 return Err(self.not_finite(None, fixed, xs[i]));
             }
             batch.lw.extend(logp.iter().zip(&lj).map(|(lp, j)| lp + j));
+            // Output 0 is the weight itself; then the compiled values, point by point, zero
+            // where the weight underflows to 0 (there a value does not matter); zeros for
+            // the pointwise values, filled in below.
             batch.f.resize(n * n_out, 0.0);
-            let rows = &mut batch.f[..];
-            // Output 0 is the weight itself; then the compiled values, column by column.
-            for row in rows.chunks_exact_mut(n_out) {
-                row[0] = 1.0;
-            }
+            let columns = &self.out[..n * n_compiled];
             let mut bad = false;
-            for k in 1..n_compiled {
-                let column = &self.out[k * n..(k + 1) * n];
-                for ((row, &v), &lw) in rows.chunks_exact_mut(n_out).zip(column).zip(&batch.lw) {
-                    // A value where the weight underflows to 0 does not matter.
-                    if v.is_finite() && lw - c > NEGLIGIBLE {
-                        row[k] = v;
-                    }
+            for (i, (row, &lw)) in batch.f.chunks_exact_mut(n_out).zip(&batch.lw).enumerate() {
+                let keep = lw - c > NEGLIGIBLE;
+                row[0] = 1.0;
+                for (k, slot) in row[1..n_compiled].iter_mut().enumerate() {
+                    let v = columns[(k + 1) * n + i];
+                    *slot = if keep && v.is_finite() { v } else { 0.0 };
                     // Far out in a heavy tail an expression can overflow in f64
                     // (`(x − x₀)⁴` at x = 1e83) although its product with the density is
                     // negligible: a non-finite g counts as an error only where the weight is
