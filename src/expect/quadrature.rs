@@ -22,14 +22,21 @@ pub(super) struct Batch {
     /// so that cancellation inside (a conditional mean of 0) does not shrink the scale that
     /// the outer tolerance is relative to; empty for plain points (then `|f|`).
     pub a: Vec<f64>,
+    /// Set by the caller: the evaluator may write `f` column by column.
+    pub columns_welcome: bool,
+    /// Set by the evaluator: `f` holds the value of output `k` at point `i` at `f[k·n + i]`
+    /// (`n` points) instead of in rows; only plain points (`e` and `a` empty).
+    pub by_column: bool,
 }
 
 impl Batch {
+    /// Empties the values (the caller's [`Batch::columns_welcome`] stays).
     pub fn clear(&mut self) {
         self.lw.clear();
         self.f.clear();
         self.e.clear();
         self.a.clear();
+        self.by_column = false;
     }
 }
 
@@ -218,6 +225,18 @@ impl Sums {
         if n == 0 {
             return;
         }
+        if batch.by_column {
+            let mut k = 0;
+            while k + 4 <= n {
+                self.add_columns::<4>(batch, weights, k);
+                k += 4;
+            }
+            while k < n {
+                self.add_columns::<1>(batch, weights, k);
+                k += 1;
+            }
+            return;
+        }
         if !(batch.a.is_empty() && batch.e.is_empty()) {
             for (i, &w) in weights.iter().enumerate() {
                 self.add(batch, i, w);
@@ -233,6 +252,27 @@ impl Sums {
             self.add_block::<1>(batch, weights, k);
             k += 1;
         }
+    }
+
+    /// [`Sums::add_block`] of a batch [`Batch::by_column`].
+    #[inline(always)]
+    fn add_columns<const B: usize>(&mut self, batch: &Batch, weights: &[f64], k: usize) {
+        let np = weights.len();
+        let mut s: [f64; B] = std::array::from_fn(|j| self.s[k + j]);
+        let mut l1: [f64; B] = std::array::from_fn(|j| self.l1[k + j]);
+        let columns: [&[f64]; B] = std::array::from_fn(|j| &batch.f[(k + j) * np..][..np]);
+        for (i, &w) in weights.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            for j in 0..B {
+                let t = w * columns[j][i];
+                s[j] += t;
+                l1[j] += t.abs();
+            }
+        }
+        self.s[k..k + B].copy_from_slice(&s);
+        self.l1[k..k + B].copy_from_slice(&l1);
     }
 
     /// The plain terms of outputs `k..k + B` of every point.
@@ -375,6 +415,7 @@ fn sinh_sinh_in(
             return Ok(true);
         }
         batch.clear();
+        batch.columns_welcome = false;
         eval(ys, c0, batch)?;
         level0.lw.extend_from_slice(&batch.lw);
         level0.f.extend_from_slice(&batch.f);
@@ -501,6 +542,7 @@ fn sinh_sinh_in(
             i += 2;
         }
         batch.clear();
+        batch.columns_welcome = true;
         eval(ys, c, batch)?;
         fresh.reset(n_out);
         weights.clear();

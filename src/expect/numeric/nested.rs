@@ -147,6 +147,11 @@ impl<'a> Problem<'a> {
                 return Err(self.not_finite(None, fixed, xs[i]));
             }
             batch.lw.extend(logp.iter().zip(&lj).map(|(lp, j)| lp + j));
+            if batch.columns_welcome && n_out == n_compiled {
+                return self.columns(tape, batch, fixed, &xs, c).map(|()| {
+                    self.buffers = (xs, cs, lj);
+                });
+            }
             // Output 0 is the weight itself; then the compiled values, point by point, zero
             // where the weight underflows to 0 (there a value does not matter); zeros for
             // the pointwise values, filled in below.
@@ -210,6 +215,54 @@ impl<'a> Problem<'a> {
             }
         }
         self.buffers = (xs, cs, lj);
+        Ok(())
+    }
+
+    /// The rest of [`Self::eval_level`] for the innermost variable with `batch` wanted by
+    /// column ([`Batch::by_column`]): `f` from the columns of the tape's values at the `n`
+    /// points `xs`, zero where the weight underflows to 0, with the error for a non-finite
+    /// value where the weight is significant.
+    fn columns(
+        &self,
+        tape: Tape,
+        batch: &mut Batch,
+        fixed: &[(f64, f64)],
+        xs: &[f64],
+        c: f64,
+    ) -> Result<(), ExpectError> {
+        let n = xs.len();
+        let n_compiled = self.n_compiled(tape);
+        batch.by_column = true;
+        if n == 0 {
+            return Ok(());
+        }
+        batch.f.resize(n * n_compiled, 0.0);
+        let (weight, rest) = batch.f.split_at_mut(n);
+        weight.fill(1.0);
+        let mut bad = false;
+        let values = &self.out[n..n * n_compiled];
+        for (dst, src) in rest.chunks_exact_mut(n).zip(values.chunks_exact(n)) {
+            for ((d, &v), &lw) in dst.iter_mut().zip(src).zip(&batch.lw) {
+                // As the rows of `eval_level`.
+                *d = if lw - c > NEGLIGIBLE && v.is_finite() {
+                    v
+                } else {
+                    0.0
+                };
+                bad |= !v.is_finite() && lw - c > SIGNIFICANT;
+            }
+        }
+        if bad && tape == Tape::Main {
+            // The first in the order of the columns.
+            for k in 1..n_compiled {
+                let column = &self.out[k * n..(k + 1) * n];
+                let first = (column.iter().zip(&batch.lw))
+                    .position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
+                if let Some(i) = first {
+                    return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
+                }
+            }
+        }
         Ok(())
     }
 
