@@ -478,6 +478,10 @@ pub enum Input<'a> {
 /// enough that the working set stays in cache, large enough to amortize the dispatch.
 const CHUNK: usize = 64;
 
+/// Chunks of at most this many points are run point by point (every step for one point,
+/// then the next): over a few lanes the loops cost more to set up than they save.
+const POINTWISE: usize = 1;
+
 /// Working memory of [`Compiled::eval_batch`], reusable across calls so that repeated
 /// batches do not allocate.
 #[derive(Debug, Clone, Default)]
@@ -490,29 +494,69 @@ pub struct BatchScratch {
     lanes: Vec<f64>,
     /// The varying instructions, in tape order.
     order: Vec<u32>,
+    /// The others (computed once per batch of uniform values), in tape order.
+    constant: Vec<u32>,
     /// For each instruction that reads a varying input, the input's index (the chunk
     /// loops read its column in place rather than copy it); `u32::MAX` for the others.
     column: Vec<u32>,
+    /// The varying instructions that are not inputs, in tape order, with their operands
+    /// resolved (what the chunk loops run).
+    steps: Vec<Step>,
     /// What `uniform`, `varying` and `order` were computed for: the tape's id, then per
     /// input whether it varies and its uniform value's bits. A batch with the same key (the
-    /// next batch of nodes at the same parameters) skips the uniform pass.
+    /// next batch of nodes at the same parameters) skips the uniform pass; one with the same
+    /// varying inputs (the next parameter point) keeps the steps.
     key: Vec<u64>,
 }
 
+/// Where an operand of a varying instruction reads its values over a chunk.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The lanes of a varying slot.
+    Lanes(u32),
+    /// The column of a varying input, read in place.
+    Column(u32),
+    /// The value of a uniform slot.
+    Uniform(u32),
+}
+
+/// A varying instruction of a batch, with its operands resolved for the inputs it was
+/// prepared for ([`BatchScratch::steps`]).
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    /// The operation (its operand slots are those of `a`, `b`).
+    instr: Instr,
+    /// Its slot.
+    slot: u32,
+    /// Its operands (`b` equals `a` for a unary operation).
+    a: Source,
+    b: Source,
+}
+
+/// How much of a [`BatchScratch`] holds for a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cached {
+    /// Nothing: another tape, or other inputs vary.
+    Nothing,
+    /// The same tape with the same inputs varying: which instructions vary and the steps.
+    Pattern,
+    /// That, and the same uniform values: the uniform pass too.
+    Everything,
+}
+
 impl BatchScratch {
-    /// Whether the uniform pass for `id` and `inputs` is already done; if not, records
-    /// the key.
-    fn cached(&mut self, id: u64, inputs: &[Input<'_>]) -> bool {
-        let matches = self.key.len() == 1 + 2 * inputs.len()
+    /// What is already prepared for `id` and `inputs`; records their key.
+    fn cached(&mut self, id: u64, inputs: &[Input<'_>]) -> Cached {
+        let pattern = self.key.len() == 1 + 2 * inputs.len()
             && self.key[0] == id
             && inputs.iter().enumerate().all(|(i, input)| {
-                let (kind, bits) = (self.key[1 + 2 * i], self.key[2 + 2 * i]);
+                let kind = self.key[1 + 2 * i];
                 match input {
                     Input::Varying(_) => kind == 1,
-                    Input::Uniform(v) => kind == 0 && bits == v.to_bits(),
+                    Input::Uniform(_) => kind == 0,
                 }
             });
-        if !matches {
+        if !pattern {
             self.key.clear();
             self.key.push(id);
             for input in inputs {
@@ -521,8 +565,21 @@ impl BatchScratch {
                     Input::Uniform(v) => self.key.extend([0, v.to_bits()]),
                 }
             }
+            return Cached::Nothing;
         }
-        matches
+        let mut same = true;
+        for (i, input) in inputs.iter().enumerate() {
+            if let Input::Uniform(v) = input {
+                let bits = &mut self.key[2 + 2 * i];
+                same &= *bits == v.to_bits();
+                *bits = v.to_bits();
+            }
+        }
+        if same {
+            Cached::Everything
+        } else {
+            Cached::Pattern
+        }
     }
 }
 
@@ -562,49 +619,15 @@ impl Compiled {
     ) -> Result<(), EvalError> {
         let n = self.prepare_batch(inputs, scratch)?;
         check_len("outputs", self.outputs.len() * n, out.len())?;
-        if n == 1 {
-            // One point: instruction by instruction, without the lane loops.
-            for j in 0..scratch.order.len() {
-                let i = scratch.order[j] as usize;
-                let instr = self.tape[i];
-                let v = match instr {
-                    Instr::Var(v) => match inputs[v as usize] {
-                        Input::Varying(col) => col[0],
-                        Input::Uniform(x) => x,
-                    },
-                    _ => {
-                        let (varying, uniform, lanes) =
-                            (&scratch.varying, &scratch.uniform, &scratch.lanes);
-                        instr.exec(
-                            |s| {
-                                let s = s as usize;
-                                if varying[s] {
-                                    lanes[s * CHUNK]
-                                } else {
-                                    uniform[s]
-                                }
-                            },
-                            &[],
-                        )
-                    }
-                };
-                scratch.lanes[i * CHUNK] = v;
-            }
-            for (k, o) in self.outputs.iter().enumerate() {
-                let o = *o as usize;
-                out[k] = if scratch.varying[o] {
-                    scratch.lanes[o * CHUNK]
-                } else {
-                    scratch.uniform[o]
-                };
-            }
-            return Ok(());
-        }
         // Varying instructions chunk by chunk.
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            self.run_chunk(start, m, inputs, scratch, false);
+            if m <= POINTWISE {
+                run_points(start, m, inputs, scratch);
+            } else {
+                self.run_chunk(start, m, inputs, scratch, false);
+            }
             for (k, o) in self.outputs.iter().enumerate() {
                 let dst = &mut out[k * n + start..k * n + start + m];
                 let o = *o as usize;
@@ -631,11 +654,14 @@ impl Compiled {
         scratch: &mut BatchScratch,
         vectorized: bool,
     ) {
-        for j in 0..scratch.order.len() {
-            let i = scratch.order[j] as usize;
-            if scratch.column[i] == u32::MAX {
-                run_lanes(self.tape[i], i, start, m, inputs, scratch, vectorized);
-            }
+        let BatchScratch {
+            lanes,
+            steps,
+            uniform,
+            ..
+        } = scratch;
+        for step in steps.iter() {
+            run_lanes(*step, start, m, inputs, uniform, lanes, vectorized);
         }
     }
 
@@ -660,46 +686,91 @@ impl Compiled {
         let n = n.unwrap_or(1);
         let len = self.tape.len();
         scratch.lanes.resize(len * CHUNK, 0.0);
-        if !scratch.cached(self.id, inputs) {
-            scratch.uniform.clear();
-            scratch.uniform.resize(len, 0.0);
-            scratch.varying.clear();
-            scratch.varying.resize(len, false);
-            // Uniform instructions once.
-            for (i, instr) in self.tape.iter().enumerate() {
-                let varies = match instr {
-                    Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
-                    _ => {
-                        let (ops, k) = instr.operands();
-                        ops[..k].iter().any(|s| scratch.varying[*s as usize])
-                    }
+        let cached = scratch.cached(self.id, inputs);
+        if cached == Cached::Nothing {
+            self.prepare_pattern(inputs, scratch);
+        }
+        if cached != Cached::Everything {
+            // The uniform instructions, once per batch of new uniform values.
+            let BatchScratch {
+                uniform, constant, ..
+            } = scratch;
+            for &i in constant.iter() {
+                let instr = self.tape[i as usize];
+                uniform[i as usize] = match instr {
+                    Instr::Var(v) => match inputs[v as usize] {
+                        Input::Uniform(x) => x,
+                        Input::Varying(_) => f64::NAN,
+                    },
+                    _ => instr.exec(|s| uniform[s as usize], &[]),
                 };
-                scratch.varying[i] = varies;
-                if !varies {
-                    let uniform = &scratch.uniform;
-                    let value = match instr {
-                        Instr::Var(v) => match inputs[*v as usize] {
-                            Input::Uniform(x) => x,
-                            Input::Varying(_) => f64::NAN,
-                        },
-                        _ => instr.exec(|s| uniform[s as usize], &[]),
-                    };
-                    scratch.uniform[i] = value;
-                }
             }
-            scratch.order.clear();
-            scratch
-                .order
-                .extend((0..len as u32).filter(|i| scratch.varying[*i as usize]));
-            scratch.column.clear();
-            scratch
-                .column
-                .extend(self.tape.iter().map(|instr| match instr {
-                    Instr::Var(v) if matches!(inputs[*v as usize], Input::Varying(_)) => *v,
-                    _ => u32::MAX,
-                }));
         }
         Ok(n)
+    }
+
+    /// Which instructions vary for the varying inputs of `inputs`, and the steps that run
+    /// them ([`BatchScratch::steps`]).
+    fn prepare_pattern(&self, inputs: &[Input<'_>], scratch: &mut BatchScratch) {
+        let len = self.tape.len();
+        scratch.uniform.clear();
+        scratch.uniform.resize(len, 0.0);
+        scratch.varying.clear();
+        scratch.varying.resize(len, false);
+        for (i, instr) in self.tape.iter().enumerate() {
+            scratch.varying[i] = match instr {
+                Instr::Var(v) => matches!(inputs[*v as usize], Input::Varying(_)),
+                _ => {
+                    let (ops, k) = instr.operands();
+                    ops[..k].iter().any(|s| scratch.varying[*s as usize])
+                }
+            };
+        }
+        let BatchScratch {
+            varying,
+            order,
+            constant,
+            column,
+            steps,
+            ..
+        } = scratch;
+        order.clear();
+        order.extend((0..len as u32).filter(|i| varying[*i as usize]));
+        constant.clear();
+        constant.extend((0..len as u32).filter(|i| !varying[*i as usize]));
+        column.clear();
+        column.extend(self.tape.iter().map(|instr| match instr {
+            Instr::Var(v) if matches!(inputs[*v as usize], Input::Varying(_)) => *v,
+            _ => u32::MAX,
+        }));
+        let source = |s: u32| {
+            let s = s as usize;
+            if !varying[s] {
+                Source::Uniform(s as u32)
+            } else if column[s] != u32::MAX {
+                Source::Column(column[s])
+            } else {
+                Source::Lanes(s as u32)
+            }
+        };
+        steps.clear();
+        steps.extend(
+            order
+                .iter()
+                .filter(|&&i| column[i as usize] == u32::MAX)
+                .map(|&i| {
+                    let instr = self.tape[i as usize];
+                    let (ops, k) = instr.operands();
+                    let a = source(ops[0]);
+                    let b = if k == 2 { source(ops[1]) } else { a };
+                    Step {
+                        instr,
+                        slot: i,
+                        a,
+                        b,
+                    }
+                }),
+        );
     }
 
     /// The sum over the points of each output of [`Compiled::eval_batch`], compensated, added
@@ -785,39 +856,90 @@ fn chunk_values<'a>(
     }
 }
 
-/// Runs one varying instruction (not an input) over `m` points of the current chunk,
-/// writing its lanes.
+/// The steps of `scratch` over the `m` points of the chunk at `start`, point by point: the
+/// same operations as [`run_lanes`] without `vectorized`, value by value.
+fn run_points(start: usize, m: usize, inputs: &[Input<'_>], scratch: &mut BatchScratch) {
+    let BatchScratch {
+        lanes,
+        steps,
+        uniform,
+        ..
+    } = scratch;
+    let value = |lanes: &[f64], src: Source, p: usize| match src {
+        Source::Uniform(s) => uniform[s as usize],
+        Source::Lanes(s) => lanes[s as usize * CHUNK + p],
+        Source::Column(c) => match inputs[c as usize] {
+            Input::Varying(col) => col[start + p],
+            Input::Uniform(v) => v,
+        },
+    };
+    for p in 0..m {
+        for step in steps.iter() {
+            let x = value(lanes, step.a, p);
+            let y = value(lanes, step.b, p);
+            let instr = step.instr;
+            lanes[step.slot as usize * CHUNK + p] = match instr {
+                Instr::Add(..) => x + y,
+                Instr::Sub(..) => x - y,
+                Instr::Mul(..) => x * y,
+                Instr::Div(..) => x / y,
+                Instr::Neg(_) => -x,
+                Instr::Powi(_, n) => x.powi(n),
+                Instr::Powf(_, e) => x.powf(f64::from_bits(e)),
+                Instr::Ln(_) => x.ln(),
+                Instr::Exp(_) => x.exp(),
+                Instr::Sqrt(_) => x.sqrt(),
+                _ if instr.operands().1 == 1 => instr.exec(|_| x, &[]),
+                _ => f64::NAN,
+            };
+        }
+    }
+}
+
+/// The values of `src` over the `m` points of the chunk at `start` (`lanes` those of the
+/// slots before the instruction's).
+#[inline(always)]
+fn operand<'a>(
+    src: Source,
+    start: usize,
+    m: usize,
+    inputs: &[Input<'a>],
+    uniform: &[f64],
+    lanes: &'a [f64],
+) -> Operand<'a> {
+    match src {
+        Source::Uniform(s) => Operand::Value(uniform[s as usize]),
+        Source::Lanes(s) => Operand::Lanes(&lanes[s as usize * CHUNK..][..m]),
+        Source::Column(c) => match inputs[c as usize] {
+            Input::Varying(col) => Operand::Lanes(&col[start..start + m]),
+            Input::Uniform(v) => Operand::Value(v),
+        },
+    }
+}
+
+/// Runs one varying instruction (not an input) over `m` points of the current chunk at
+/// `start`, writing its lanes.
+#[inline]
 fn run_lanes(
-    instr: Instr,
-    slot: usize,
+    step: Step,
     start: usize,
     m: usize,
     inputs: &[Input<'_>],
-    scratch: &mut BatchScratch,
+    uniform: &[f64],
+    lanes: &mut [f64],
     vectorized: bool,
 ) {
     // The instruction's own lanes come after every operand's (operands are earlier slots),
     // so the buffer splits into what is read and what is written.
-    let (read, rest) = scratch.lanes.split_at_mut(slot * CHUNK);
+    let (read, rest) = lanes.split_at_mut(step.slot as usize * CHUNK);
     let dst = &mut rest[..m];
-    let (varying, uniform, column) = (&scratch.varying, &scratch.uniform, &scratch.column);
-    let operand = |s: u32| {
-        let s = s as usize;
-        if !varying[s] {
-            return Operand::Value(uniform[s]);
-        }
-        match inputs.get(column[s] as usize) {
-            Some(Input::Varying(col)) => Operand::Lanes(&col[start..start + m]),
-            _ => Operand::Lanes(&read[s * CHUNK..s * CHUNK + m]),
-        }
-    };
-    let (ops, k) = instr.operands();
-    let a = operand(ops[0]);
-    let b = if k == 2 { operand(ops[1]) } else { a };
+    let a = operand(step.a, start, m, inputs, uniform, read);
+    let b = operand(step.b, start, m, inputs, uniform, read);
     let xs = match a {
         Operand::Lanes(xs) => xs,
         Operand::Value(_) => &[][..],
     };
+    let instr = step.instr;
     match instr {
         Instr::Add(..) => zip_lanes(dst, a, b, |x, y| x + y),
         Instr::Sub(..) => zip_lanes(dst, a, b, |x, y| x - y),
@@ -832,7 +954,7 @@ fn run_lanes(
         Instr::Exp(_) => map_lanes(dst, xs, f64::exp),
         Instr::Sqrt(_) => map_lanes(dst, xs, f64::sqrt),
         // The rest (special functions, …) cost far more than their dispatch.
-        _ if k == 1 => map_lanes(dst, xs, |x| instr.exec(|_| x, &[])),
+        _ if instr.operands().1 == 1 => map_lanes(dst, xs, |x| instr.exec(|_| x, &[])),
         _ => dst.fill(f64::NAN),
     }
 }

@@ -84,14 +84,19 @@ fn parameter_values(model: &Model, at: &Env<f64>) -> Result<Vec<f64>, ExpectErro
             if p.domain.contains(v) {
                 Ok(v)
             } else {
-                Err(ExpectError::OutsideDomain {
-                    name: p.name.to_string(),
-                    value: crate::expr::number(v),
-                    domain: p.domain.to_string(),
-                })
+                Err(outside_domain(p, v))
             }
         })
         .collect()
+}
+
+/// [`ExpectError::OutsideDomain`] for the value `v` of parameter `p`.
+fn outside_domain(p: &crate::model::Param, v: f64) -> ExpectError {
+    ExpectError::OutsideDomain {
+        name: p.name.to_string(),
+        value: crate::expr::number(v),
+        domain: p.domain.to_string(),
+    }
 }
 
 /// `E_θ[g_k(x; θ)] = ∫ exp(logp(x; θ)) g_k(x; θ) dx` for each `g_k` (a sum over discrete
@@ -181,7 +186,7 @@ fn expectations_impl(
         return Err(no_data());
     }
     let prep = Prepared::new(model, gs, &[])?;
-    run(&prep, params, Vec::new(), extra, q)
+    run(&prep, &params, &[], extra, q)
 }
 
 fn no_data() -> ExpectError {
@@ -269,27 +274,27 @@ impl PreparedExpectations {
                 ),
             });
         }
-        let env: Env<f64> = model
-            .params
-            .iter()
-            .zip(params)
-            .map(|(p, v)| (p.name, *v))
-            .collect();
-        let params = parameter_values(model, &env)?;
-        run(&self.prep, params, extra_values.to_vec(), extra, q)
+        // The checks of `parameter_values` for a point that names every parameter once.
+        for (p, &v) in model.params.iter().zip(params) {
+            if !p.domain.contains(v) {
+                return Err(outside_domain(p, v));
+            }
+        }
+        run(&self.prep, params, extra_values, extra, q)
     }
 }
 
 fn run(
     prep: &Prepared,
-    params: Vec<f64>,
-    extra_values: Vec<f64>,
+    params: &[f64],
+    extra_values: &[f64],
     extra: Option<&mut dyn PointIntegrand>,
     q: &Quadrature,
 ) -> Result<Estimate, ExpectError> {
     let model = prep.model();
     let gs = prep.integrands();
-    let point = point_text(&model.param_names(), &params);
+    // Formatted only for an error.
+    let point = || point_text(&model.param_names(), params);
     progress_begin(model.data.len(), q.max_points);
     // The integrand's object lifetime shortened to that of `prep`.
     let extra = extra.map(|e| e as &mut dyn PointIntegrand);
@@ -303,7 +308,8 @@ fn run(
     if !factor.is_finite() {
         return Err(ExpectError::Unsupported {
             reason: format!(
-                "∫p exceeds the range of f64 at {point} (ln ∫p ≈ {})",
+                "∫p exceeds the range of f64 at {} (ln ∫p ≈ {})",
+                point(),
                 significant(r.log_scale + r.values[0].ln(), 5)
             ),
         });
@@ -328,7 +334,7 @@ fn run(
                     achieved
                 },
                 tol: q.rel_tol,
-                at: point,
+                at: point(),
             });
         }
     }

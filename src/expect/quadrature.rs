@@ -22,14 +22,21 @@ pub(super) struct Batch {
     /// so that cancellation inside (a conditional mean of 0) does not shrink the scale that
     /// the outer tolerance is relative to; empty for plain points (then `|f|`).
     pub a: Vec<f64>,
+    /// Set by the caller: the evaluator may write `f` column by column.
+    pub columns_welcome: bool,
+    /// Set by the evaluator: `f` holds the value of output `k` at point `i` at `f[k·n + i]`
+    /// (`n` points) instead of in rows; only plain points (`e` and `a` empty).
+    pub by_column: bool,
 }
 
 impl Batch {
+    /// Empties the values (the caller's [`Batch::columns_welcome`] stays).
     pub fn clear(&mut self) {
         self.lw.clear();
         self.f.clear();
         self.e.clear();
         self.a.clear();
+        self.by_column = false;
     }
 }
 
@@ -126,20 +133,41 @@ const TABLED_LEVELS: usize = 8;
 
 /// [`node`] at `t = i·H0/2^level`, from a table made once per level: every rule evaluates
 /// the same nodes in `t`, only their centre and scale change with the parameters.
-fn node_at(level: usize, i: i64) -> (f64, f64) {
-    static TABLES: [std::sync::OnceLock<Vec<(f64, f64)>>; TABLED_LEVELS + 1] =
-        [const { std::sync::OnceLock::new() }; TABLED_LEVELS + 1];
-    let per = 1i64 << level;
-    let t_of = |i: i64| i as f64 * H0 / per as f64;
-    let half = (T_MAX / H0).round() as i64 * per;
-    if level > TABLED_LEVELS || i.abs() > half {
-        return node(t_of(i));
+#[derive(Clone, Copy)]
+struct Nodes {
+    per: i64,
+    half: i64,
+    /// `None` beyond [`TABLED_LEVELS`].
+    table: Option<&'static [(f64, f64)]>,
+}
+
+impl Nodes {
+    fn new(level: usize) -> Nodes {
+        static TABLES: [std::sync::OnceLock<Vec<(f64, f64)>>; TABLED_LEVELS + 1] =
+            [const { std::sync::OnceLock::new() }; TABLED_LEVELS + 1];
+        let per = 1i64 << level;
+        let half = (T_MAX / H0).round() as i64 * per;
+        let table = (level <= TABLED_LEVELS).then(|| {
+            let t_of = |i: i64| i as f64 * H0 / per as f64;
+            TABLES[level]
+                .get_or_init(|| (-half..=half).map(|i| node(t_of(i))).collect())
+                .as_slice()
+        });
+        Nodes { per, half, table }
     }
-    let table = TABLES[level].get_or_init(|| (-half..=half).map(|i| node(t_of(i))).collect());
-    table[(i + half) as usize]
+
+    /// `(u(t), u'(t))` at `t = i·H0/2^level`.
+    #[inline]
+    fn at(self, i: i64) -> (f64, f64) {
+        match self.table {
+            Some(table) if i.abs() <= self.half => table[(i + self.half) as usize],
+            _ => node(i as f64 * H0 / self.per as f64),
+        }
+    }
 }
 
 /// Running sums of one rule: `S_k = h Σ terms`, `L1_k = h Σ |terms|`, `E_k = h Σ weight·e_k`.
+#[derive(Debug, Default)]
 struct Sums {
     s: Vec<f64>,
     l1: Vec<f64>,
@@ -148,14 +176,21 @@ struct Sums {
 
 impl Sums {
     fn new(n_out: usize) -> Sums {
-        Sums {
-            s: vec![0.0; n_out],
-            l1: vec![0.0; n_out],
-            e: vec![0.0; n_out],
+        let mut sums = Sums::default();
+        sums.reset(n_out);
+        sums
+    }
+
+    /// Every sum back to 0, `n_out` of each.
+    fn reset(&mut self, n_out: usize) {
+        for v in [&mut self.s, &mut self.l1, &mut self.e] {
+            v.clear();
+            v.resize(n_out, 0.0);
         }
     }
 
     /// Adds `weight · f` and `weight · e` of point `i` of `batch`.
+    #[inline]
     fn add(&mut self, batch: &Batch, i: usize, weight: f64) {
         let n = self.s.len();
         if weight == 0.0 {
@@ -182,6 +217,85 @@ impl Sums {
         }
     }
 
+    /// [`Sums::add`] of every point `i` of `batch` with the weight `weights[i]`, in the same
+    /// order: for plain points, four outputs at a time across the points (each sum still
+    /// adds its terms point by point).
+    fn add_weighted(&mut self, batch: &Batch, weights: &[f64]) {
+        let n = self.s.len();
+        if n == 0 {
+            return;
+        }
+        if batch.by_column {
+            let mut k = 0;
+            while k + 4 <= n {
+                self.add_columns::<4>(batch, weights, k);
+                k += 4;
+            }
+            while k < n {
+                self.add_columns::<1>(batch, weights, k);
+                k += 1;
+            }
+            return;
+        }
+        if !(batch.a.is_empty() && batch.e.is_empty()) {
+            for (i, &w) in weights.iter().enumerate() {
+                self.add(batch, i, w);
+            }
+            return;
+        }
+        let mut k = 0;
+        while k + 4 <= n {
+            self.add_block::<4>(batch, weights, k);
+            k += 4;
+        }
+        while k < n {
+            self.add_block::<1>(batch, weights, k);
+            k += 1;
+        }
+    }
+
+    /// [`Sums::add_block`] of a batch [`Batch::by_column`].
+    #[inline(always)]
+    fn add_columns<const B: usize>(&mut self, batch: &Batch, weights: &[f64], k: usize) {
+        let np = weights.len();
+        let mut s: [f64; B] = std::array::from_fn(|j| self.s[k + j]);
+        let mut l1: [f64; B] = std::array::from_fn(|j| self.l1[k + j]);
+        let columns: [&[f64]; B] = std::array::from_fn(|j| &batch.f[(k + j) * np..][..np]);
+        for (i, &w) in weights.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            for j in 0..B {
+                let t = w * columns[j][i];
+                s[j] += t;
+                l1[j] += t.abs();
+            }
+        }
+        self.s[k..k + B].copy_from_slice(&s);
+        self.l1[k..k + B].copy_from_slice(&l1);
+    }
+
+    /// The plain terms of outputs `k..k + B` of every point.
+    #[inline(always)]
+    fn add_block<const B: usize>(&mut self, batch: &Batch, weights: &[f64], k: usize) {
+        let n = self.s.len();
+        let mut s: [f64; B] = std::array::from_fn(|j| self.s[k + j]);
+        let mut l1: [f64; B] = std::array::from_fn(|j| self.l1[k + j]);
+        for (row, &w) in batch.f.chunks_exact(n).zip(weights) {
+            if w == 0.0 {
+                continue;
+            }
+            let f = &row[k..k + B];
+            for j in 0..B {
+                let t = w * f[j];
+                s[j] += t;
+                l1[j] += t.abs();
+            }
+        }
+        self.s[k..k + B].copy_from_slice(&s);
+        self.l1[k..k + B].copy_from_slice(&l1);
+    }
+
     /// Multiplies every sum by `a`.
     fn scale(&mut self, a: f64) {
         for v in self.s.iter_mut().chain(&mut self.l1).chain(&mut self.e) {
@@ -189,6 +303,39 @@ impl Sums {
         }
     }
 }
+
+/// The working memory of one [`sinh_sinh`] rule, kept per thread between rules (a rule
+/// nested inside another's evaluations takes one of its own): a rule runs once per data
+/// variable and parameter point, and its buffers are the same size every time.
+#[derive(Debug, Default)]
+struct RuleWork {
+    /// The points of one evaluation.
+    batch: Batch,
+    /// Every point of the first level.
+    level0: Batch,
+    /// `t`, `u'(t)` and `y` of the points of a level.
+    ts: Vec<f64>,
+    ws: Vec<f64>,
+    ys: Vec<f64>,
+    /// The weights `e^{lw − c} u'(t)` of the first level.
+    weights: Vec<f64>,
+    /// Per output: the largest term of the first level, the truncation at the ends, the
+    /// change of the last level.
+    largest: Vec<f64>,
+    truncation: Vec<f64>,
+    diff: Vec<f64>,
+    sums: Sums,
+    /// The sums of the new points of a level.
+    fresh: Sums,
+}
+
+thread_local! {
+    static RULE_POOL: std::cell::RefCell<Vec<RuleWork>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Most [`RuleWork`]s a thread keeps (one per level of nesting).
+const RULE_POOL_SIZE: usize = 4;
 
 /// `∫_ℝ e^{lw(y)} f_k(y) dy` by the sinh-sinh rule, `y = centre + scale · u(t)`,
 /// `u(t) = sinh(π/2 · sinh t)`, as a trapezoidal sum in `t` with step `h = ½, ¼, …`.
@@ -207,13 +354,47 @@ pub(super) fn sinh_sinh(
     tol: Tol,
     eval: &mut Evaluator<'_>,
 ) -> Result<Scaled, ExpectError> {
-    let mut batch = Batch::default();
+    let mut work = RULE_POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+    let r = sinh_sinh_in(&mut work, centre, scale, range, c0, n_out, tol, eval);
+    RULE_POOL.with_borrow_mut(|pool| {
+        if pool.len() < RULE_POOL_SIZE {
+            pool.push(work);
+        }
+    });
+    r
+}
+
+/// [`sinh_sinh`] in the working memory `work`.
+#[allow(clippy::too_many_arguments)] // those of `sinh_sinh`, and its working memory
+fn sinh_sinh_in(
+    work: &mut RuleWork,
+    centre: f64,
+    scale: f64,
+    range: (f64, f64),
+    c0: f64,
+    n_out: usize,
+    tol: Tol,
+    eval: &mut Evaluator<'_>,
+) -> Result<Scaled, ExpectError> {
+    let RuleWork {
+        batch,
+        level0,
+        ts,
+        ws,
+        ys,
+        weights,
+        largest,
+        truncation,
+        diff,
+        sums,
+        fresh,
+    } = work;
+    ts.clear();
+    ws.clear();
+    level0.clear();
     // Level 0: outward from the centre in both directions, a few points at a time, until
     // the log-weight is negligible (evaluating further out only meets overflow).
-    let mut ts = Vec::new();
-    let mut ws = Vec::new();
-    let mut level0 = Batch::default();
-    let mut ys = Vec::new();
+    let nodes0 = Nodes::new(0);
     let mut run = |tlist: &mut dyn Iterator<Item = i64>,
                    ts: &mut Vec<f64>,
                    ws: &mut Vec<f64>,
@@ -222,7 +403,7 @@ pub(super) fn sinh_sinh(
         ys.clear();
         for j in tlist {
             let t = j as f64 * H0;
-            let (u, w) = node_at(0, j);
+            let (u, w) = nodes0.at(j);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ts.push(t);
@@ -234,7 +415,8 @@ pub(super) fn sinh_sinh(
             return Ok(true);
         }
         batch.clear();
-        eval(&ys, c0, &mut batch)?;
+        batch.columns_welcome = false;
+        eval(ys, c0, batch)?;
         level0.lw.extend_from_slice(&batch.lw);
         level0.f.extend_from_slice(&batch.f);
         level0.e.extend_from_slice(&batch.e);
@@ -243,21 +425,21 @@ pub(super) fn sinh_sinh(
         // Stop when negligible (NaN never happens: `eval` reports it).
         Ok(last - c0 <= STOP)
     };
-    run(&mut std::iter::once(0), &mut ts, &mut ws, &mut level0)?;
+    run(&mut std::iter::once(0), ts, ws, level0)?;
     let steps = (T_MAX / H0).round() as i64;
     for dir in [1, -1] {
         let mut j = 1;
         while j <= steps {
             let end = (j + 3).min(steps);
             let mut tlist = (j..=end).map(|j| dir * j);
-            if run(&mut tlist, &mut ts, &mut ws, &mut level0)? {
+            if run(&mut tlist, ts, ws, level0)? {
                 break;
             }
             j = end + 1;
         }
     }
-    let batch = level0;
-    let c = batch
+    let first = &*level0;
+    let c = first
         .lw
         .iter()
         .copied()
@@ -266,44 +448,48 @@ pub(super) fn sinh_sinh(
     if !c.is_finite() {
         return Ok(Scaled::zero(n_out));
     }
-    let mut sums = Sums::new(n_out);
-    let mut largest = vec![0.0f64; n_out];
-    let weights: Vec<f64> = (0..ts.len())
-        .map(|i| (batch.lw[i] - c).exp() * ws[i])
-        .collect();
+    sums.reset(n_out);
+    largest.clear();
+    largest.resize(n_out, 0.0);
+    weights.clear();
+    weights.extend((0..ts.len()).map(|i| (first.lw[i] - c).exp() * ws[i]));
+    sums.add_weighted(first, weights);
     for (i, &w) in weights.iter().enumerate() {
-        sums.add(&batch, i, w);
         for (k, l) in largest.iter_mut().enumerate() {
-            *l = l.max((w * batch.f[i * n_out + k]).abs());
+            *l = l.max((w * first.f[i * n_out + k]).abs());
         }
     }
     sums.scale(H0);
     let negligible = NEGLIGIBLE_TERM.max(tol.rel * NEGLIGIBLE_MARGIN);
     let significant = |i: usize| {
         (0..n_out).any(|k| {
-            let t = (weights[i] * batch.f[i * n_out + k]).abs();
+            let t = (weights[i] * first.f[i * n_out + k]).abs();
             largest[k] > 0.0 && t > negligible * largest[k]
         })
     };
-    let sig: Vec<f64> = (0..ts.len())
-        .filter(|&i| significant(i))
-        .map(|i| ts[i])
-        .collect();
-    if sig.is_empty() {
-        return Ok(Scaled::zero(n_out));
+    // The smallest and largest `t` of a significant point.
+    let mut sig: Option<(f64, f64)> = None;
+    for (i, &t) in ts.iter().enumerate() {
+        if significant(i) {
+            sig = Some(sig.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+        }
     }
+    let Some((sig_lo, sig_hi)) = sig else {
+        return Ok(Scaled::zero(n_out));
+    };
     // Where the march ended at the edge of `range` on a term above the tolerance, the
     // integral is truncated: `f64` cannot reach the rest of the mass (a beta density with
     // `a = 0.01` has `e^{−7}` of its mass below the smallest `f64`). The term is taken at the
     // edge itself, between the last nodes of the first level.
-    let mut truncation = vec![0.0; n_out];
+    truncation.clear();
+    truncation.resize(n_out, 0.0);
     let outermost = [
         (0..ts.len()).max_by(|&i, &j| ts[i].total_cmp(&ts[j])),
         (0..ts.len()).min_by(|&i, &j| ts[i].total_cmp(&ts[j])),
     ];
     for (side, outer) in outermost.into_iter().enumerate() {
         let Some(outer) = outer else { continue };
-        if ts[outer] == 0.0 || batch.lw[outer] - c0 <= STOP {
+        if ts[outer] == 0.0 || first.lw[outer] - c0 <= STOP {
             continue;
         }
         let edge = if side == 0 { range.1 } else { range.0 };
@@ -317,7 +503,7 @@ pub(super) fn sinh_sinh(
             // The edge is beyond the last node: that node is where the rule stops.
             at_edge
                 .f
-                .extend_from_slice(&batch.f[outer * n_out..(outer + 1) * n_out]);
+                .extend_from_slice(&first.f[outer * n_out..(outer + 1) * n_out]);
             weights[outer]
         };
         for (k, tr) in truncation.iter_mut().enumerate() {
@@ -327,13 +513,13 @@ pub(super) fn sinh_sinh(
             }
         }
     }
-    let t_lo = (sig.iter().copied().fold(f64::INFINITY, f64::min) - H0).max(-T_MAX);
-    let t_hi = (sig.iter().copied().fold(f64::NEG_INFINITY, f64::max) + H0).min(T_MAX);
-    let mut batch = Batch::default();
+    let t_lo = (sig_lo - H0).max(-T_MAX);
+    let t_hi = (sig_hi + H0).min(T_MAX);
     let log_scale = c + scale.ln();
 
     let mut h = H0;
-    let mut diff = vec![f64::INFINITY; n_out];
+    diff.clear();
+    diff.resize(n_out, f64::INFINITY);
     for level in 1..=tol.max_level {
         h /= 2.0;
         ys.clear();
@@ -344,9 +530,10 @@ pub(super) fn sinh_sinh(
             (t_lo / H0).round() as i64 * per,
             (t_hi / H0).round() as i64 * per,
         );
+        let nodes = Nodes::new(level);
         let mut i = i_lo + 1;
         while i < i_hi {
-            let (u, w) = node_at(level, i);
+            let (u, w) = nodes.at(i);
             let y = centre + scale * u;
             if y.is_finite() && y >= range.0 && y <= range.1 {
                 ys.push(y);
@@ -355,11 +542,12 @@ pub(super) fn sinh_sinh(
             i += 2;
         }
         batch.clear();
-        eval(&ys, c, &mut batch)?;
-        let mut fresh = Sums::new(n_out);
-        for (i, w) in ws.iter().enumerate() {
-            fresh.add(&batch, i, (batch.lw[i] - c).exp() * w);
-        }
+        batch.columns_welcome = true;
+        eval(ys, c, batch)?;
+        fresh.reset(n_out);
+        weights.clear();
+        weights.extend((batch.lw.iter().zip(&*ws)).map(|(lw, w)| (lw - c).exp() * w));
+        fresh.add_weighted(batch, weights);
         for (k, dk) in diff.iter_mut().enumerate() {
             let s = 0.5 * sums.s[k] + h * fresh.s[k];
             *dk = (s - sums.s[k]).abs();
@@ -372,7 +560,7 @@ pub(super) fn sinh_sinh(
             break;
         }
     }
-    let mut out = finish(log_scale, &sums, &diff, tol);
+    let mut out = finish(log_scale, sums, diff, tol);
     for (k, t) in truncation.iter().enumerate() {
         if *t > 0.0 {
             out.errors[k] += t;

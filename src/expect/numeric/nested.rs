@@ -120,44 +120,64 @@ impl<'a> Problem<'a> {
         xs.clear();
         cs.clear();
         lj.clear();
-        for &y in ys {
-            let (x, cx, j) = map.unwrap_or(Bijector::Identity).point(y);
-            xs.push(x);
-            cs.push(cx);
-            lj.push(j);
+        match map.unwrap_or(Bijector::Identity) {
+            // What `Bijector::Identity.point` gives, without a call per point.
+            Bijector::Identity => {
+                xs.extend_from_slice(ys);
+                cs.extend(ys.iter().map(|y| 1.0 - y));
+                lj.resize(n, 0.0);
+            }
+            map => {
+                for &y in ys {
+                    let (x, cx, j) = map.point(y);
+                    xs.push(x);
+                    cs.push(cx);
+                    lj.push(j);
+                }
+            }
         }
         batch.clear();
         if d + 1 == self.supports.len() {
             self.eval_points(tape, d, fixed, &xs, &cs)?;
-            batch.lw.reserve(n);
-            for i in 0..n {
-                let lp = self.out[i];
-                if lp.is_nan() || lp == f64::INFINITY {
-                    return Err(self.not_finite(None, fixed, xs[i]));
-                }
-                batch.lw.push(lp + lj[i]);
+            let logp = &self.out[..n];
+            if let Some(i) = logp
+                .iter()
+                .position(|lp| lp.is_nan() || *lp == f64::INFINITY)
+            {
+                return Err(self.not_finite(None, fixed, xs[i]));
             }
-            let base = batch.f.len();
-            batch.f.resize(base + n * n_out, 0.0);
-            let rows = &mut batch.f[base..];
-            // Output 0 is the weight itself; then the compiled values, column by column.
-            for row in rows.chunks_exact_mut(n_out) {
+            batch.lw.extend(logp.iter().zip(&lj).map(|(lp, j)| lp + j));
+            if batch.columns_welcome && n_out == n_compiled {
+                return self.columns(tape, batch, fixed, &xs, c).map(|()| {
+                    self.buffers = (xs, cs, lj);
+                });
+            }
+            // Output 0 is the weight itself; then the compiled values, point by point, zero
+            // where the weight underflows to 0 (there a value does not matter); zeros for
+            // the pointwise values, filled in below.
+            batch.f.resize(n * n_out, 0.0);
+            let columns = &self.out[..n * n_compiled];
+            let mut bad = false;
+            for (i, (row, &lw)) in batch.f.chunks_exact_mut(n_out).zip(&batch.lw).enumerate() {
+                let keep = lw - c > NEGLIGIBLE;
                 row[0] = 1.0;
+                for (k, slot) in row[1..n_compiled].iter_mut().enumerate() {
+                    let v = columns[(k + 1) * n + i];
+                    *slot = if keep && v.is_finite() { v } else { 0.0 };
+                    // Far out in a heavy tail an expression can overflow in f64
+                    // (`(x − x₀)⁴` at x = 1e83) although its product with the density is
+                    // negligible: a non-finite g counts as an error only where the weight is
+                    // within e^−200 of the mode's, and contributes nothing beyond.
+                    bad |= !v.is_finite() && lw - c > SIGNIFICANT;
+                }
             }
-            for k in 1..n_compiled {
-                let column = &self.out[k * n..(k + 1) * n];
-                for (i, (&v, &lw)) in column.iter().zip(&batch.lw).enumerate() {
-                    if v.is_finite() {
-                        // A value where the weight underflows to 0 does not matter.
-                        if lw - c > NEGLIGIBLE {
-                            rows[i * n_out + k] = v;
-                        }
-                    } else if tape == Tape::Main && lw - c > SIGNIFICANT {
-                        // Far out in a heavy tail an expression can overflow in f64
-                        // (`(x − x₀)⁴` at x = 1e83) although its product with the density
-                        // is negligible: a non-finite g counts as an error only where the
-                        // weight is within e^−200 of the mode's, and contributes nothing
-                        // beyond.
+            if bad && tape == Tape::Main {
+                // The first in the order of the columns.
+                for k in 1..n_compiled {
+                    let column = &self.out[k * n..(k + 1) * n];
+                    let first = (column.iter().zip(&batch.lw))
+                        .position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
+                    if let Some(i) = first {
                         return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
                     }
                 }
@@ -168,7 +188,7 @@ impl<'a> Problem<'a> {
                     let lw = batch.lw[i];
                     let (matters, significant) = (lw - c > NEGLIGIBLE, lw - c > SIGNIFICANT);
                     self.eval_extra(fixed, (xs[i], cs[i]), matters, significant)?;
-                    batch.f[base + (i + 1) * n_out - n_extra..base + (i + 1) * n_out]
+                    batch.f[(i + 1) * n_out - n_extra..(i + 1) * n_out]
                         .copy_from_slice(&self.extra_out);
                 }
             }
@@ -195,6 +215,54 @@ impl<'a> Problem<'a> {
             }
         }
         self.buffers = (xs, cs, lj);
+        Ok(())
+    }
+
+    /// The rest of [`Self::eval_level`] for the innermost variable with `batch` wanted by
+    /// column ([`Batch::by_column`]): `f` from the columns of the tape's values at the `n`
+    /// points `xs`, zero where the weight underflows to 0, with the error for a non-finite
+    /// value where the weight is significant.
+    fn columns(
+        &self,
+        tape: Tape,
+        batch: &mut Batch,
+        fixed: &[(f64, f64)],
+        xs: &[f64],
+        c: f64,
+    ) -> Result<(), ExpectError> {
+        let n = xs.len();
+        let n_compiled = self.n_compiled(tape);
+        batch.by_column = true;
+        if n == 0 {
+            return Ok(());
+        }
+        batch.f.resize(n * n_compiled, 0.0);
+        let (weight, rest) = batch.f.split_at_mut(n);
+        weight.fill(1.0);
+        let mut bad = false;
+        let values = &self.out[n..n * n_compiled];
+        for (dst, src) in rest.chunks_exact_mut(n).zip(values.chunks_exact(n)) {
+            for ((d, &v), &lw) in dst.iter_mut().zip(src).zip(&batch.lw) {
+                // As the rows of `eval_level`.
+                *d = if lw - c > NEGLIGIBLE && v.is_finite() {
+                    v
+                } else {
+                    0.0
+                };
+                bad |= !v.is_finite() && lw - c > SIGNIFICANT;
+            }
+        }
+        if bad && tape == Tape::Main {
+            // The first in the order of the columns.
+            for k in 1..n_compiled {
+                let column = &self.out[k * n..(k + 1) * n];
+                let first = (column.iter().zip(&batch.lw))
+                    .position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
+                if let Some(i) = first {
+                    return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
+                }
+            }
+        }
         Ok(())
     }
 

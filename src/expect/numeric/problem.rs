@@ -13,6 +13,9 @@ use crate::expect::{ExpectError, IntegrandError, PointIntegrand, Quadrature};
 use crate::expr::Expr;
 use crate::model::{Model, Support};
 
+/// Tape inputs held on the stack by [`Problem::eval_group`] (more go to the heap).
+const STACK_INPUTS: usize = 12;
+
 /// `lw − c` above this: a non-finite integrand value is an error, not an overflow in a
 /// negligible tail.
 pub(super) const SIGNIFICANT: f64 = -200.0;
@@ -61,6 +64,8 @@ struct Work {
     scratch: [BatchScratch; 2],
     out: Vec<f64>,
     buffers: (Vec<f64>, Vec<f64>, Vec<f64>),
+    /// The parameter values, the extra values and the uniform inputs.
+    values: (Vec<f64>, Vec<f64>, Vec<f64>),
 }
 
 thread_local! {
@@ -76,6 +81,11 @@ impl Drop for Problem<'_> {
             scratch: std::mem::take(&mut self.scratch),
             out: std::mem::take(&mut self.out),
             buffers: std::mem::take(&mut self.buffers),
+            values: (
+                std::mem::take(&mut self.params),
+                std::mem::take(&mut self.extra_values),
+                std::mem::take(&mut self.uniform),
+            ),
         };
         POOL.with_borrow_mut(|pool| {
             if pool.len() < POOL_SIZE {
@@ -100,14 +110,26 @@ impl<'a> Problem<'a> {
     /// of its extra inputs.
     pub fn new(
         prep: &'a Prepared,
-        params: Vec<f64>,
-        extra_values: Vec<f64>,
+        params: &[f64],
+        extra_values: &[f64],
         extra: Option<&'a mut dyn PointIntegrand>,
         q: &Quadrature,
     ) -> Problem<'a> {
-        let mut uniform = params.clone();
-        uniform.extend_from_slice(&extra_values);
         let work = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+        let (mut p, mut e, mut uniform) = work.values;
+        let params = {
+            p.clear();
+            p.extend_from_slice(params);
+            p
+        };
+        let extra_values = {
+            e.clear();
+            e.extend_from_slice(extra_values);
+            e
+        };
+        uniform.clear();
+        uniform.extend_from_slice(&params);
+        uniform.extend_from_slice(&extra_values);
         Problem {
             model: &prep.model,
             gs: &prep.gs,
@@ -190,7 +212,7 @@ impl<'a> Problem<'a> {
         if self.evaluations + n > self.q.max_points {
             return Err(over_budget(self, "nested quadrature".to_string()));
         }
-        self.out.clear();
+        // Every value is written below (no need to clear it first).
         self.out.resize(n_outputs * n, 0.0);
         self.evaluations += n;
         crate::expect::progress::progress_inc(n);
@@ -247,25 +269,45 @@ impl<'a> Problem<'a> {
     ) -> Result<(), ExpectError> {
         let compiled = self.tapes.get(tape, mask)?;
         let n_data = self.supports.len();
-        let mut inputs: Vec<Input<'_>> = Vec::with_capacity(compiled.vars().len());
-        for j in 0..n_data {
-            inputs.push(if j == d {
+        let data = (0..n_data).map(|j| {
+            if j == d {
                 Input::Varying(xs)
             } else {
                 Input::Uniform(fixed.get(j).map_or(f64::NAN, |v| v.0))
-            });
-        }
-        for j in 0..n_data {
-            if self.complement[j].is_some() {
-                inputs.push(if j == d {
+            }
+        });
+        let complements = (0..n_data)
+            .filter(|&j| self.complement[j].is_some())
+            .map(|j| {
+                if j == d {
                     Input::Varying(cs)
                 } else {
                     Input::Uniform(fixed.get(j).map_or(f64::NAN, |v| v.1))
-                });
+                }
+            });
+        let uniform = self.uniform.iter().map(|v| Input::Uniform(*v));
+        let all = data.chain(complements).chain(uniform);
+        // On the stack for the usual few inputs: this runs once per batch of nodes.
+        let mut stack = [Input::Uniform(f64::NAN); STACK_INPUTS];
+        let mut len = 0;
+        let mut heap = Vec::new();
+        for (i, input) in all.enumerate() {
+            if i < STACK_INPUTS {
+                stack[i] = input;
+                len = i + 1;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(input);
             }
         }
-        inputs.extend(self.uniform.iter().map(|v| Input::Uniform(*v)));
-        compiled.eval_batch(&inputs, &mut self.scratch[tape as usize], out)?;
+        let inputs = if heap.is_empty() {
+            &stack[..len]
+        } else {
+            &heap[..]
+        };
+        compiled.eval_batch(inputs, &mut self.scratch[tape as usize], out)?;
         Ok(())
     }
 
