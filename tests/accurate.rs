@@ -286,3 +286,23 @@ proptest! {
         }
     }
 }
+
+/// A difference that is 0 at 128 and 256 bits because its argument rounds there: `2 + b`
+/// needs 333 bits at `b = 1e100`. `ψ₁(b) − ψ₁(b + 2) = 1/b² + 1/(b + 1)²` exactly; the
+/// evaluator took the repeated zero for an exact one and returned 0.
+#[test]
+fn a_zero_from_a_rounded_argument_is_not_taken_as_exact() {
+    use fisher_geometry::expr::trigamma;
+    let b_ = Expr::sym("b");
+    let e = trigamma(b_.clone()) - trigamma(Expr::num(2.0) + b_.clone());
+    for b in [1e20, 1e100, 1e150] {
+        let env: Env<f64> = [("b", b)].into_iter().collect();
+        let want = 1.0 / (b * b) + 1.0 / ((b + 1.0) * (b + 1.0));
+        let got = eval_accurate(&e, &env).unwrap();
+        assert!(rel(got, want) <= TOL, "b = {b:e}: {got:e} against {want:e}");
+    }
+    // an exact zero is still one
+    let z = trigamma(b_.clone()) - trigamma(b_);
+    let env: Env<f64> = [("b", 1e100)].into_iter().collect();
+    assert_eq!(eval_accurate(&z, &env).unwrap(), 0.0);
+}

@@ -385,3 +385,35 @@ fn a_score_that_vanishes_at_every_node_is_an_exact_zero() {
         f[(1, 1)]
     );
 }
+
+#[test]
+fn closed_form_entries_that_cancel_in_f64_are_evaluated_accurately() {
+    // The beta's F[b, b] = ψ₁(b) − ψ₁(a + b): at a = 2 it is exactly 1/b² + 1/(b + 1)²
+    // (ψ₁(x) − ψ₁(x + 1) = 1/x²). The compiled tape cancelled it to 0 at b = 1e20 and to
+    // 1.3e-8 relative error at b = 1e8; every form of the field now falls back to the
+    // accurate evaluator where the entry's error scale says f64 lost digits.
+    let model = Model::builtin("beta").unwrap();
+    let field = FisherField::new(&model).unwrap();
+    for b in [1e5, 1e8, 1e12, 1e20, 1e100] {
+        let want = 1.0 / (b * b) + 1.0 / ((b + 1.0) * (b + 1.0));
+        let theta = [2.0, b];
+        let mut f = DMatrix::zeros(2, 2);
+        field.at_into(&theta, &mut f).unwrap();
+        let g = field.with_gradient(&theta).unwrap();
+        let d = field.with_derivatives(&theta).unwrap();
+        let mut gi = DMatrix::zeros(2, 2);
+        let mut dfi = vec![DMatrix::zeros(2, 2); 2];
+        field.with_gradient_into(&theta, &mut gi, &mut dfi).unwrap();
+        for (what, v) in [
+            ("at", f[(1, 1)]),
+            ("with_gradient", g.f[(1, 1)]),
+            ("with_derivatives", d.f[(1, 1)]),
+            ("with_gradient_into", gi[(1, 1)]),
+        ] {
+            assert!(
+                (v / want - 1.0).abs() < 1e-12,
+                "{what} at b = {b:e}: {v:e} against {want:e}"
+            );
+        }
+    }
+}

@@ -48,6 +48,143 @@ pub(crate) fn plain(v: f64) -> bool {
     v == 0.0 || exponent.wrapping_sub(LO) < HI - LO
 }
 
+/// Relative accuracy the compiled `F` must reach; where its error scale says it may not, the
+/// accurate evaluator computes it instead.
+const FIELD_ACCURACY: f64 = 1e-10;
+
+/// Whether an entry `v` of `F` whose error scale is `m` (its magnitude output) may have lost
+/// more than [`FIELD_ACCURACY`] to cancellation in `f64`: the rounding is at most a few dozen
+/// ulps of `m` (64 allowed). `m` NaN (not computable) counts as lossy; an exact zero
+/// (`m = 0`: a zero factor) is not.
+#[inline]
+pub(crate) fn lossy(v: f64, m: f64) -> bool {
+    !(64.0 * f64::EPSILON * m <= FIELD_ACCURACY * v.abs())
+}
+
+/// The error scale `M(e)` of each expression, so that evaluating `e` in `f64` errs by about
+/// `ε·M(e)` (a running error bound, written as expressions to compile beside `e`): numbers
+/// and names are exact (`M = |v|`, the scale their sums round at), `M(a ± b) = M(a) + M(b)`,
+/// `M(ab) = M(a)M(b)`, `M(a/b) = (M(a) + |a/b| M(b))/|b|`, and a function adds its own
+/// rounding to the propagated error: `M(f(u)) = |f(u)| + |f'(u)| M(u)`. Where terms cancel,
+/// `M(e)` stays the size of the terms while `e` falls: `ψ₁(b) − ψ₁(a + b)` at `b = 1e20` is
+/// `2e-40` with `M ≈ 2e-20`. Built in one DAG, so shared parts are shared.
+pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
+    use crate::expr::{Builder, Op};
+    use egg::Language;
+    let mut b = Builder::default();
+    entries
+        .iter()
+        .map(|e| {
+            let nodes = e.nodes();
+            let mut val: Vec<egg::Id> = Vec::with_capacity(nodes.len());
+            let mut mag: Vec<egg::Id> = Vec::with_capacity(nodes.len());
+            for node in nodes {
+                let v = b.node(node.clone().map_children(|c| val[usize::from(c)]));
+                let m = |i: &egg::Id| mag[usize::from(*i)];
+                let x = |i: &egg::Id| val[usize::from(*i)];
+                let abs = |b: &mut Builder, id| b.unary(Op::Abs, id);
+                // |f(u)| + |f'(u)|·M(u)
+                let through = |b: &mut Builder, fu: egg::Id, dfu: egg::Id, mu: egg::Id| {
+                    let (a, d) = (abs(b, fu), abs(b, dfu));
+                    let p = b.mul(d, mu);
+                    b.add(a, p)
+                };
+                let mv = match node {
+                    Op::Num(c) => b.num(c.value().abs()),
+                    Op::Pi | Op::Euler | Op::Sym(_) => abs(&mut b, v),
+                    Op::Add([p, q]) | Op::Sub([p, q]) => b.add(m(p), m(q)),
+                    Op::Mul([p, q]) => b.mul(m(p), m(q)),
+                    Op::Div([p, q]) => {
+                        let ratio = abs(&mut b, v);
+                        let t = b.mul(ratio, m(q));
+                        let num = b.add(m(p), t);
+                        let den = abs(&mut b, x(q));
+                        b.div(num, den)
+                    }
+                    Op::Neg([p]) | Op::Abs([p]) => m(p),
+                    Op::Sign(_) => b.num(1.0),
+                    Op::Pow([p, q]) => {
+                        // |a^b| + |b a^(b−1)| M(a) (+ |a^b ln a| M(b) for a varying b)
+                        let one = b.num(1.0);
+                        let bm1 = b.sub(x(q), one);
+                        let pw = b.pow(x(p), bm1);
+                        let d = b.mul(x(q), pw);
+                        let mut out = through(&mut b, v, d, m(p));
+                        if b.value(x(q)).is_none() {
+                            let l = b.unary(Op::Ln, x(p));
+                            let dl = b.mul(v, l);
+                            let dl = abs(&mut b, dl);
+                            let t = b.mul(dl, m(q));
+                            out = b.add(out, t);
+                        }
+                        out
+                    }
+                    Op::Polygamma([k, u]) => match b.value(x(k)) {
+                        Some(order) => {
+                            let k1 = b.num(order + 1.0);
+                            let d = b.node(Op::Polygamma([k1, x(u)]));
+                            through(&mut b, v, d, m(u))
+                        }
+                        None => b.num(f64::NAN),
+                    },
+                    Op::Ln([u]) => {
+                        let one = b.num(1.0);
+                        let d = b.div(one, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Exp([u]) | Op::Expm1([u]) => {
+                        let d = b.unary(Op::Exp, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Sqrt([u]) => {
+                        let two = b.num(2.0);
+                        let t = b.mul(two, v);
+                        let one = b.num(1.0);
+                        let d = b.div(one, t);
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Log1p([u]) => {
+                        let one = b.num(1.0);
+                        let t = b.add(one, x(u));
+                        let d = b.div(one, t);
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Lgamma([u]) => {
+                        let d = b.unary(Op::Digamma, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Digamma([u]) => {
+                        let d = b.unary(Op::Trigamma, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Trigamma([u]) => {
+                        let two = b.num(2.0);
+                        let d = b.node(Op::Polygamma([two, x(u)]));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Sigmoid([u]) => {
+                        let one = b.num(1.0);
+                        let c = b.sub(one, v);
+                        let d = b.mul(v, c);
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Sin([u]) => {
+                        let d = b.unary(Op::Cos, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                    Op::Cos([u]) => {
+                        let d = b.unary(Op::Sin, x(u));
+                        through(&mut b, v, d, m(u))
+                    }
+                };
+                val.push(v);
+                mag.push(mv);
+            }
+            b.finish(mag[usize::from(e.root())])
+        })
+        .collect()
+}
+
 /// The upper-triangle pairs of an `n × n` matrix without allocating.
 struct UpperPairs {
     n: usize,
@@ -142,10 +279,19 @@ impl ClosedTapes {
                         }
                     }
                 }
+                // Last, the error scales of the entries of F (see `magnitudes`).
+                exprs.extend(magnitudes(&self.entries));
                 Ok(Compiled::new(&exprs, &self.params)?)
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The index of the first of the magnitude outputs of a tape with `n_outputs` outputs:
+    /// the last `n(n+1)/2`, one per entry of the upper triangle of `F`.
+    pub(crate) fn magnitude_start(&self, n_outputs: usize) -> usize {
+        let n = self.params.len();
+        n_outputs - n * (n + 1) / 2
     }
 
     /// A derivative in canonical form when that is smaller (the derivative of a closed form is

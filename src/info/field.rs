@@ -35,7 +35,7 @@ use crate::expect::{ExpectError, Quadrature};
 use crate::model::Model;
 use crate::simplify::{Derivatives, derive};
 
-use super::closed_tapes::{ClosedTapes, plain};
+use super::closed_tapes::{ClosedTapes, lossy, plain};
 use super::prepared::{FisherProblem, FisherSums, Order, pairs, symmetric};
 use super::types::{
     FisherAt, InfoError, Method, NumericForms, check_theta, describe_point, discrepancy,
@@ -425,16 +425,21 @@ impl FisherField {
         let entries = out.as_mut_slice();
         let mut fine = true;
         let mut sink = |i: usize, v: f64| {
-            // Every output has a target (one per entry of the upper triangle).
-            let t = targets[i];
-            fine &= plain(v);
-            entries[t.a] = v;
-            entries[t.b] = v;
+            // One output per entry of the upper triangle, then one magnitude per entry.
+            match targets.get(i) {
+                Some(t) => {
+                    fine &= plain(v);
+                    entries[t.a] = v;
+                    entries[t.b] = v;
+                }
+                None => fine &= !lossy(entries[targets[i - targets.len()].a], v),
+            }
         };
         eval_small(tape, theta, &mut sink)?;
         if !fine {
-            // Non-finite, or near the ends of the range of f64: the accurate evaluator says
-            // which (underflow, overflow, a subexpression that is undefined).
+            // Non-finite, near the ends of the range of f64, or cancelled beyond the field's
+            // accuracy: the accurate evaluator computes it, or says why it cannot
+            // (underflow, overflow, a subexpression that is undefined).
             *out = self.accurate(theta)?;
         }
         Ok(())
@@ -517,9 +522,14 @@ impl FisherField {
             }
         }
         let targets = closed.targets(1);
+        let start = closed.magnitude_start(tape.n_outputs());
         let mut fine = true;
         let mut bad = None;
         let mut sink = |i: usize, v: f64| {
+            if i >= start {
+                fine &= !lossy(f.as_slice()[targets[i - start].a], v);
+                return;
+            }
             let t = targets[i];
             let m = match t.block {
                 0 => {
@@ -583,9 +593,14 @@ impl FisherField {
             (j, j + e)
         };
         let (mut fine, mut bad) = (true, None);
+        let start = closed.magnitude_start(tape.n_outputs());
         let FieldDerivatives { f, df, d2f } = out;
         let mut sink = |i: usize, v: f64| {
             let (block, (j, k)) = (i / np, pair(i % np));
+            if i >= start {
+                fine &= !lossy(f[(j, k)], v);
+                return;
+            }
             if !v.is_finite() && bad.is_none() {
                 bad = Some(i);
             }
@@ -656,6 +671,9 @@ impl FisherField {
             tape.eval_with(theta, slots, values)?;
             Ok::<Vec<f64>, InfoError>(values.clone())
         })?;
+        let start = closed.magnitude_start(values.len());
+        let lost = (0..values.len() - start).any(|i| lossy(values[i], values[start + i]));
+        let values = &values[..start];
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(InfoError::NonFinite {
                 what: closed.output_name(&self.model, i),
@@ -664,7 +682,7 @@ impl FisherField {
         }
         let np = n * (n + 1) / 2;
         let mut f = symmetric(n, &values[..np]);
-        if values[..np].iter().any(|v| !plain(*v)) {
+        if lost || values[..np].iter().any(|v| !plain(*v)) {
             f = self.accurate(theta)?;
         }
         let df = (0..n)

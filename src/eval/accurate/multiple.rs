@@ -120,7 +120,12 @@ pub(super) fn multiple(
         };
         let Node { value, error } = &nodes[root];
         if value.is_zero() {
-            if error.is_zero() || zero_before {
+            // Zero at two precisions in a row is taken as exact only once the bound also
+            // says the true value is below what `f64` can hold: a zero may be the rounding of
+            // an argument at this precision (`2 + 1e100` needs 333 bits, so
+            // `ψ₁(b) − ψ₁(2 + b)` at `b = 1e100` is 0 at 128 and 256 bits, not 2e-200).
+            let negligible = *error <= Wide::from_f64(f64::MIN_POSITIVE * f64::EPSILON);
+            if error.is_zero() || (zero_before && negligible) {
                 return Ok(Accurate {
                     value: 0.0,
                     rel_error: 0.0,
