@@ -58,7 +58,8 @@ const FIELD_ACCURACY: f64 = 1e-10;
 /// (`m = 0`: a zero factor) is not.
 #[inline]
 pub(crate) fn lossy(v: f64, m: f64) -> bool {
-    !(64.0 * f64::EPSILON * m <= FIELD_ACCURACY * v.abs())
+    let scaled = 64.0 * f64::EPSILON * m;
+    scaled.is_nan() || scaled > FIELD_ACCURACY * v.abs()
 }
 
 /// The error scale `M(e)` of each expression, so that evaluating `e` in `f64` errs by about
