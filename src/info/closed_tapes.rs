@@ -52,23 +52,24 @@ pub(crate) fn plain(v: f64) -> bool {
 /// accurate evaluator computes it instead.
 const FIELD_ACCURACY: f64 = 1e-10;
 
-/// Whether an entry `v` of `F` whose error scale is `m` (its magnitude output) may have lost
-/// more than [`FIELD_ACCURACY`] to cancellation in `f64`: the rounding is at most a few dozen
-/// ulps of `m` (64 allowed). `m` NaN (not computable) counts as lossy; an exact zero
-/// (`m = 0`: a zero factor) is not.
+/// Whether an entry `v` of `F` whose error scale is `m` (its magnitude output: the error is
+/// about `ε·m`) may have lost more than [`FIELD_ACCURACY`] in `f64`, with a margin of 64 for
+/// the looseness of the scale and the special functions' own errors. `m` NaN (not
+/// computable) counts as lossy; `m = 0` (an exact value) is not.
 #[inline]
 pub(crate) fn lossy(v: f64, m: f64) -> bool {
     let scaled = 64.0 * f64::EPSILON * m;
     scaled.is_nan() || scaled > FIELD_ACCURACY * v.abs()
 }
 
-/// The error scale `M(e)` of each expression, so that evaluating `e` in `f64` errs by about
-/// `ε·M(e)` (a running error bound, written as expressions to compile beside `e`): numbers
-/// and names are exact (`M = |v|`, the scale their sums round at), `M(a ± b) = M(a) + M(b)`,
-/// `M(ab) = M(a)M(b)`, `M(a/b) = (M(a) + |a/b| M(b))/|b|`, and a function adds its own
-/// rounding to the propagated error: `M(f(u)) = |f(u)| + |f'(u)| M(u)`. Where terms cancel,
-/// `M(e)` stays the size of the terms while `e` falls: `ψ₁(b) − ψ₁(a + b)` at `b = 1e20` is
-/// `2e-40` with `M ≈ 2e-20`. Built in one DAG, so shared parts are shared.
+/// The error scale `E(e)` of each expression, so that evaluating `e` in `f64` errs by about
+/// `ε·E(e)`: a running error bound written as expressions, compiled beside `e`. Inputs and
+/// numbers are exact (`E = 0`); each operation adds the rounding of its result and propagates
+/// the errors of its operands: `E(a ± b) = E(a) + E(b) + |a ± b|`,
+/// `E(ab) = |a|E(b) + |b|E(a) + |ab|`, `E(a/b) = (E(a) + |a/b|E(b))/|b| + |a/b|`,
+/// `E(f(u)) = |f'(u)|E(u) + |f(u)|` (the derivative only where `u` is not exact). Where
+/// terms cancel, `E(e)` stays the size of the terms while `e` falls: `ψ₁(b) − ψ₁(a + b)` at
+/// `b = 1e20` is `2e-40` with `E ≈ 2e-20`. Built in one DAG, so shared parts are shared.
 pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
     use crate::expr::{Builder, Op};
     use egg::Language;
@@ -78,110 +79,158 @@ pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
         .map(|e| {
             let nodes = e.nodes();
             let mut val: Vec<egg::Id> = Vec::with_capacity(nodes.len());
-            let mut mag: Vec<egg::Id> = Vec::with_capacity(nodes.len());
+            // `None`: exact (no error at all).
+            let mut err: Vec<Option<egg::Id>> = Vec::with_capacity(nodes.len());
             for node in nodes {
                 let v = b.node(node.clone().map_children(|c| val[usize::from(c)]));
-                let m = |i: &egg::Id| mag[usize::from(*i)];
                 let x = |i: &egg::Id| val[usize::from(*i)];
+                let er = |i: &egg::Id| err[usize::from(*i)];
                 let abs = |b: &mut Builder, id| b.unary(Op::Abs, id);
-                // |f(u)| + |f'(u)|·M(u)
-                let through = |b: &mut Builder, fu: egg::Id, dfu: egg::Id, mu: egg::Id| {
-                    let (a, d) = (abs(b, fu), abs(b, dfu));
-                    let p = b.mul(d, mu);
-                    b.add(a, p)
+                let plus = |b: &mut Builder, p: Option<egg::Id>, q: egg::Id| match p {
+                    Some(p) => b.add(p, q),
+                    None => q,
                 };
-                let mv = match node {
-                    Op::Num(c) => b.num(c.value().abs()),
-                    Op::Pi | Op::Euler | Op::Sym(_) => abs(&mut b, v),
-                    Op::Add([p, q]) | Op::Sub([p, q]) => b.add(m(p), m(q)),
-                    Op::Mul([p, q]) => b.mul(m(p), m(q)),
-                    Op::Div([p, q]) => {
-                        let ratio = abs(&mut b, v);
-                        let t = b.mul(ratio, m(q));
-                        let num = b.add(m(p), t);
-                        let den = abs(&mut b, x(q));
-                        b.div(num, den)
+                // |w|·E(u) (None when u is exact)
+                let times = |b: &mut Builder, w: egg::Id, eu: Option<egg::Id>| {
+                    eu.map(|eu| {
+                        let aw = abs(b, w);
+                        b.mul(aw, eu)
+                    })
+                };
+                let sum = |b: &mut Builder, p: Option<egg::Id>, q: Option<egg::Id>| match (p, q) {
+                    (Some(p), Some(q)) => Some(b.add(p, q)),
+                    (p, None) => p,
+                    (None, q) => q,
+                };
+                let rounded = |b: &mut Builder, prop: Option<egg::Id>| {
+                    let r = abs(b, v);
+                    Some(plus(b, prop, r))
+                };
+                // |f'(u)| E(u) + |f(u)|, f'(u) built only for an inexact u
+                let through =
+                    |b: &mut Builder, u: &egg::Id, df: &dyn Fn(&mut Builder) -> egg::Id| {
+                        let prop = er(u).map(|eu| {
+                            let d = df(b);
+                            let ad = abs(b, d);
+                            b.mul(ad, eu)
+                        });
+                        let r = abs(b, v);
+                        Some(plus(b, prop, r))
+                    };
+                let ev = match node {
+                    Op::Num(_) | Op::Sym(_) => None,
+                    Op::Pi | Op::Euler => rounded(&mut b, None),
+                    Op::Add([p, q]) | Op::Sub([p, q]) => {
+                        let prop = sum(&mut b, er(p), er(q));
+                        rounded(&mut b, prop)
                     }
-                    Op::Neg([p]) | Op::Abs([p]) => m(p),
-                    Op::Sign(_) => b.num(1.0),
+                    Op::Mul([p, q]) => {
+                        let s1 = times(&mut b, x(p), er(q));
+                        let s2 = times(&mut b, x(q), er(p));
+                        let prop = sum(&mut b, s1, s2);
+                        rounded(&mut b, prop)
+                    }
+                    Op::Div([p, q]) => {
+                        let t = times(&mut b, v, er(q));
+                        let prop = sum(&mut b, er(p), t).map(|n| {
+                            let den = abs(&mut b, x(q));
+                            b.div(n, den)
+                        });
+                        rounded(&mut b, prop)
+                    }
+                    Op::Neg([p]) | Op::Abs([p]) => er(p),
+                    Op::Sign(_) => None,
                     Op::Pow([p, q]) => {
-                        // |a^b| + |b a^(b−1)| M(a) (+ |a^b ln a| M(b) for a varying b)
-                        let one = b.num(1.0);
-                        let bm1 = b.sub(x(q), one);
-                        let pw = b.pow(x(p), bm1);
-                        let d = b.mul(x(q), pw);
-                        let mut out = through(&mut b, v, d, m(p));
-                        if b.value(x(q)).is_none() {
+                        // |b a^(b−1)| E(a) + |a^b ln a| E(b) + |a^b|
+                        let pa = er(p).map(|ea| {
+                            let one = b.num(1.0);
+                            let bm1 = b.sub(x(q), one);
+                            let pw = b.pow(x(p), bm1);
+                            let d = b.mul(x(q), pw);
+                            let ad = abs(&mut b, d);
+                            b.mul(ad, ea)
+                        });
+                        let pb = er(q).map(|eb| {
                             let l = b.unary(Op::Ln, x(p));
                             let dl = b.mul(v, l);
                             let dl = abs(&mut b, dl);
-                            let t = b.mul(dl, m(q));
-                            out = b.add(out, t);
-                        }
-                        out
+                            b.mul(dl, eb)
+                        });
+                        let prop = sum(&mut b, pa, pb);
+                        rounded(&mut b, prop)
                     }
-                    Op::Polygamma([k, u]) => match b.value(x(k)) {
-                        Some(order) => {
-                            let k1 = b.num(order + 1.0);
-                            let d = b.node(Op::Polygamma([k1, x(u)]));
-                            through(&mut b, v, d, m(u))
+                    Op::Polygamma([k, u]) => match (b.value(x(k)), er(u)) {
+                        (_, None) => rounded(&mut b, None),
+                        (Some(order), Some(_)) => {
+                            let xu = x(u);
+                            through(&mut b, u, &|b: &mut Builder| {
+                                let k1 = b.num(order + 1.0);
+                                b.node(Op::Polygamma([k1, xu]))
+                            })
                         }
-                        None => b.num(f64::NAN),
+                        (None, Some(_)) => Some(b.num(f64::NAN)),
                     },
                     Op::Ln([u]) => {
-                        let one = b.num(1.0);
-                        let d = b.div(one, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| {
+                            let one = b.num(1.0);
+                            b.div(one, xu)
+                        })
                     }
                     Op::Exp([u]) | Op::Expm1([u]) => {
-                        let d = b.unary(Op::Exp, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Exp, xu))
                     }
-                    Op::Sqrt([u]) => {
+                    Op::Sqrt([u]) => through(&mut b, u, &|b: &mut Builder| {
                         let two = b.num(2.0);
                         let t = b.mul(two, v);
                         let one = b.num(1.0);
-                        let d = b.div(one, t);
-                        through(&mut b, v, d, m(u))
-                    }
+                        b.div(one, t)
+                    }),
                     Op::Log1p([u]) => {
-                        let one = b.num(1.0);
-                        let t = b.add(one, x(u));
-                        let d = b.div(one, t);
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| {
+                            let one = b.num(1.0);
+                            let t = b.add(one, xu);
+                            b.div(one, t)
+                        })
                     }
                     Op::Lgamma([u]) => {
-                        let d = b.unary(Op::Digamma, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Digamma, xu))
                     }
                     Op::Digamma([u]) => {
-                        let d = b.unary(Op::Trigamma, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Trigamma, xu))
                     }
                     Op::Trigamma([u]) => {
-                        let two = b.num(2.0);
-                        let d = b.node(Op::Polygamma([two, x(u)]));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| {
+                            let two = b.num(2.0);
+                            b.node(Op::Polygamma([two, xu]))
+                        })
                     }
-                    Op::Sigmoid([u]) => {
+                    Op::Sigmoid([u]) => through(&mut b, u, &|b: &mut Builder| {
                         let one = b.num(1.0);
                         let c = b.sub(one, v);
-                        let d = b.mul(v, c);
-                        through(&mut b, v, d, m(u))
-                    }
+                        b.mul(v, c)
+                    }),
                     Op::Sin([u]) => {
-                        let d = b.unary(Op::Cos, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Cos, xu))
                     }
                     Op::Cos([u]) => {
-                        let d = b.unary(Op::Sin, x(u));
-                        through(&mut b, v, d, m(u))
+                        let xu = x(u);
+                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Sin, xu))
                     }
                 };
                 val.push(v);
-                mag.push(mv);
+                err.push(ev);
             }
-            b.finish(mag[usize::from(e.root())])
+            match err[usize::from(e.root())] {
+                Some(id) => b.finish(id),
+                None => Expr::num(0.0),
+            }
         })
         .collect()
 }
