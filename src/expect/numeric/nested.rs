@@ -172,14 +172,8 @@ impl<'a> Problem<'a> {
                 }
             }
             if bad && tape == Tape::Main {
-                // The first in the order of the columns.
-                for k in 1..n_compiled {
-                    let column = &self.out[k * n..(k + 1) * n];
-                    let first = (column.iter().zip(&batch.lw))
-                        .position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
-                    if let Some(i) = first {
-                        return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
-                    }
+                if let Some(e) = self.first_not_finite(n_compiled, &batch.lw, c, fixed, &xs) {
+                    return Err(e);
                 }
             }
             if tape == Tape::Main && !self.extra_out.is_empty() {
@@ -253,17 +247,33 @@ impl<'a> Problem<'a> {
             }
         }
         if bad && tape == Tape::Main {
-            // The first in the order of the columns.
-            for k in 1..n_compiled {
-                let column = &self.out[k * n..(k + 1) * n];
-                let first = (column.iter().zip(&batch.lw))
-                    .position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
-                if let Some(i) = first {
-                    return Err(self.not_finite(Some(k - 1), fixed, xs[i]));
-                }
+            if let Some(e) = self.first_not_finite(n_compiled, &batch.lw, c, fixed, xs) {
+                return Err(e);
             }
         }
         Ok(())
+    }
+
+    /// The error for the first integrand value, in the order of the columns, that is not
+    /// finite at a point whose weight `lw` is significant (within `e^−200` of `c`), if any.
+    fn first_not_finite(
+        &self,
+        n_compiled: usize,
+        lw: &[f64],
+        c: f64,
+        fixed: &[(f64, f64)],
+        xs: &[f64],
+    ) -> Option<ExpectError> {
+        let n = xs.len();
+        for k in 1..n_compiled {
+            let column = &self.out[k * n..(k + 1) * n];
+            let first =
+                (column.iter().zip(lw)).position(|(v, lw)| !v.is_finite() && lw - c > SIGNIFICANT);
+            if let Some(i) = first {
+                return Some(self.not_finite(Some(k - 1), fixed, xs[i]));
+            }
+        }
+        None
     }
 
     fn continuous(
