@@ -62,6 +62,39 @@ pub(crate) fn lossy(v: f64, m: f64) -> bool {
     scaled.is_nan() || scaled > FIELD_ACCURACY * v.abs()
 }
 
+/// `f'(u)` in `b` for the function node `node` of `b` of one argument, the node `u`: [`crate::diff::derivative`] of `f(t)` for a placeholder `t`, copied into `b`
+/// with `t` read as `u`. `None` for a `polygamma` whose order is not a number.
+fn derivative_at(
+    b: &mut crate::expr::Builder,
+    node: &crate::expr::Op,
+    u: egg::Id,
+) -> Option<egg::Id> {
+    use crate::expr::{Builder, Op};
+    use egg::Language;
+    // No model name can hold a control character.
+    let t = Symbol::from("\u{1}t");
+    let mut f = Builder::default();
+    let ts = f.sym(t);
+    let root = match node {
+        Op::Polygamma([k, _]) => {
+            let order = b.value(*k)?;
+            let k = f.num(order);
+            f.node(Op::Polygamma([k, ts]))
+        }
+        other => f.node(other.clone().map_children(|_| ts)),
+    };
+    let d = crate::diff::derivative(&f.finish(root), t);
+    let mut ids: Vec<egg::Id> = Vec::with_capacity(d.nodes().len());
+    for n in d.nodes() {
+        let id = match n {
+            Op::Sym(s) if *s == t => u,
+            _ => b.node(n.clone().map_children(|c| ids[usize::from(c)])),
+        };
+        ids.push(id);
+    }
+    Some(ids[usize::from(d.root())])
+}
+
 /// The error scale `E(e)` of each expression, so that evaluating `e` in `f64` errs by about
 /// `ε·E(e)`: a running error bound written as expressions, compiled beside `e`. Inputs and
 /// numbers are exact (`E = 0`); each operation adds the rounding of its result and propagates
@@ -82,7 +115,8 @@ pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
             // `None`: exact (no error at all).
             let mut err: Vec<Option<egg::Id>> = Vec::with_capacity(nodes.len());
             for node in nodes {
-                let v = b.node(node.clone().map_children(|c| val[usize::from(c)]));
+                let mapped = node.clone().map_children(|c| val[usize::from(c)]);
+                let v = b.node(mapped.clone());
                 let x = |i: &egg::Id| val[usize::from(*i)];
                 let er = |i: &egg::Id| err[usize::from(*i)];
                 let abs = |b: &mut Builder, id| b.unary(Op::Abs, id);
@@ -106,17 +140,6 @@ pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
                     let r = abs(b, v);
                     Some(plus(b, prop, r))
                 };
-                // |f'(u)| E(u) + |f(u)|, f'(u) built only for an inexact u
-                let through =
-                    |b: &mut Builder, u: &egg::Id, df: &dyn Fn(&mut Builder) -> egg::Id| {
-                        let prop = er(u).map(|eu| {
-                            let d = df(b);
-                            let ad = abs(b, d);
-                            b.mul(ad, eu)
-                        });
-                        let r = abs(b, v);
-                        Some(plus(b, prop, r))
-                    };
                 let ev = match node {
                     Op::Num(_) | Op::Sym(_) => None,
                     Op::Pi | Op::Euler => rounded(&mut b, None),
@@ -159,69 +182,28 @@ pub(crate) fn magnitudes(entries: &[Expr]) -> Vec<Expr> {
                         let prop = sum(&mut b, pa, pb);
                         rounded(&mut b, prop)
                     }
-                    Op::Polygamma([k, u]) => match (b.value(x(k)), er(u)) {
-                        (_, None) => rounded(&mut b, None),
-                        (Some(order), Some(_)) => {
-                            let xu = x(u);
-                            through(&mut b, u, &|b: &mut Builder| {
-                                let k1 = b.num(order + 1.0);
-                                b.node(Op::Polygamma([k1, xu]))
-                            })
-                        }
-                        (None, Some(_)) => Some(b.num(f64::NAN)),
-                    },
-                    Op::Ln([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| {
-                            let one = b.num(1.0);
-                            b.div(one, xu)
-                        })
-                    }
-                    Op::Exp([u]) | Op::Expm1([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Exp, xu))
-                    }
-                    Op::Sqrt([u]) => through(&mut b, u, &|b: &mut Builder| {
-                        let two = b.num(2.0);
-                        let t = b.mul(two, v);
-                        let one = b.num(1.0);
-                        b.div(one, t)
-                    }),
-                    Op::Log1p([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| {
-                            let one = b.num(1.0);
-                            let t = b.add(one, xu);
-                            b.div(one, t)
-                        })
-                    }
-                    Op::Lgamma([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Digamma, xu))
-                    }
-                    Op::Digamma([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Trigamma, xu))
-                    }
-                    Op::Trigamma([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| {
-                            let two = b.num(2.0);
-                            b.node(Op::Polygamma([two, xu]))
-                        })
-                    }
-                    Op::Sigmoid([u]) => through(&mut b, u, &|b: &mut Builder| {
-                        let one = b.num(1.0);
-                        let c = b.sub(one, v);
-                        b.mul(v, c)
-                    }),
-                    Op::Sin([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Cos, xu))
-                    }
-                    Op::Cos([u]) => {
-                        let xu = x(u);
-                        through(&mut b, u, &|b: &mut Builder| b.unary(Op::Sin, xu))
+                    // |f'(u)| E(u) + |f(u)| for the functions of one argument `u` (the
+                    // order of `polygamma` is a number, checked at load)
+                    Op::Polygamma([_, u])
+                    | Op::Ln([u])
+                    | Op::Exp([u])
+                    | Op::Expm1([u])
+                    | Op::Sqrt([u])
+                    | Op::Log1p([u])
+                    | Op::Lgamma([u])
+                    | Op::Digamma([u])
+                    | Op::Trigamma([u])
+                    | Op::Sigmoid([u])
+                    | Op::Sin([u])
+                    | Op::Cos([u]) => {
+                        let prop = match er(u) {
+                            Some(eu) => match derivative_at(&mut b, &mapped, x(u)) {
+                                Some(d) => times(&mut b, d, Some(eu)),
+                                None => Some(b.num(f64::NAN)),
+                            },
+                            None => None,
+                        };
+                        rounded(&mut b, prop)
                     }
                 };
                 val.push(v);
