@@ -231,19 +231,24 @@ mod tests {
         assert_eq!(cut.iter().filter(|c| **c).count(), 12);
     }
 
+    /// Expression `i` of `out` with its lets substituted back in order.
+    fn inlined(out: &Lets, i: usize) -> Expr {
+        let mut map: HashMap<Symbol, Expr> = HashMap::new();
+        for (name, def) in &out.lets {
+            let full = def.substitute(&map);
+            map.insert(*name, full);
+        }
+        out.exprs[i].substitute(&map)
+    }
+
     #[test]
     fn lets_substituted_back_give_the_expressions() {
         let (e, f) = (chain(14), chain(9));
         let out = with_named_lets(&[&e, &f], MIN_LETS_TREE, |n| n == "v2", &[]);
         assert!(!out.lets.is_empty());
         assert!(out.lets.iter().all(|(n, _)| n.as_str() != "v2"));
-        let mut map: HashMap<Symbol, Expr> = HashMap::new();
-        for (name, def) in &out.lets {
-            let inlined = def.substitute(&map);
-            map.insert(*name, inlined);
-        }
-        assert_eq!(out.exprs[0].substitute(&map), e);
-        assert_eq!(out.exprs[1].substitute(&map), f);
+        assert_eq!(inlined(&out, 0), e);
+        assert_eq!(inlined(&out, 1), f);
         let printed: usize = out
             .lets
             .iter()
@@ -265,12 +270,7 @@ mod tests {
         let out = with_named_lets(&[&e], MIN_LETS_TREE, |_| false, &known);
         assert_eq!(out.lets[0], (Symbol::from("t"), t));
         assert!(out.lets.iter().all(|(n, _)| n.as_str() != "absent"));
-        let mut map: HashMap<Symbol, Expr> = HashMap::new();
-        for (name, def) in &out.lets {
-            let inlined = def.substitute(&map);
-            map.insert(*name, inlined);
-        }
-        assert_eq!(out.exprs[0].substitute(&map), e);
+        assert_eq!(inlined(&out, 0), e);
     }
 
     #[test]
